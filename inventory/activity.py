@@ -1,0 +1,66 @@
+"""The activity log: who changed what, when and why. Append-only."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from inventory.models import Activity, ApiToken
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a user, a token (and its user, if any), or the system."""
+
+    user: object = None
+    token: ApiToken | None = None
+    system: str = ""
+
+    @classmethod
+    def of_user(cls, user):
+        return cls(user=user)
+
+    @classmethod
+    def of_token(cls, token):
+        return cls(user=token.user, token=token)
+
+    @classmethod
+    def of_system(cls, name="system"):
+        return cls(system=name)
+
+    @property
+    def kind(self):
+        if self.token is not None:
+            return Activity.ActorKind.TOKEN
+        if self.user is not None:
+            return Activity.ActorKind.USER
+        return Activity.ActorKind.SYSTEM
+
+    @property
+    def label(self):
+        if self.token is not None:
+            owner = self.token.user.get_username() if self.token.user else "service"
+            return f"token {self.token.name} ({owner})"
+        if self.user is not None:
+            return self.user.get_username()
+        return self.system or "system"
+
+
+def record(*, actor, verb, target_type, target_id="", target_label="", subscription=None,
+           reason="", before=None, after=None):
+    """Write one activity row. Must run inside the transaction of the change it records."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("activity.record must be called inside the change's transaction")
+    return Activity.objects.create(
+        subscription=subscription,
+        actor_kind=actor.kind,
+        actor_user=actor.user,
+        actor_token=actor.token,
+        actor_label=actor.label[:200],
+        verb=verb,
+        target_type=target_type,
+        target_id=str(target_id),
+        target_label=str(target_label)[:300],
+        reason=reason or "",
+        before=before,
+        after=after,
+    )

@@ -1,0 +1,59 @@
+from django import forms
+from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from inventory import login
+from inventory.roles import DEFAULT_SCOPES, Role, Scope
+from socconsole.lib.net import client_address
+
+
+class LoginForm(AuthenticationForm):
+    """The stock form, throttled; its errors never say whether an account exists."""
+
+    error_messages = {
+        "invalid_login": "That user name and password do not match an active account.",
+        "inactive": "That user name and password do not match an active account.",
+        "throttled": "Too many failed sign-ins. Wait a few minutes and try again.",
+    }
+
+    def clean(self):
+        username = (self.cleaned_data.get("username") or "").strip()
+        address = client_address(self.request, settings.TRUSTED_PROXY_COUNT)
+        if login.is_throttled(username, address):
+            raise ValidationError(self.error_messages["throttled"], code="throttled")
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            login.note_failure(username, address)
+            raise
+        login.note_success(username)
+        return cleaned
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=120, strip=True)
+    user = forms.ChoiceField(required=False, help_text="Empty: a service identity (ingest, read).")
+    scopes = forms.MultipleChoiceField(
+        choices=[(s.value, s.value) for s in Scope], initial=[s.value for s in DEFAULT_SCOPES],
+        widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.members = {str(m.user_id): m.user for m in members}
+        self.fields["user"].choices = [("", "— service identity —")] + [
+            (str(m.user_id), f"{m.user.get_username()} ({Role(m.role).label})") for m in members]
+
+    def clean_user(self):
+        value = self.cleaned_data.get("user")
+        return self.members.get(value) if value else None
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150, strip=True)
+    role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role])
+    reason = forms.CharField(max_length=500, required=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, required=False, strip=True)

@@ -1,0 +1,205 @@
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from inventory.roles import Role, Scope
+
+
+class Subscription(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    external_id = models.UUIDField(
+        null=True, blank=True, unique=True, help_text="The cloud subscription GUID, when known."
+    )
+    defender_plan = models.BooleanField(default=True)
+    auto_provisioning = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Resource(models.Model):
+    class Kind(models.TextChoices):
+        VIRTUAL_MACHINE = "virtual_machine", "Virtual machine"
+        SQL_DATABASE = "sql_database", "SQL database"
+        STORAGE_ACCOUNT = "storage_account", "Storage account"
+        APP_SERVICE = "app_service", "App service"
+        KUBERNETES_CLUSTER = "kubernetes_cluster", "Kubernetes cluster"
+        OTHER = "other", "Other"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="resources")
+    kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.OTHER)
+    name = models.CharField(max_length=255)
+    # Stored lower-cased: Azure resource ids compare case-insensitively.
+    external_id = models.CharField(max_length=1024, blank=True, default="")
+    host_names = models.JSONField(default=list, blank=True,
+                                  help_text="Lower-cased host names it has been seen under.")
+    owner_name = models.CharField(max_length=200, blank=True, default="")
+    owner_email = models.EmailField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="resource_unique_external_id",
+            ),
+        ]
+        indexes = [models.Index(Lower("name"), "subscription", name="resource_name_idx")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def owner(self):
+        if self.owner_name and self.owner_email:
+            return f"{self.owner_name} <{self.owner_email}>"
+        return self.owner_name or self.owner_email
+
+
+class Workspace(models.Model):
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="workspaces")
+    name = models.CharField(max_length=120)
+    # The id Log Analytics clients address a workspace by.
+    workspace_id = models.UUIDField(unique=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "name"], name="workspace_unique_name"),
+            models.UniqueConstraint(fields=["subscription"], condition=models.Q(is_default=True),
+                                    name="workspace_one_default"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="memberships")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="memberships")
+    role = models.CharField(max_length=16, choices=[(r.value, r.label) for r in Role])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "subscription"], name="membership_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.subscription} ({self.role})"
+
+
+class ApiToken(models.Model):
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="tokens")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
+                             blank=True, related_name="api_tokens")
+    name = models.CharField(max_length=120)
+    # The public part of the token, used to find it; the secret is kept only as SHA-256.
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
+
+    @property
+    def scope_list(self):
+        return [Scope(s) for s in self.scopes]
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("the activity log is append-only (UPDATE refused)")
+
+    def delete(self):
+        raise AppendOnlyError("the activity log is append-only (DELETE refused)")
+
+
+class Activity(models.Model):
+    """One append-only record of a change. Written by inventory.activity.record only.
+
+    The ORM refuses updates and deletes here; on PostgreSQL a trigger refuses them too.
+    """
+
+    class ActorKind(models.TextChoices):
+        USER = "user"
+        TOKEN = "token"
+        SYSTEM = "system"
+
+    # No database constraints on the references: the log must outlive what it names,
+    # and a cascading SET NULL would be an UPDATE the trigger refuses.
+    subscription = models.ForeignKey(Subscription, on_delete=models.DO_NOTHING,
+                                     db_constraint=False, null=True, blank=True,
+                                     related_name="+")
+    actor_kind = models.CharField(max_length=8, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING,
+                                   db_constraint=False, null=True, blank=True, related_name="+")
+    actor_token = models.ForeignKey(ApiToken, on_delete=models.DO_NOTHING, db_constraint=False,
+                                    null=True, blank=True, related_name="+")
+    actor_label = models.CharField(max_length=200)
+    verb = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64, blank=True, default="")
+    target_label = models.CharField(max_length=300, blank=True, default="")
+    reason = models.TextField(blank=True, default="")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "activity"
+        indexes = [
+            models.Index(fields=["subscription", "-created_at", "-id"], name="activity_sub_time"),
+            models.Index(fields=["target_type", "target_id"], name="activity_target"),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.verb}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("the activity log is append-only (UPDATE refused)")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("the activity log is append-only (DELETE refused)")
+
+
+class LoginFailure(models.Model):
+    """A failed login, counted per account and per address to slow guessing."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    address = models.GenericIPAddressField(null=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)

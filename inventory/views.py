@@ -1,0 +1,154 @@
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import LoginView
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from inventory.access import get_for_user, get_subscription_for_user, subscriptions_for
+from inventory.activity import Actor
+from inventory.forms import LoginForm, MemberForm, ReasonForm, TokenForm
+from inventory.models import Activity, ApiToken, Membership
+from inventory.people import grant_role, remove_member
+from inventory.roles import Perm
+from inventory.subscriptions import InventoryError
+from inventory.tokens import TokenError, create_token, revoke_token
+from socconsole.lib.htmx import is_partial
+from socconsole.lib.paging import BadCursor, keyset_page
+
+
+class SocLoginView(LoginView):
+    form_class = LoginForm
+    template_name = "inventory/login.html"
+    redirect_authenticated_user = True
+
+
+soc_login = login_not_required(SocLoginView.as_view())
+
+
+@require_GET
+def home(request):
+    first = subscriptions_for(request.user).first()
+    if first is None:
+        return render(request, "inventory/no_subscriptions.html")
+    return redirect("inventory:overview", sub=first.pk)
+
+
+@require_GET
+def overview(request, sub):
+    subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
+    return render(request, "inventory/overview.html", {
+        "subscription": subscription,
+        "resources": subscription.resources.all()[:200],
+        "workspaces": subscription.workspaces.all(),
+    })
+
+
+@require_GET
+def activity_list(request, sub):
+    subscription = get_subscription_for_user(request.user, sub, Perm.ACTIVITY)
+    try:
+        page = keyset_page(Activity.objects.filter(subscription=subscription),
+                           ("-created_at", "-id"), request.GET.get("cursor"), size=50)
+    except BadCursor as exc:
+        return HttpResponseBadRequest(str(exc))
+    template = "inventory/activity.html"
+    if is_partial(request):
+        template += "#activity-rows"
+    return render(request, template, {"subscription": subscription, "page": page})
+
+
+def _settings_context(subscription, **extra):
+    members = list(Membership.objects.filter(subscription=subscription)
+                   .select_related("user").order_by("user__username"))
+    return {
+        "subscription": subscription,
+        "members": members,
+        "tokens": ApiToken.objects.filter(subscription=subscription).select_related("user"),
+        "token_form": TokenForm(members=members),
+        "member_form": MemberForm(),
+        **extra,
+    }
+
+
+@require_GET
+def settings_page(request, sub):
+    subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
+    return render(request, "inventory/settings.html", _settings_context(subscription))
+
+
+@require_POST
+def token_create(request, sub):
+    subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
+    context = _settings_context(subscription)
+    form = TokenForm(request.POST, members=context["members"])
+    if form.is_valid():
+        try:
+            token, plaintext = create_token(
+                subscription=subscription, name=form.cleaned_data["name"],
+                user=form.cleaned_data["user"], scopes=form.cleaned_data["scopes"],
+                actor=Actor.of_user(request.user))
+        except TokenError as exc:
+            form.add_error(None, str(exc))
+        else:
+            context.update(new_token=token, new_plaintext=plaintext)
+            form = TokenForm(members=context["members"])
+    context["token_form"] = form
+    status = 400 if form.errors else 200
+    return render(request, "inventory/settings.html", context, status=status)
+
+
+@require_POST
+def token_revoke(request, sub, pk):
+    get_subscription_for_user(request.user, sub, Perm.VIEW)
+    token = get_for_user(ApiToken.objects.filter(subscription_id=sub), request.user, pk,
+                         Perm.ADMINISTER)
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    if revoke_token(token, actor=Actor.of_user(request.user),
+                    reason=form.cleaned_data.get("reason", "")):
+        messages.success(request, f"Token {token.name} revoked.")
+    return redirect("inventory:settings", sub=sub)
+
+
+@require_POST
+def member_save(request, sub):
+    subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
+    form = MemberForm(request.POST)
+    if form.is_valid():
+        user = get_user_model().objects.filter(
+            username=form.cleaned_data["username"], is_active=True).first()
+        if user is None:
+            form.add_error("username", "No active user has that name.")
+        else:
+            try:
+                grant_role(subscription=subscription, user=user, role=form.cleaned_data["role"],
+                           actor=Actor.of_user(request.user),
+                           reason=form.cleaned_data["reason"])
+            except InventoryError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"{user.get_username()} is now "
+                                          f"{form.cleaned_data['role'].replace('_', ' ')}.")
+                return redirect("inventory:settings", sub=sub)
+    return render(request, "inventory/settings.html",
+                  _settings_context(subscription, member_form=form), status=400)
+
+
+@require_POST
+def member_remove(request, sub, user_id):
+    subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
+    membership = (Membership.objects.filter(subscription=subscription, user_id=user_id)
+                  .select_related("user").first())
+    if membership is None:
+        raise Http404("No such member.")
+    if membership.user_id == request.user.pk:
+        messages.error(request, "You cannot remove yourself; ask another admin.")
+        return redirect("inventory:settings", sub=sub)
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    remove_member(subscription=subscription, user=membership.user,
+                  actor=Actor.of_user(request.user), reason=form.cleaned_data.get("reason", ""))
+    messages.success(request, f"{membership.user.get_username()} removed.")
+    return redirect("inventory:settings", sub=sub)

@@ -1,0 +1,81 @@
+"""The JSON API at /api/v1/: token authentication, error envelopes, one router per app."""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from inventory.api import router as inventory_router
+from inventory.tokens import verify_token
+from socconsole.lib.apierrors import ApiError, envelope
+from socconsole.lib.paging import BadCursor
+
+
+class TokenAuth(HttpBearer):
+    openapi_description = "An API token: `Authorization: Bearer soc_…`."
+
+    def authenticate(self, request, token):
+        return verify_token(token)
+
+
+api = NinjaAPI(
+    title="SOC console API",
+    version="1",
+    description="Alerts, incidents, search and administration. See docs/api.md.",
+    auth=TokenAuth(),
+    urls_namespace="api",
+)
+
+
+def _field_of(error):
+    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+    return ".".join(loc) or None
+
+
+@api.exception_handler(ApiError)
+def on_api_error(request, exc):
+    return api.create_response(request, envelope(exc.code, exc.message, exc.field),
+                               status=exc.status)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    response = api.create_response(
+        request, envelope("unauthenticated", "A valid API token is required "
+                          "(Authorization: Bearer soc_…)."), status=401)
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc):
+    first = exc.errors[0] if exc.errors else {}
+    message = first.get("msg", "Invalid request.")
+    field = _field_of(first)
+    return api.create_response(request, envelope("invalid", f"{field}: {message}" if field
+                                                  else message, field), status=400)
+
+
+@api.exception_handler(BadCursor)
+def on_bad_cursor(request, exc):
+    return api.create_response(request, envelope("bad_cursor", str(exc), "cursor"), status=400)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return api.create_response(request, envelope("not_found", "No such object."), status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, exc):
+    return api.create_response(request, envelope("forbidden", str(exc) or "Not allowed."),
+                               status=403)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc):
+    return api.create_response(request, envelope("error", str(exc)), status=exc.status_code)
+
+
+api.add_router("/", inventory_router)

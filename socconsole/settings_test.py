@@ -1,0 +1,21 @@
+"""Test settings: production settings with a throwaway key and plain HTTP."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "t" * 40)
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+
+from socconsole.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+WHITENOISE_USE_FINDERS = True
+
+# Ordinary tests run tasks in process; tests/test_worker.py starts a real worker on Redis.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_BROKER_URL = CELERY_BROKER_URL or "redis://127.0.0.1:6379/15"  # noqa: F405
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file, not memory, so that a worker process can share the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405

@@ -1,0 +1,66 @@
+import pytest
+from django.contrib.auth import get_user_model
+
+from inventory.activity import Actor
+from inventory.people import grant_role
+from inventory.roles import Scope
+from inventory.subscriptions import create_subscription
+from inventory.tokens import create_token
+
+SYSTEM = Actor.of_system("tests")
+
+
+def make_user(username, password="correct horse battery staple"):
+    user = get_user_model().objects.create_user(username=username, password=password)
+    return user
+
+
+def make_subscription(name, **kwargs):
+    return create_subscription(name=name, actor=SYSTEM, **kwargs)
+
+
+def make_token(subscription, user=None, scopes=(Scope.INGEST, Scope.READ), name="test token"):
+    """Returns the plaintext; the row is on `.token` of the returned str subclass."""
+    token, plaintext = create_token(subscription=subscription, name=name, user=user,
+                                    scopes=scopes, actor=SYSTEM)
+    return TokenText(plaintext, token)
+
+
+class TokenText(str):
+    def __new__(cls, text, token):
+        obj = super().__new__(cls, text)
+        obj.token = token
+        return obj
+
+    @property
+    def header(self):
+        return {"HTTP_AUTHORIZATION": f"Bearer {self}"}
+
+
+class Personas:
+    """Analyst, shift lead and admin of `sub`; an outsider who belongs only to `other`."""
+
+    def __init__(self):
+        self.sub = make_subscription("Contoso")
+        self.other = make_subscription("Fabrikam")
+        self.analyst = make_user("analyst")
+        self.lead = make_user("lead")
+        self.admin = make_user("admin")
+        self.outsider = make_user("outsider")
+        for user, role in ((self.analyst, "analyst"), (self.lead, "shift_lead"),
+                           (self.admin, "admin")):
+            grant_role(subscription=self.sub, user=user, role=role, actor=SYSTEM)
+        grant_role(subscription=self.other, user=self.outsider, role="admin", actor=SYSTEM)
+
+
+@pytest.fixture
+def p(db):
+    return Personas()
+
+
+@pytest.fixture
+def as_user(client):
+    def login(user):
+        client.force_login(user)
+        return client
+    return login
