@@ -1,0 +1,70 @@
+"""JSON decoding that refuses deep nesting before Python's parser recurses into it."""
+
+from __future__ import annotations
+
+import json
+import re
+
+MAX_DEPTH = 64
+
+# A whole JSON string (escapes included) or one bracket. Strings are matched as a
+# unit so that brackets inside them are not counted.
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+
+
+class JSONTooDeep(ValueError):
+    """The document nests arrays/objects deeper than MAX_DEPTH."""
+
+    def __init__(self, limit: int = MAX_DEPTH):
+        super().__init__(f"JSON is nested deeper than {limit} levels.")
+        self.limit = limit
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON.")
+
+
+DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def max_depth(text: str, limit: int = MAX_DEPTH) -> int:
+    """Nesting depth of `text`, scanned without recursion; stops early past `limit`."""
+    depth = deepest = 0
+    for match in _TOKEN.finditer(text):
+        char = match.group()[0]
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    return deepest
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
+    if max_depth(text, limit) > limit:
+        raise JSONTooDeep(limit)
+
+
+def loads(text: str | bytes, limit: int = MAX_DEPTH) -> object:
+    """`json.loads` that raises JSONTooDeep instead of recursing deeply.
+
+    Raises JSONTooDeep, or ValueError (json.JSONDecodeError included) for invalid
+    JSON and for NaN/Infinity, which are not JSON.
+    """
+    if isinstance(text, bytes | bytearray):
+        text = text.decode("utf-8")
+    check_depth(text, limit)
+    try:
+        return DECODER.decode(text)
+    except RecursionError:
+        raise JSONTooDeep(limit) from None
+
+
+def describe(exc: ValueError) -> str:
+    """A short sentence for a decoding error."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno}, column {exc.colno}."
+    return str(exc)

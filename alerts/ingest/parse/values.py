@@ -1,0 +1,132 @@
+"""Value helpers shared by the format readers: context, scrubbing, times, tactics."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from .errors import ItemRejected, Warning
+from .jsonsafe import MAX_DEPTH
+
+MAX_STRING_BYTES = 1_048_576
+SEVERITIES = ("high", "medium", "low", "informational")
+TACTICS = (
+    "InitialAccess", "Execution", "Persistence", "PrivilegeEscalation", "DefenseEvasion",
+    "CredentialAccess", "Discovery", "LateralMovement", "Collection", "Exfiltration",
+    "CommandAndControl", "Impact", "PreAttack", "Probing", "Exploitation", "Unknown",
+)
+_TACTIC_BY_FOLDED = {t.lower(): t for t in TACTICS}
+_FOLD = re.compile(r"[\s_\-]+")
+
+
+class Context:
+    """Warnings collected while normalising one item."""
+
+    def __init__(self) -> None:
+        self.warnings: list[Warning] = []
+        self._seen: set[tuple[str, str]] = set()
+
+    def warn(self, code: str, message: str, field: str | None = None) -> None:
+        self.warnings.append(Warning(code, message, field))
+
+    def warn_once(self, code: str, key: str, message: str, field: str | None = None) -> None:
+        if (code, key) not in self._seen:
+            self._seen.add((code, key))
+            self.warn(code, message, field)
+
+
+def join_path(parent: str, key: object) -> str:
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else str(key)
+
+
+def scrub(data: object, ctx: Context, root: str = "") -> object:
+    """Check sizes and depth of `data` and return it with NUL characters removed.
+
+    Rejects strings over 1 MB (`field_too_large`) and nesting over 64 levels
+    (`too_deep`); warns `nul_byte` once. Iterative, so deep input cannot recurse.
+    """
+    has_nul = False
+    stack: list[tuple[object, str, int]] = [(data, root, 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            _check_size(value, path)
+            has_nul = has_nul or "\x00" in value
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth >= MAX_DEPTH:
+            raise ItemRejected(
+                "too_deep", f"The item nests JSON deeper than {MAX_DEPTH} levels.", path or None)
+        if isinstance(value, dict):
+            for key, child in value.items():
+                has_nul = has_nul or "\x00" in key
+                stack.append((child, join_path(path, key), depth + 1))
+        else:
+            stack.extend((child, join_path(path, i), depth + 1) for i, child in enumerate(value))
+    if not has_nul:
+        return data
+    ctx.warn_once("nul_byte", root, "The item contains NUL characters (\\u0000); they were "
+                  "removed from the normalised alert but kept in the raw copy.", root or None)
+    return _strip_nul(data)
+
+
+def _check_size(value: str, path: str) -> None:
+    # A str of n characters encodes to at most 4n bytes: skip the encode when small.
+    if len(value) * 4 > MAX_STRING_BYTES and len(value.encode("utf-8", "surrogatepass")) > \
+            MAX_STRING_BYTES:
+        raise ItemRejected(
+            "field_too_large", f"The field {path or 'value'} is larger than 1 MB "
+            f"({MAX_STRING_BYTES} bytes of UTF-8); shorten it.", path or None)
+
+
+def _strip_nul(value: object) -> object:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {key.replace("\x00", ""): _strip_nul(child) for key, child in value.items()}
+    if isinstance(value, list):
+        return [_strip_nul(child) for child in value]
+    return value
+
+
+def parse_time(value: str, ctx: Context, field: str) -> datetime | None:
+    """An ISO 8601 time as an aware UTC datetime; naive times are taken as UTC."""
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        ctx.warn("bad_time", f"The time in {field} ({text[:60]!r}) is not an ISO 8601 time; "
+                 "it was ignored.", field)
+        return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def iso_second(value: str) -> str:
+    """A time string normalised to ISO UTC with second precision, for identifiers."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return value.strip().lower()
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def canonical_tactic(name: str) -> str:
+    """The FORMATS.md spelling of a kill-chain stage, or the name as sent."""
+    return _TACTIC_BY_FOLDED.get(_FOLD.sub("", name).lower(), name)
+
+
+def split_tactics(text: str) -> list[str]:
+    return [canonical_tactic(part.strip()) for part in text.split(",") if part.strip()]
+
+
+def dedupe(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
