@@ -163,7 +163,7 @@ def test_camel_and_pascal_keys_give_the_same_identifiers(make_native):
                                   "account|name-upn|alice|contoso.com"]
     assert account.label == "Alice@Contoso.com"
     assert ip.strong_ids == ["ip|address|2001:db8::1"]
-    assert file.strong_ids == [f"file|path|/usr/bin|wget|{VM_ID.lower()}"]
+    assert file.strong_ids == ["file|path|/usr/bin|wget|web1"]  # the host part is its name
     assert dns.strong_ids == ["dns|domain|evil.example"]
     assert url.strong_ids == ["url|url|https://evil.example/Path?Q=1"]
     assert resource.strong_ids == [f"azure-resource|resourceid|{VM_ID.lower()}"]

@@ -51,7 +51,7 @@ def test_the_arm_sample_entities(arm_alerts):
     assert account.strong_ids == ["account|sid|s-1-5-21-2144575486-8928446540-5163864319-500",
                                   "account|name-ntdomain|contosouser|vm2"]
     assert parent.strong_ids == []
-    vm2 = host.props["AzureID"].lower()
+    vm2 = "vm2"  # the host part is the host's name
     assert cmd.strong_ids == [f"file|path|c:\\windows\\system32|cmd.exe|{vm2}"]
     assert process.strong_ids[0] == f"process|pid-time-host|19180|2018-05-07T13:51:45Z|{vm2}"
     assert host.original["hostName"] == "vm2"
