@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from inventory.activity import Actor
-from inventory.models import Resource, Subscription
+from inventory.models import Resource, ResourceHostName, Subscription
 from inventory.people import grant_role
 from inventory.subscriptions import create_subscription
 
@@ -67,11 +67,12 @@ def seed_estate():
                                       reason="demo estate")
         subs[(name, guid)] = sub
         for kind, rname, rg, tail, owner, email in RESOURCES[(name, guid)]:
-            Resource.objects.get_or_create(
+            resource, created = Resource.objects.get_or_create(
                 subscription=sub, external_id=resource_id(guid, rg, tail),
-                defaults={"kind": kind, "name": rname, "host_names": [rname]
-                          if kind == "virtual_machine" else [],
-                          "owner_name": owner, "owner_email": email})
+                defaults={"kind": kind, "name": rname, "owner_name": owner,
+                          "owner_email": email})
+            if created and kind == "virtual_machine":
+                ResourceHostName.objects.create(subscription=sub, resource=resource, name=rname)
     User = get_user_model()
     for username, password, role in DEMO_USERS:
         user = User.objects.filter(username=username).first()

@@ -36,8 +36,6 @@ class Resource(models.Model):
     name = models.CharField(max_length=255)
     # Stored lower-cased: Azure resource ids compare case-insensitively.
     external_id = models.CharField(max_length=1024, blank=True, default="")
-    host_names = models.JSONField(default=list, blank=True,
-                                  help_text="Lower-cased host names it has been seen under.")
     owner_name = models.CharField(max_length=200, blank=True, default="")
     owner_email = models.EmailField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -61,6 +59,22 @@ class Resource(models.Model):
         if self.owner_name and self.owner_email:
             return f"{self.owner_name} <{self.owner_email}>"
         return self.owner_name or self.owner_email
+
+
+class ResourceHostName(models.Model):
+    """A host name (lower-cased) a resource has been seen under; one resource per name."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="host_names")
+    name = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "name"], name="host_name_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class Workspace(models.Model):

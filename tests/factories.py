@@ -1,13 +1,52 @@
 """make_<model>() factories and the id of one object of each kind, for the scoping walk."""
 
-from tests.conftest import make_token
+import itertools
+import json
+
+from alerts.ingest.store import ingest_body
+from alerts.models import Alert
+from tests.conftest import SYSTEM, make_token
+
+_serial = itertools.count(1)
+
+
+def native_alert(**fields):
+    """A native-format alert with a host, an account and an IP; fields override."""
+    n = next(_serial)
+    alert = {
+        "id": f"test-alert-{n}",
+        "display_name": f"Test alert {n}",
+        "severity": "high",
+        "alert_type": "Test_Alert",
+        "description": "A test alert.",
+        "start_time": "2026-11-27T10:00:00Z",
+        "compromised_entity": "vm-test-01",
+        "tactics": ["InitialAccess"],
+        "entities": [
+            {"$id": "1", "Type": "host", "HostName": "vm-test-01", "NTDomain": "CONTOSO"},
+            {"$id": "2", "Type": "account", "Name": "alice", "NTDomain": "CONTOSO"},
+            {"$id": "3", "Type": "ip", "Address": "203.0.113.50"},
+        ],
+    }
+    alert.update(fields)
+    return alert
+
+
+def make_alert(subscription, **fields):
+    report = ingest_body(subscription, json.dumps(native_alert(**fields)).encode(),
+                         "application/json", actor=SYSTEM)
+    result = report.results[0]
+    assert result.status == "created", result.as_dict()
+    return Alert.objects.get(pk=result.id)
 
 
 def objects_of(p):
     """URL parameter -> the id of an object in p.sub (which the outsider cannot see)."""
     token = make_token(p.sub, name="target token")
+    alert = make_alert(p.sub)
     return {
         "sub": p.sub.pk,
         "pk": token.token.pk,
         "user_id": p.analyst.pk,
+        "alert_id": alert.pk,
     }

@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 
@@ -56,11 +57,11 @@ def keyset_page(queryset, fields, cursor=None, size=50, key=None):
     if cursor:
         values = decode_cursor(cursor, fields)
         for i, f in enumerate(fields):
-            if f.lstrip("-").endswith(("_at", "_time")) and isinstance(values[i], str):
-                try:
-                    values[i] = datetime.fromisoformat(values[i])
-                except ValueError:
-                    raise BadCursor("The cursor is not one this server gave out.") from None
+            field = queryset.model._meta.get_field(f.lstrip("-"))
+            try:
+                values[i] = field.to_python(values[i])
+            except ValidationError:
+                raise BadCursor("The cursor is not one this server gave out.") from None
         queryset = queryset.filter(_after(fields, values))
     items = list(queryset[: size + 1])
     next_cursor = None

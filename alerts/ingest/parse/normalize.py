@@ -72,6 +72,14 @@ def _build(raw: Fields, ctx: Context) -> Normalized:
     entities = build_entities(
         F.entity_list(entity_value, entity_field, ctx, json_strings), ctx, entity_field)
     incident_ids = entities.incident_alert_ids + F.text_list(*raw["incident_alert_ids"])
+    is_incident = F.boolean(*raw["is_incident"], lenient=not raw.strict)
+    if is_incident and not incident_ids:
+        # Defender marks some single alerts isIncident (the ARM samples do): an incident
+        # that lists no alerts is kept as the alert it is.
+        is_incident = False
+        ctx.warn("incident_without_alerts", "The item says it is an incident but lists no "
+                 "alerts (no entities of type 'alerts'); it was stored as an alert.",
+                 raw["is_incident"][1])
     return Normalized(
         format=raw.format,
         key=key,
@@ -88,7 +96,7 @@ def _build(raw: Fields, ctx: Context) -> Normalized:
         extended_properties=F.extended_properties(
             *raw["extended_properties"], ctx, json_strings, raw.strict),
         extended_links=F.extended_links(*raw["extended_links"], ctx, json_strings),
-        is_incident=F.boolean(*raw["is_incident"], lenient=not raw.strict),
+        is_incident=is_incident,
         incident_alert_ids=list(dict.fromkeys(incident_ids)),
         entities=entities.entities,
         relations=entities.relations,

@@ -127,10 +127,17 @@ def _walk_array(text: str, start: int) -> tuple[list[tuple[int, int, object]], i
 def _walk_top_object(text: str, start: int) -> tuple[list[tuple[int, int, object]], int]:
     """The top-level object as one item, or the elements of its `value` for an ARM list."""
     value, end = DECODER.raw_decode(text, start)
-    if not _is_arm_list(value):
-        return [(start, end, value)], end
-    elements, _ = _walk_array(text, _value_array_start(text, start))
-    return elements, end
+    if _is_arm_list(value):
+        elements, _ = _walk_array(text, _key_offset(text, start, "value"))
+        return elements, end
+    if _is_rest_example(value):
+        # The Azure REST API specs' example files wrap the ARM list in the response.
+        body = start
+        for key in ("responses", "200", "body", "value"):
+            body = _key_offset(text, body, key)
+        elements, _ = _walk_array(text, body)
+        return elements, end
+    return [(start, end, value)], end
 
 
 def _is_arm_list(value: object) -> bool:
@@ -139,14 +146,25 @@ def _is_arm_list(value: object) -> bool:
     return all(key == "value" or key.lower() in ARM_LIST_EXTRA_KEYS for key in value)
 
 
-def _value_array_start(text: str, start: int) -> int:
-    """Offset of the array under the (last, as json.loads keeps) `value` key."""
+def _is_rest_example(value: object) -> bool:
+    """`{"parameters": ..., "responses": {"200": {"body": {"value": [...]}}}}`."""
+    if not isinstance(value, dict) or set(value) - {"parameters", "responses", "title"}:
+        return False
+    body = value.get("responses", {})
+    body = body.get("200", {}) if isinstance(body, dict) else None
+    body = body.get("body") if isinstance(body, dict) else None
+    return _is_arm_list(body)
+
+
+def _key_offset(text: str, start: int, wanted: str) -> int:
+    """Offset of the value under the (last, as json.loads keeps) `wanted` key of the
+    object opening at `start`."""
     found = -1
     pos = _skip_ws(text, start + 1)
     while text[pos] != "}":
         key, pos = DECODER.raw_decode(text, pos)
         pos = _skip_ws(text, _skip_ws(text, pos) + 1)  # past ':'
-        if key == "value":
+        if key == wanted:
             found = pos
         _, pos = DECODER.raw_decode(text, pos)
         pos = _skip_ws(text, pos)

@@ -47,13 +47,14 @@ def scrub(data: object, ctx: Context, root: str = "") -> object:
     Rejects strings over 1 MB (`field_too_large`) and nesting over 64 levels
     (`too_deep`); warns `nul_byte` once. Iterative, so deep input cannot recurse.
     """
-    has_nul = False
+    has_nul = has_surrogate = False
     stack: list[tuple[object, str, int]] = [(data, root, 0)]
     while stack:
         value, path, depth = stack.pop()
         if isinstance(value, str):
             _check_size(value, path)
             has_nul = has_nul or "\x00" in value
+            has_surrogate = has_surrogate or _has_surrogate(value)
             continue
         if not isinstance(value, dict | list):
             continue
@@ -63,14 +64,39 @@ def scrub(data: object, ctx: Context, root: str = "") -> object:
         if isinstance(value, dict):
             for key, child in value.items():
                 has_nul = has_nul or "\x00" in key
+                has_surrogate = has_surrogate or _has_surrogate(key)
                 stack.append((child, join_path(path, key), depth + 1))
         else:
             stack.extend((child, join_path(path, i), depth + 1) for i, child in enumerate(value))
-    if not has_nul:
+    if has_surrogate:
+        # A lone surrogate (e.g. "\\ud800") is valid JSON but not storable text.
+        ctx.warn_once("bad_unicode", root, "The item contains lone UTF-16 surrogates; they were "
+                      "replaced by U+FFFD in the normalised alert but kept in the raw copy.",
+                      root or None)
+    if not has_nul and not has_surrogate:
         return data
-    ctx.warn_once("nul_byte", root, "The item contains NUL characters (\\u0000); they were "
-                  "removed from the normalised alert but kept in the raw copy.", root or None)
-    return _strip_nul(data)
+    if has_nul:
+        ctx.warn_once("nul_byte", root, "The item contains NUL characters (\\u0000); they "
+                      "were removed from the normalised alert but kept in the raw copy.",
+                      root or None)
+    return _clean(data)
+
+
+def _has_surrogate(value: str) -> bool:
+    if value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _clean_text(value: str) -> str:
+    value = value.replace("\x00", "")
+    if _has_surrogate(value):
+        value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
 
 
 def _check_size(value: str, path: str) -> None:
@@ -82,13 +108,13 @@ def _check_size(value: str, path: str) -> None:
             f"({MAX_STRING_BYTES} bytes of UTF-8); shorten it.", path or None)
 
 
-def _strip_nul(value: object) -> object:
+def _clean(value: object) -> object:
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return _clean_text(value)
     if isinstance(value, dict):
-        return {key.replace("\x00", ""): _strip_nul(child) for key, child in value.items()}
+        return {_clean_text(key): _clean(child) for key, child in value.items()}
     if isinstance(value, list):
-        return [_strip_nul(child) for child in value]
+        return [_clean(child) for child in value]
     return value
 
 

@@ -33,7 +33,10 @@ def test_the_arm_sample_gives_two_alerts(arm_alerts):
     assert first.start_time.isoformat() == "2020-02-22T00:00:00+00:00"
     assert first.extended_links[0]["href"] == "https://contoso.com/reports/DisplayReport"
     assert len(second.remediation_steps) == 6
-    assert first.warnings == second.warnings == []
+    # Both say isIncident but list no alerts: they are kept as the alerts they are.
+    assert not first.is_incident and not second.is_incident
+    assert [w.code for w in first.warnings] == [w.code for w in second.warnings] == \
+        ["incident_without_alerts"]
 
 
 def test_the_arm_sample_entities(arm_alerts):

@@ -1,0 +1,247 @@
+"""POST /alerts (ingest), GET /alerts (list), GET /alerts/{id} (details)."""
+
+from datetime import datetime
+from typing import Literal
+
+from django.conf import settings
+from django.http import Http404
+from ninja import Query, Router, Schema
+
+from alerts.ingest.parse import FORMATS, BodyError
+from alerts.ingest.store import ingest_body
+from alerts.models import Alert, Severity, Status
+from alerts.queries import alert_details, alert_page
+from inventory.activity import Actor
+from inventory.api import require
+from inventory.roles import Perm
+from socconsole.lib.apierrors import ApiError
+
+router = Router(tags=["alerts"])
+
+
+class ItemError(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ItemWarning(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ItemResultOut(Schema):
+    index: int
+    status: Literal["created", "duplicate", "rejected"]
+    type: Literal["alert", "incident"]
+    id: int | None
+    error: ItemError | None
+    warnings: list[ItemWarning]
+
+
+class IngestOut(Schema):
+    accepted: int
+    duplicates: int
+    rejected: int
+    results: list[ItemResultOut]
+
+
+class ErrorOut(Schema):
+    error: ItemError
+
+
+def read_body(request, limit):
+    """The request body, refusing (413) more than `limit` bytes before reading it all."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise ApiError(400, "bad_request", "Content-Length is not a number.") from None
+    if declared > limit:
+        raise ApiError(413, "too_large", f"The body is {declared} bytes; the limit is {limit}.")
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        raise ApiError(413, "too_large", f"The body is larger than the limit of {limit} bytes.")
+    return body
+
+
+@router.post("/alerts", response={200: IngestOut, 400: ErrorOut, 413: ErrorOut},
+             openapi_extra={"requestBody": {
+                 "required": True,
+                 "description": "One alert, a JSON array of alerts, an ARM list "
+                                "`{\"value\": [...]}`, or NDJSON (`application/x-ndjson`). "
+                                "Formats: native, Defender ARM, continuous export, Sentinel "
+                                "SecurityAlert rows (see docs/api.md).",
+                 "content": {"application/json": {"schema": {"type": "object"}},
+                             "application/x-ndjson": {"schema": {"type": "string"}}}}})
+def ingest(request, format: Literal["native", "arm", "export", "sentinel"] | None = None):  # noqa: A002
+    """Ingest alerts. Each item stands alone: created, duplicate, or rejected with a reason."""
+    subscription = require(request, Perm.INGEST)
+    body = read_body(request, settings.INGEST_MAX_BYTES)
+    if format is not None and format not in FORMATS:
+        raise ApiError(400, "bad_format", f"Unknown format {format!r}.", "format")
+    try:
+        report = ingest_body(subscription, body, request.content_type,
+                             actor=Actor.of_token(request.auth), token=request.auth,
+                             source="api", format=format)
+    except BodyError as exc:
+        raise ApiError(400, "bad_body", str(exc)) from exc
+    return report.as_dict()
+
+
+class ResourceOut(Schema):
+    id: int
+    name: str
+    kind: str
+    external_id: str
+    owner: str
+
+
+class AlertOut(Schema):
+    id: int
+    key: str
+    format: str
+    provider: str
+    product: str
+    alert_type: str
+    display_name: str
+    severity: Literal["high", "medium", "low", "informational"]
+    status: Literal["active", "dismissed", "resolved"]
+    provider_status: str
+    tactics: list[str]
+    techniques: list[str]
+    time: datetime
+    start_time: datetime | None
+    end_time: datetime | None
+    detected_time: datetime | None
+    ingested_at: datetime
+    occurrence_count: int
+    first_seen: datetime
+    last_seen: datetime
+    resource: ResourceOut | None
+    compromised_entity: str
+
+
+class AlertList(Schema):
+    items: list[AlertOut]
+    next_cursor: str | None
+
+
+class EntityOut(Schema):
+    id: int
+    kind: str
+    label: str
+    props: dict
+    known: bool
+    first_seen: datetime
+    last_seen: datetime
+
+
+class MentionOut(Schema):
+    position: int
+    kind: str
+    label: str
+    props: dict
+    matched_by: str
+    entity: EntityOut
+
+
+class RelationOut(Schema):
+    type: str
+    prop: str
+    source: int
+    target: int | None
+    target_ref: str | None
+    in_cycle: bool
+
+
+class AlertDetailOut(AlertOut):
+    description: str
+    remediation_steps: list[str]
+    extended_properties: dict
+    extended_links: list[dict]
+    alert_uri: str
+    warnings: list[ItemWarning]
+    entities: list[MentionOut]
+    relations: list[RelationOut]
+    raw: str
+
+
+def _resource(alert):
+    r = alert.resource
+    if r is None:
+        return None
+    return {"id": r.pk, "name": r.name, "kind": r.kind, "external_id": r.external_id,
+            "owner": r.owner}
+
+
+def serialize(alert):
+    return {
+        "id": alert.pk, "key": alert.key, "format": alert.format, "provider": alert.provider,
+        "product": alert.product, "alert_type": alert.alert_type,
+        "display_name": alert.display_name, "severity": alert.severity_word,
+        "status": alert.status, "provider_status": alert.provider_status,
+        "tactics": alert.tactics, "techniques": alert.techniques, "time": alert.time,
+        "start_time": alert.start_time, "end_time": alert.end_time,
+        "detected_time": alert.detected_time, "ingested_at": alert.ingested_at,
+        "occurrence_count": alert.occurrence_count, "first_seen": alert.first_seen,
+        "last_seen": alert.last_seen, "resource": _resource(alert),
+        "compromised_entity": alert.compromised_entity,
+    }
+
+
+class AlertFilters(Schema):
+    severity: list[Literal["high", "medium", "low", "informational"]] | None = None
+    status: list[Literal["active", "dismissed", "resolved"]] | None = None
+    resource: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    cursor: str | None = None
+    limit: int = 50
+
+
+@router.get("/alerts", response=AlertList)
+def list_alerts(request, filters: Query[AlertFilters]):
+    """Alerts ranked by severity, then time (newest first). Keyset cursor in `next_cursor`."""
+    subscription = require(request, Perm.VIEW)
+    if not 1 <= filters.limit <= 500:
+        raise ApiError(400, "invalid", "limit must be between 1 and 500.", "limit")
+    page = alert_page(
+        subscription,
+        severities=[Severity.from_word(s) for s in filters.severity or []],
+        statuses=[Status(s) for s in filters.status or []],
+        resource=filters.resource, since=filters.since, until=filters.until,
+        cursor=filters.cursor, size=filters.limit)
+    return {"items": [serialize(a) for a in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/alerts/{alert_id}", response=AlertDetailOut)
+def get_alert(request, alert_id: int):
+    """One alert with its entities (each alert's view beside the merged entity), relations,
+    warnings and the raw payload as sent."""
+    subscription = require(request, Perm.VIEW)
+    try:
+        details = alert_details(Alert.objects.filter(subscription=subscription), alert_id)
+    except Alert.DoesNotExist:
+        raise Http404 from None
+    alert = details.alert
+    return {
+        **serialize(alert),
+        "description": alert.description, "remediation_steps": alert.remediation_steps,
+        "extended_properties": alert.extended_properties,
+        "extended_links": alert.extended_links, "alert_uri": alert.alert_uri,
+        "warnings": alert.warnings,
+        "entities": [{
+            "position": m.position, "kind": m.kind, "label": m.label, "props": m.props,
+            "matched_by": m.matched_by,
+            "entity": {"id": m.entity.pk, "kind": m.entity.kind, "label": m.entity.label,
+                       "props": m.entity.props, "known": m.entity.known,
+                       "first_seen": m.entity.first_seen, "last_seen": m.entity.last_seen},
+        } for m in details.mentions],
+        "relations": [{
+            "type": r.type, "prop": r.prop, "source": r.source.position,
+            "target": r.target.position if r.target_id else None,
+            "target_ref": r.target_ref or None, "in_cycle": r.in_cycle,
+        } for r in details.relations],
+        "raw": details.raw_text,
+    }

@@ -1,0 +1,1 @@
+"""Alert ingestion: parse (alerts.ingest.parse), then store (alerts.ingest.store)."""

@@ -1,0 +1,261 @@
+"""Storing a batch of items: alerts, entities, relations, duplicates and rejections.
+
+`ingest_body` is what the API and `ingest_alerts` call; every item stands
+alone: a refused item is kept with its reason, the others are stored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from alerts.ingest.merge import Resolver
+from alerts.ingest.parse import ItemRejected, RawItem, normalize, split_body
+from alerts.ingest.resources import ResourceFinder
+from alerts.models import (
+    Alert,
+    AlertEntity,
+    AlertPayload,
+    ProviderIncident,
+    RejectedItem,
+    Relation,
+    Severity,
+    Status,
+)
+from inventory import activity
+
+# pg_advisory_xact_lock(INGEST_LOCK, subscription id): one batch at a time merges the
+# entities of a subscription, so concurrent batches neither deadlock nor duplicate.
+INGEST_LOCK = 7_300_001
+_PROVIDER_STATUS = {"dismissed": Status.DISMISSED, "resolved": Status.RESOLVED}
+
+
+@dataclass
+class ItemResult:
+    index: int
+    status: str                      # created | duplicate | rejected
+    id: int | None = None
+    type: str = "alert"              # alert | incident
+    error: dict | None = None
+    warnings: list = field(default_factory=list)
+
+    def as_dict(self):
+        return {"index": self.index, "status": self.status, "type": self.type, "id": self.id,
+                "error": self.error, "warnings": self.warnings}
+
+
+@dataclass
+class IngestReport:
+    results: list[ItemResult]
+
+    def count(self, status):
+        return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def accepted(self):
+        return self.count("created")
+
+    @property
+    def duplicates(self):
+        return self.count("duplicate")
+
+    @property
+    def rejected(self):
+        return self.count("rejected")
+
+    def as_dict(self):
+        return {"accepted": self.accepted, "duplicates": self.duplicates,
+                "rejected": self.rejected, "results": [r.as_dict() for r in self.results]}
+
+    def summary(self):
+        return (f"{self.accepted} accepted, {self.duplicates} duplicates, "
+                f"{self.rejected} rejected")
+
+
+def ingest_body(subscription, body, content_type, *, actor, token=None, source="api",
+                format=None):  # noqa: A002
+    """Split a request body and ingest its items. Raises BodyError for an unparseable body."""
+    return ingest_items(subscription, split_body(body, content_type), actor=actor, token=token,
+                        source=source, format=format)
+
+
+def ingest_items(subscription, items: list[RawItem], *, actor, token=None, source="api",
+                 format=None):  # noqa: A002
+    now = timezone.now()
+    results: list[ItemResult | None] = [None] * len(items)
+    accepted, refused = [], []
+    for item in items:
+        try:
+            accepted.append((item, normalize(item.data, format)))
+        except ItemRejected as exc:
+            refused.append((item, exc))
+            results[item.index] = ItemResult(item.index, "rejected", error=exc.as_dict())
+    with transaction.atomic():
+        _lock(subscription)
+        alerts = [(i, n) for i, n in accepted if not n.is_incident]
+        incidents = [(i, n) for i, n in accepted if n.is_incident]
+        for result in _store_alerts(subscription, alerts, now):
+            results[result.index] = result
+        for result in _store_incidents(subscription, incidents, now):
+            results[result.index] = result
+        _keep_rejected(subscription, refused, token, source, format, now)
+        report = IngestReport(results)
+        activity.record(
+            actor=actor, verb="alerts.ingest", target_type="subscription",
+            target_id=subscription.pk, target_label=subscription.name,
+            subscription=subscription,
+            after={"accepted": report.accepted, "duplicates": report.duplicates,
+                   "rejected": report.rejected, "source": source})
+    return report
+
+
+def _lock(subscription):
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [INGEST_LOCK, subscription.pk])
+    # SQLite: transactions begin IMMEDIATE (settings), which already serialises writers.
+
+
+def _warnings(n):
+    return [w.as_dict() for w in n.warnings]
+
+
+def _alert_time(n, now):
+    return n.detected_time or n.end_time or n.start_time or now
+
+
+def _existing(model, subscription, keys):
+    found = {}
+    keys = list(dict.fromkeys(keys))
+    for start in range(0, len(keys), 2000):
+        found.update(model.objects.filter(subscription=subscription,
+                                          key__in=keys[start:start + 2000])
+                     .values_list("key", "pk"))
+    return found
+
+
+def _count_again(model, repeats, now):
+    """Raise occurrence counts: one UPDATE per distinct repeat count."""
+    by_count = {}
+    for pk, times in repeats.items():
+        by_count.setdefault(times, []).append(pk)
+    for times, pks in by_count.items():
+        model.objects.filter(pk__in=pks).update(
+            occurrence_count=F("occurrence_count") + times, last_seen=now)
+
+
+def _store_alerts(subscription, items, now):
+    if not items:
+        return []
+    existing = _existing(Alert, subscription, [n.key for _, n in items])
+    results, fresh, first_of, pending = [], [], {}, {}
+    repeats, in_batch = Counter(), Counter()
+    for item, n in items:
+        if n.key in existing:
+            repeats[existing[n.key]] += 1
+            results.append(ItemResult(item.index, "duplicate", existing[n.key],
+                                      warnings=_warnings(n)))
+        elif n.key in first_of:
+            in_batch[n.key] += 1
+            pending[item.index] = n.key
+            results.append(ItemResult(item.index, "duplicate", warnings=_warnings(n)))
+        else:
+            first_of[n.key] = len(fresh)
+            fresh.append((item, n))
+    _count_again(Alert, repeats, now)
+    if not fresh:
+        return results
+
+    finder = ResourceFinder(subscription, [n for _, n in fresh])
+    resolver = Resolver(subscription, [m for _, n in fresh for m in n.entities])
+    assignments = []
+    for _, n in fresh:
+        time = _alert_time(n, now)
+        assignments.append([resolver.resolve(m, time) for m in n.entities])
+    resolver.flush()
+
+    rows = []
+    for position, (_, n) in enumerate(fresh):
+        time = _alert_time(n, now)
+        resource = finder.find(position)
+        rows.append(Alert(
+            subscription=subscription, resource=resource, key=n.key[:512], format=n.format,
+            provider=n.provider[:200], product=n.product[:200], vendor=n.vendor[:200],
+            alert_type=n.alert_type[:300], display_name=n.display_name,
+            description=n.description, severity=Severity.from_word(n.severity),
+            provider_status=n.provider_status[:32],
+            status=_PROVIDER_STATUS.get(n.provider_status, Status.ACTIVE),
+            tactics=n.tactics, techniques=n.techniques, start_time=n.start_time,
+            end_time=n.end_time, detected_time=n.detected_time, ingested_at=now, time=time,
+            remediation_steps=n.remediation_steps, extended_properties=n.extended_properties,
+            extended_links=n.extended_links, compromised_entity=n.compromised_entity,
+            resource_ref=n.resource_id, correlation_key=n.correlation_key[:300],
+            alert_uri=n.alert_uri, occurrence_count=1 + in_batch[n.key], first_seen=now,
+            last_seen=now, warnings=_warnings(n)))
+    Alert.objects.bulk_create(rows)
+    AlertPayload.objects.bulk_create(
+        [AlertPayload(alert=row, body=item.raw) for row, (item, _) in zip(rows, fresh,
+                                                                          strict=True)])
+    _store_mentions(subscription, rows, fresh, assignments)
+
+    for row, (item, n) in zip(rows, fresh, strict=True):
+        results.append(ItemResult(item.index, "created", row.pk, warnings=_warnings(n)))
+    for result in results:
+        if result.index in pending:  # a repeat of an item first seen in this batch
+            result.id = rows[first_of[pending[result.index]]].pk
+    return sorted(results, key=lambda r: r.index)
+
+
+def _store_mentions(subscription, rows, fresh, assignments):
+    mentions = []
+    for row, (_, n), assigned in zip(rows, fresh, assignments, strict=True):
+        for m, a in zip(n.entities, assigned, strict=True):
+            mentions.append(AlertEntity(
+                alert=row, entity_id=a.state.id, position=m.index, kind=m.kind,
+                label=m.label[:2000], props=m.original, matched_by=a.match, matched_on=a.on))
+    AlertEntity.objects.bulk_create(mentions)
+    by_position = {(m.alert_id, m.position): m for m in mentions}
+    relations = []
+    for row, (_, n) in zip(rows, fresh, strict=True):
+        for r in n.relations:
+            relations.append(Relation(
+                subscription=subscription, alert=row, source=by_position[(row.pk, r.source)],
+                target=by_position[(row.pk, r.target)] if r.target is not None else None,
+                type=r.type[:32], prop=r.prop[:100], target_ref=(r.target_ref or "")[:100],
+                in_cycle=r.in_cycle))
+    Relation.objects.bulk_create(relations)
+
+
+def _store_incidents(subscription, items, now):
+    results = []
+    existing = _existing(ProviderIncident, subscription, [n.key for _, n in items])
+    repeats = Counter()
+    for item, n in items:
+        pk = existing.get(n.key)
+        if pk is not None:
+            repeats[pk] += 1
+            results.append(ItemResult(item.index, "duplicate", pk, "incident", None,
+                                      _warnings(n)))
+            continue
+        incident = ProviderIncident.objects.create(
+            subscription=subscription, key=n.key[:512], provider=n.provider[:200],
+            display_name=n.display_name, description=n.description,
+            severity=Severity.from_word(n.severity), alert_keys=n.incident_alert_ids,
+            time=_alert_time(n, now), last_seen=now, body=item.raw, warnings=_warnings(n))
+        existing[n.key] = incident.pk
+        results.append(ItemResult(item.index, "created", incident.pk, "incident", None,
+                                  _warnings(n)))
+    _count_again(ProviderIncident, repeats, now)
+    return results
+
+
+def _keep_rejected(subscription, refused, token, source, format, now):  # noqa: A002
+    RejectedItem.objects.bulk_create([
+        RejectedItem(subscription=subscription, token=token, source=source, index=item.index,
+                     format=format or "", body=item.raw, code=exc.code, message=exc.message,
+                     field=exc.field or "", received_at=now)
+        for item, exc in refused])

@@ -1,0 +1,73 @@
+"""Reading alerts: the ranked list (keyset) and one alert with everything behind it."""
+
+from dataclasses import dataclass
+
+from alerts.models import Alert, AlertEntity, AlertPayload, Relation
+from socconsole.lib.paging import keyset_page
+
+RANK = ("severity", "-time", "-id")
+LIST_FIELDS = ("id", "subscription_id", "resource_id", "key", "format", "provider", "product",
+               "alert_type", "display_name", "severity", "status", "provider_status", "tactics",
+               "techniques", "time", "start_time", "end_time", "detected_time", "ingested_at",
+               "occurrence_count", "first_seen", "last_seen", "compromised_entity",
+               "resource__id", "resource__name", "resource__kind", "resource__external_id",
+               "resource__owner_name", "resource__owner_email")
+
+
+def alert_page(subscription, *, severities=(), statuses=(), resource=None, since=None,
+               until=None, cursor=None, size=50):
+    """One page of a subscription's alerts ranked by severity then time; no payloads."""
+    qs = Alert.objects.filter(subscription=subscription).select_related("resource")\
+        .only(*LIST_FIELDS)
+    if severities:
+        qs = qs.filter(severity__in=severities)
+    if statuses:
+        qs = qs.filter(status__in=statuses)
+    if resource:
+        qs = qs.filter(resource_id=resource)
+    if since:
+        qs = qs.filter(time__gte=since)
+    if until:
+        qs = qs.filter(time__lt=until)
+    return keyset_page(qs, RANK, cursor, size)
+
+
+@dataclass
+class AlertDetails:
+    alert: Alert
+    mentions: list
+    relations: list
+    raw: bytes | None = None
+
+    @property
+    def raw_text(self):
+        return bytes(self.raw).decode("utf-8", "replace") if self.raw is not None else ""
+
+    def groups(self):
+        """Mentions grouped by kind, each with the relations leaving it."""
+        out_edges = {}
+        for r in self.relations:
+            out_edges.setdefault(r.source_id, []).append(r)
+        groups = {}
+        for m in self.mentions:
+            m.edges = out_edges.get(m.pk, [])
+            groups.setdefault(m.kind, []).append(m)
+        return sorted(groups.items(), key=lambda kv: _KIND_ORDER.get(kv[0], 99))
+
+
+_KIND_ORDER = {k: i for i, k in enumerate(
+    ["host", "account", "ip", "process", "file", "filehash", "url", "dns", "azure-resource",
+     "host-logon-session", "registry-key", "registry-value", "malware", "mailbox"])}
+
+
+def alert_details(queryset, pk, with_raw=True):
+    """Raises Alert.DoesNotExist (or ValueError) for an alert outside `queryset`."""
+    alert = queryset.select_related("resource").get(pk=pk)
+    mentions = list(AlertEntity.objects.filter(alert=alert).select_related("entity")
+                    .order_by("position"))
+    relations = list(Relation.objects.filter(alert=alert).select_related("source", "target")
+                     .order_by("id"))
+    raw = None
+    if with_raw:
+        raw = AlertPayload.objects.filter(alert=alert).values_list("body", flat=True).first()
+    return AlertDetails(alert, mentions, relations, raw)
