@@ -29,10 +29,10 @@ soc_login = login_not_required(SocLoginView.as_view())
 
 @require_GET
 def home(request):
-    first = subscriptions_for(request.user).first()
+    first = subscriptions_for(request.user).order_by("pk").first()
     if first is None:
         return render(request, "inventory/no_subscriptions.html")
-    return redirect("inventory:overview", sub=first.pk)
+    return redirect("alerts:list", sub=first.pk)
 
 
 @require_GET

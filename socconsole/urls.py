@@ -10,6 +10,7 @@ urlpatterns = [
     path("login/", inventory_views.soc_login, name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("", include("inventory.urls")),
+    path("", include("alerts.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -84,7 +84,8 @@ def ingest_body(subscription, body, content_type, *, actor, token=None, source="
 
 
 def ingest_items(subscription, items: list[RawItem], *, actor, token=None, source="api",
-                 format=None):  # noqa: A002
+                 format=None, keep_rejected=True):  # noqa: A002
+    """Ingest parsed items; refused ones are kept (unless `keep_rejected` is false)."""
     now = timezone.now()
     results: list[ItemResult | None] = [None] * len(items)
     accepted, refused = [], []
@@ -102,7 +103,8 @@ def ingest_items(subscription, items: list[RawItem], *, actor, token=None, sourc
             results[result.index] = result
         for result in _store_incidents(subscription, incidents, now):
             results[result.index] = result
-        _keep_rejected(subscription, refused, token, source, format, now)
+        if keep_rejected:
+            _keep_rejected(subscription, refused, token, source, format, now)
         report = IngestReport(results)
         activity.record(
             actor=actor, verb="alerts.ingest", target_type="subscription",

@@ -1,14 +1,26 @@
 from django.core.management.base import BaseCommand
 
+from alerts.demo import seed_alerts
 from inventory.demo import DEMO_USERS, seed_estate
 
 
 class Command(BaseCommand):
-    help = "Load the demo estate (subscriptions, resources, people). Safe to run again."
+    help = ("Load the demo: a Contoso-like estate, its people and a fresh attack told in "
+            "Defender alerts. Safe to run again; alerts older than 12 hours are replaced.")
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--refresh", action="store_true",
+                            help="Replace the demo alerts even if they are fresh.")
+
+    def handle(self, *args, refresh=False, **options):
         subs = seed_estate()
-        self.stdout.write(f"Demo estate ready: {', '.join(s.name for s in subs.values())}.")
+        reports = seed_alerts(subs, force=refresh)
+        names = ", ".join(s.name for s in subs.values())
+        if reports is None:
+            self.stdout.write(f"Demo ready: {names} (alerts already fresh).")
+        else:
+            self.stdout.write(f"Demo ready: {names}; alerts: "
+                              + "; ".join(r.summary() for r in reports) + ".")
         self.stdout.write("")
         self.stdout.write("Demo users (local demo only):")
         for username, password, role in DEMO_USERS:

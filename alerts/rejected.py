@@ -1,0 +1,53 @@
+"""Rejected items: what a producer got wrong, kept 7 days, replayable after a fix."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.ingest.parse import InvalidJSON, RawItem, loads
+from alerts.ingest.store import ingest_items
+from alerts.models import RejectedItem
+from inventory import activity
+from socconsole.lib.paging import keyset_page
+
+RETENTION = timedelta(days=7)
+
+
+class RejectedError(Exception):
+    """A replay that cannot be done; the message is fit for the user."""
+
+
+def rejected_page(token, cursor=None):
+    qs = RejectedItem.objects.filter(token=token).defer("body")
+    return keyset_page(qs, ("-received_at", "-id"), cursor, size=50)
+
+
+def replay_rejected(item, *, actor):
+    """Ingest a rejected item again (after a fix); returns its ItemResult."""
+    with transaction.atomic():
+        item = RejectedItem.objects.select_for_update().get(pk=item.pk)
+        if item.replayed_at is not None and item.replay_result.get("status") != "rejected":
+            raise RejectedError("This item was already replayed and accepted.")
+        raw = bytes(item.body)
+        try:
+            data = loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            data = InvalidJSON(f"This item is not valid JSON: {exc}")
+        report = ingest_items(item.subscription, [RawItem(0, raw, data)], actor=actor,
+                              token=item.token, source="replay", format=item.format or None,
+                              keep_rejected=False)
+        result = report.results[0]
+        item.replayed_at = timezone.now()
+        item.replay_result = result.as_dict()
+        item.save(update_fields=["replayed_at", "replay_result"])
+        activity.record(actor=actor, verb="rejected.replay", target_type="rejected_item",
+                        target_id=item.pk, target_label=f"{item.code} item {item.index}",
+                        subscription=item.subscription, after=item.replay_result)
+    return result
+
+
+def purge_rejected(now=None):
+    """Forget rejected items older than the retention period; returns how many."""
+    cutoff = (now or timezone.now()) - RETENTION
+    return RejectedItem.objects.filter(received_at__lt=cutoff).delete()[0]

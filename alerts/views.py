@@ -1,0 +1,121 @@
+from django.contrib import messages
+from django.http import HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from alerts import tactics
+from alerts.forms import AlertFilterForm
+from alerts.models import Alert, RejectedItem, Severity, Status
+from alerts.queries import alert_details, alert_page
+from alerts.rejected import RejectedError, rejected_page, replay_rejected
+from inventory.access import get_for_user, get_subscription_for_user
+from inventory.activity import Actor
+from inventory.models import ApiToken
+from inventory.roles import Perm
+from socconsole.lib.htmx import is_partial
+from socconsole.lib.paging import BadCursor
+
+
+@require_GET
+def alert_list(request, sub):
+    subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
+    form = AlertFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Bad filter: " + form.errors.as_text())
+    data = form.cleaned_data
+    try:
+        page = alert_page(
+            subscription, severities=[Severity.from_word(s) for s in data["severity"]],
+            statuses=[Status(s) for s in data["status"]], resource=data["resource"],
+            cursor=data["cursor"] or None)
+    except BadCursor as exc:
+        return HttpResponseBadRequest(str(exc))
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    template = "alerts/alert_list.html"
+    if is_partial(request):
+        template += "#alert-rows"
+    return render(request, template, {
+        "subscription": subscription, "page": page, "form": form,
+        "filter_query": query.urlencode(), "filtered": any(data[k] for k in
+                                                           ("severity", "status", "resource")),
+    })
+
+
+def _alert(request, sub, alert_id, perm=Perm.VIEW):
+    get_subscription_for_user(request.user, sub, Perm.VIEW)
+    return get_for_user(Alert.objects.filter(subscription_id=sub), request.user, alert_id, perm)
+
+
+@require_GET
+def alert_detail(request, sub, alert_id):
+    alert = _alert(request, sub, alert_id)
+    details = alert_details(Alert.objects.filter(pk=alert.pk), alert.pk, with_raw=False)
+    return render(request, "alerts/alert_detail.html", {
+        "subscription": alert.subscription, "alert": details.alert, "details": details,
+        "groups": details.groups(), "kill_chain": tactics.strip(alert.tactics),
+    })
+
+
+@require_GET
+def alert_raw(request, sub, alert_id):
+    alert = _alert(request, sub, alert_id)
+    details = alert_details(Alert.objects.filter(pk=alert.pk), alert.pk)
+    template = "alerts/alert_raw.html"
+    if is_partial(request):
+        template += "#raw"
+    return render(request, template, {"subscription": alert.subscription, "alert": alert,
+                                      "raw": details.raw_text})
+
+
+def _token(request, sub, pk):
+    get_subscription_for_user(request.user, sub, Perm.VIEW)
+    return get_for_user(ApiToken.objects.filter(subscription_id=sub), request.user, pk,
+                        Perm.ADMINISTER)
+
+
+@require_GET
+def rejected_list(request, sub, pk):
+    token = _token(request, sub, pk)
+    try:
+        page = rejected_page(token, request.GET.get("cursor"))
+    except BadCursor as exc:
+        return HttpResponseBadRequest(str(exc))
+    template = "alerts/rejected_list.html"
+    if is_partial(request):
+        template += "#rejected-rows"
+    return render(request, template, {"subscription": token.subscription, "token": token,
+                                      "page": page})
+
+
+def _rejected(request, sub, rejected_id):
+    get_subscription_for_user(request.user, sub, Perm.VIEW)
+    return get_for_user(RejectedItem.objects.filter(subscription_id=sub)
+                        .select_related("token", "subscription"), request.user, rejected_id,
+                        Perm.ADMINISTER)
+
+
+@require_GET
+def rejected_detail(request, sub, rejected_id):
+    item = _rejected(request, sub, rejected_id)
+    return render(request, "alerts/rejected_detail.html", {
+        "subscription": item.subscription, "item": item,
+        "raw": bytes(item.body).decode("utf-8", "replace"),
+    })
+
+
+@require_POST
+def rejected_replay(request, sub, rejected_id):
+    item = _rejected(request, sub, rejected_id)
+    try:
+        result = replay_rejected(item, actor=Actor.of_user(request.user))
+    except RejectedError as exc:
+        messages.error(request, str(exc))
+    else:
+        if result.status == "rejected":
+            messages.error(request, f"Still rejected: {result.error['message']}")
+        else:
+            messages.success(request, f"Replayed: {result.status} (alert {result.id}).")
+    return redirect("alerts:rejected-detail", sub=sub, rejected_id=item.pk)
+
+
