@@ -4,7 +4,7 @@ import itertools
 import json
 
 from alerts.ingest.store import ingest_body
-from alerts.models import Alert
+from alerts.models import Alert, RejectedItem
 from tests.conftest import SYSTEM, make_token
 
 _serial = itertools.count(1)
@@ -40,6 +40,13 @@ def make_alert(subscription, **fields):
     return Alert.objects.get(pk=result.id)
 
 
+def make_rejected(subscription, token=None):
+    report = ingest_body(subscription, b'{"id": "x", "display_name": "x", "severity": "urgent"}',
+                         "application/json", actor=SYSTEM, token=token)
+    assert report.rejected == 1
+    return RejectedItem.objects.filter(subscription=subscription).latest("id")
+
+
 def objects_of(p):
     """URL parameter -> the id of an object in p.sub (which the outsider cannot see)."""
     token = make_token(p.sub, name="target token")
@@ -49,4 +56,5 @@ def objects_of(p):
         "pk": token.token.pk,
         "user_id": p.analyst.pk,
         "alert_id": alert.pk,
+        "rejected_id": make_rejected(p.sub, token.token).pk,
     }
