@@ -118,6 +118,9 @@ class EntityIdentifier(models.Model):
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="identifiers")
     value = models.TextField()
     strong = models.BooleanField()
+    # A weak id on which mentions known only by this name hang (they move if it turns
+    # ambiguous; see alerts.ingest.merge).
+    name_only = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -147,7 +150,8 @@ class AlertEntity(models.Model):
     label = models.TextField()
     props = models.JSONField(default=dict, help_text="The entity as this alert sent it.")
     matched_by = models.CharField(max_length=8, choices=Match.choices)
-    # The weak identifier a WEAK mention matched by, so it can move if the name turns ambiguous.
+    # For a mention known only by its name: that name (a weak id), so it can move if the
+    # name turns ambiguous.
     matched_on = models.TextField(blank=True, default="")
 
     class Meta:

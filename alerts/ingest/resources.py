@@ -6,6 +6,8 @@ a host name it is known by; else a new resource. A resource learns the host
 names it is seen under, so a later alert naming only the host finds it.
 """
 
+from django.db.models.functions import Lower
+
 from inventory.models import Resource, ResourceHostName
 
 _KINDS = [
@@ -68,8 +70,8 @@ class ResourceFinder:
             for host in ResourceHostName.objects.filter(
                     subscription=subscription, name__in=names).select_related("resource"):
                 self.by_name[host.name] = host.resource
-            for resource in Resource.objects.filter(subscription=subscription,
-                                                    name__in=names):
+            for resource in Resource.objects.annotate(lower_name=Lower("name")).filter(
+                    subscription=subscription, lower_name__in=names):
                 self.by_name.setdefault(resource.name.lower(), resource)
         self.known_names = set(self.by_name)
 

@@ -27,6 +27,7 @@ from alerts.models import (
     Status,
 )
 from inventory import activity
+from socconsole.lib.bulk import bulk_insert
 
 # pg_advisory_xact_lock(INGEST_LOCK, subscription id): one batch at a time merges the
 # entities of a subscription, so concurrent batches neither deadlock nor duplicate.
@@ -180,56 +181,58 @@ def _store_alerts(subscription, items, now):
         assignments.append([resolver.resolve(m, time) for m in n.entities])
     resolver.flush()
 
+    alert_fields = (
+        "subscription_id", "resource_id", "key", "format", "provider", "product", "vendor",
+        "alert_type", "display_name", "description", "severity", "provider_status", "status",
+        "tactics", "techniques", "start_time", "end_time", "detected_time", "ingested_at",
+        "time", "remediation_steps", "extended_properties", "extended_links",
+        "compromised_entity", "resource_ref", "correlation_key", "alert_uri",
+        "occurrence_count", "first_seen", "last_seen", "warnings")
     rows = []
     for position, (_, n) in enumerate(fresh):
-        time = _alert_time(n, now)
         resource = finder.find(position)
-        rows.append(Alert(
-            subscription=subscription, resource=resource, key=n.key[:512], format=n.format,
-            provider=n.provider[:200], product=n.product[:200], vendor=n.vendor[:200],
-            alert_type=n.alert_type[:300], display_name=n.display_name,
-            description=n.description, severity=Severity.from_word(n.severity),
-            provider_status=n.provider_status[:32],
-            status=_PROVIDER_STATUS.get(n.provider_status, Status.ACTIVE),
-            tactics=n.tactics, techniques=n.techniques, start_time=n.start_time,
-            end_time=n.end_time, detected_time=n.detected_time, ingested_at=now, time=time,
-            remediation_steps=n.remediation_steps, extended_properties=n.extended_properties,
-            extended_links=n.extended_links, compromised_entity=n.compromised_entity,
-            resource_ref=n.resource_id, correlation_key=n.correlation_key[:300],
-            alert_uri=n.alert_uri, occurrence_count=1 + in_batch[n.key], first_seen=now,
-            last_seen=now, warnings=_warnings(n)))
-    Alert.objects.bulk_create(rows)
-    AlertPayload.objects.bulk_create(
-        [AlertPayload(alert=row, body=item.raw) for row, (item, _) in zip(rows, fresh,
-                                                                          strict=True)])
-    _store_mentions(subscription, rows, fresh, assignments)
+        rows.append((
+            subscription.pk, resource.pk if resource else None, n.key[:512], n.format,
+            n.provider[:200], n.product[:200], n.vendor[:200], n.alert_type[:300],
+            n.display_name, n.description, Severity.from_word(n.severity),
+            n.provider_status[:32], _PROVIDER_STATUS.get(n.provider_status, Status.ACTIVE),
+            n.tactics, n.techniques, n.start_time, n.end_time, n.detected_time, now,
+            _alert_time(n, now), n.remediation_steps, n.extended_properties, n.extended_links,
+            n.compromised_entity, n.resource_id, n.correlation_key[:300], n.alert_uri,
+            1 + in_batch[n.key], now, now, _warnings(n)))
+    alert_ids = bulk_insert(Alert, alert_fields, rows)
+    bulk_insert(AlertPayload, ("alert_id", "body"),
+                [(pk, item.raw) for pk, (item, _) in zip(alert_ids, fresh, strict=True)],
+                explicit_pk=True)
+    _store_mentions(subscription, alert_ids, fresh, assignments, resolver)
 
-    for row, (item, n) in zip(rows, fresh, strict=True):
-        results.append(ItemResult(item.index, "created", row.pk, warnings=_warnings(n)))
+    for pk, (item, n) in zip(alert_ids, fresh, strict=True):
+        results.append(ItemResult(item.index, "created", pk, warnings=_warnings(n)))
     for result in results:
         if result.index in pending:  # a repeat of an item first seen in this batch
-            result.id = rows[first_of[pending[result.index]]].pk
+            result.id = alert_ids[first_of[pending[result.index]]]
     return sorted(results, key=lambda r: r.index)
 
 
-def _store_mentions(subscription, rows, fresh, assignments):
-    mentions = []
-    for row, (_, n), assigned in zip(rows, fresh, assignments, strict=True):
+def _store_mentions(subscription, alert_ids, fresh, assignments, resolver):
+    rows, keys = [], []
+    for alert_id, (_, n), assigned in zip(alert_ids, fresh, assignments, strict=True):
         for m, a in zip(n.entities, assigned, strict=True):
-            mentions.append(AlertEntity(
-                alert=row, entity_id=a.state.id, position=m.index, kind=m.kind,
-                label=m.label[:2000], props=m.original, matched_by=a.match, matched_on=a.on))
-    AlertEntity.objects.bulk_create(mentions)
-    by_position = {(m.alert_id, m.position): m for m in mentions}
+            rows.append((alert_id, resolver.entity_id(a), m.index, m.kind, m.label[:2000],
+                         m.original, a.match, a.on))
+            keys.append((alert_id, m.index))
+    ids = bulk_insert(AlertEntity, ("alert_id", "entity_id", "position", "kind", "label",
+                                    "props", "matched_by", "matched_on"), rows)
+    mention_id = dict(zip(keys, ids, strict=True))
     relations = []
-    for row, (_, n) in zip(rows, fresh, strict=True):
+    for alert_id, (_, n) in zip(alert_ids, fresh, strict=True):
         for r in n.relations:
-            relations.append(Relation(
-                subscription=subscription, alert=row, source=by_position[(row.pk, r.source)],
-                target=by_position[(row.pk, r.target)] if r.target is not None else None,
-                type=r.type[:32], prop=r.prop[:100], target_ref=(r.target_ref or "")[:100],
-                in_cycle=r.in_cycle))
-    Relation.objects.bulk_create(relations)
+            relations.append((
+                subscription.pk, alert_id, mention_id[(alert_id, r.source)],
+                mention_id[(alert_id, r.target)] if r.target is not None else None,
+                r.type[:32], r.prop[:100], (r.target_ref or "")[:100], r.in_cycle))
+    bulk_insert(Relation, ("subscription_id", "alert_id", "source_id", "target_id", "type",
+                           "prop", "target_ref", "in_cycle"), relations)
 
 
 def _store_incidents(subscription, items, now):

@@ -30,7 +30,7 @@ def decode_cursor(cursor, fields):
         values = json.loads(raw)
     except (ValueError, TypeError):
         raise BadCursor("The cursor is not one this server gave out.") from None
-    if not isinstance(values, list) or len(values) != len(fields):
+    if not isinstance(values, list) or len(values) != len(fields) or None in values:
         raise BadCursor("The cursor is not one this server gave out.")
     return values
 

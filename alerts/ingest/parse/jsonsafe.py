@@ -43,6 +43,24 @@ def max_depth(text: str, limit: int = MAX_DEPTH) -> int:
     return deepest
 
 
+def value_extent(text: str, pos: int) -> tuple[int, int | None]:
+    """(depth, end) of the array/object opening at `pos`, scanned without recursion;
+    (0, None) when `pos` holds a scalar, end None when it never closes."""
+    if text[pos] not in "[{":
+        return 0, None
+    depth = deepest = 0
+    for match in _TOKEN.finditer(text, pos):
+        char = match.group()[0]
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+            if depth == 0:
+                return deepest, match.end()
+    return deepest, None
+
+
 def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
     if max_depth(text, limit) > limit:
         raise JSONTooDeep(limit)

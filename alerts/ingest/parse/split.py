@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 
 from .errors import BodyError, InvalidJSON
-from .jsonsafe import DECODER, MAX_DEPTH, JSONTooDeep, describe, max_depth
+from .jsonsafe import DECODER, MAX_DEPTH, JSONTooDeep, describe, value_extent
 
 BOM = b"\xef\xbb\xbf"
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
@@ -46,10 +46,15 @@ def split_body(body: bytes, content_type: str | None) -> list[RawItem]:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise BodyError(f"The request body is not valid UTF-8 (byte {exc.start}).") from None
-    if max_depth(text) > MAX_DEPTH:
-        raise BodyError(f"The request body nests JSON deeper than {MAX_DEPTH} levels.")
+    # Python's decoder refuses deep input with RecursionError (it never crashes), so the
+    # common case parses at once; only a body that hit the limit is scanned element by
+    # element, so that a too-deep item in an array is refused alone. Items deeper than
+    # MAX_DEPTH that parse are refused by normalize (scrub).
     try:
-        return _split_json(text)
+        try:
+            return _split_json(text)
+        except RecursionError:
+            return _split_json(text, scan=True)
     except RecursionError:
         raise BodyError(f"The request body nests JSON deeper than {MAX_DEPTH} levels.") from None
     except ValueError as exc:
@@ -70,8 +75,6 @@ def _decode_line(raw: bytes) -> object:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return InvalidJSON("This line is not valid UTF-8.")
-    if max_depth(text) > MAX_DEPTH:
-        return InvalidJSON(str(JSONTooDeep()), code="too_deep")
     try:
         return DECODER.decode(text)
     except RecursionError:
@@ -86,10 +89,10 @@ def _skip_ws(text: str, pos: int) -> int:
     return pos
 
 
-def _split_json(text: str) -> list[RawItem]:
+def _split_json(text: str, scan: bool = False) -> list[RawItem]:
     start = _skip_ws(text, 0)
     if text[start] == "[":
-        elements, end = _walk_array(text, start)
+        elements, end = _walk_array(text, start, scan)
     elif text[start] == "{":
         elements, end = _walk_top_object(text, start)
     else:
@@ -107,14 +110,20 @@ def _expect_end(text: str, end: int) -> None:
         raise json.JSONDecodeError("Extra data", text, pos)
 
 
-def _walk_array(text: str, start: int) -> tuple[list[tuple[int, int, object]], int]:
-    """Elements of the array opening at `start` as (start, end, value); and its end."""
+def _walk_array(text: str, start: int, scan: bool = False
+                ) -> tuple[list[tuple[int, int, object]], int]:
+    """Elements of the array opening at `start` as (start, end, value); and its end.
+    With `scan`, each element's depth is measured first so a too-deep one is refused alone."""
     elements = []
     pos = _skip_ws(text, start + 1)
     if pos < len(text) and text[pos] == "]":
         return elements, pos + 1
     while True:
-        value, end = DECODER.raw_decode(text, pos)
+        depth, end = value_extent(text, pos) if scan else (0, None)
+        if depth > MAX_DEPTH and end is not None:
+            value = InvalidJSON(str(JSONTooDeep()), code="too_deep")
+        else:
+            value, end = DECODER.raw_decode(text, pos)
         elements.append((pos, end, value))
         pos = _skip_ws(text, end)
         if pos < len(text) and text[pos] == "]":

@@ -87,13 +87,21 @@ def test_it_marks_a_non_utf8_ndjson_line_invalid():
     (b'"just a string"', "single value"),
     (b"42", "single value"),
     (b'{"x": NaN}', "not valid JSON"),
-    (nested(65).encode(), "deeper than 64"),
+    (('{"value": ' + nested(100_000) + "}").encode(), "deeper than 64"),
     (("[" * 100_000).encode(), "deeper than 64"),
 ])
 def test_it_rejects_a_bad_body(body, words):
     with pytest.raises(BodyError) as info:
         split_body(body, "application/json")
     assert words in info.value.message
+
+
+def test_a_too_deep_array_element_is_refused_alone():
+    body = '[{"id": "a"}, {"x": ' + nested(70) + "}, " + nested(100_000) + "]"
+    items = split_body(body.encode(), None)
+    assert [type(i.data).__name__ for i in items] == ["dict", "InvalidJSON", "InvalidJSON"]
+    assert items[1].data.code == items[2].data.code == "too_deep"
+    assert items[1].raw == ('{"x": ' + nested(70) + "}").encode()
 
 
 def test_it_accepts_64_levels():
