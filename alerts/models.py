@@ -114,7 +114,9 @@ class EntityIdentifier(models.Model):
     """One identifier of an entity, e.g. "host|azureid|/subscriptions/…" (strong) or
     "host|name|vm1" (weak). A strong identifier names one entity per subscription."""
 
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    # Implied by the entity; no database constraint (see Relation).
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+",
+                                     db_constraint=False)
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="identifiers")
     value = models.TextField()
     strong = models.BooleanField()
@@ -168,8 +170,12 @@ class Relation(models.Model):
     """A typed edge between two of an alert's entities, as that alert stated it.
     A reference that could not be resolved is kept with `target` empty."""
 
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="relations")
+    # Tenancy and alert are implied by the source mention; they are kept for scoping and
+    # lookups without a database constraint, which would cost a check per row at ingest.
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+",
+                                     db_constraint=False)
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="relations",
+                              db_constraint=False)
     source = models.ForeignKey(AlertEntity, on_delete=models.CASCADE, related_name="out_edges")
     target = models.ForeignKey(AlertEntity, on_delete=models.CASCADE, null=True, blank=True,
                                related_name="in_edges")

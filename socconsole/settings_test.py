@@ -18,4 +18,5 @@ CELERY_BROKER_URL = CELERY_BROKER_URL or "redis://127.0.0.1:6379/15"  # noqa: F4
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory, so that a worker process can share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}  # noqa: F405

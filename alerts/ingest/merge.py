@@ -14,16 +14,22 @@ with strong identifiers move to the entity of name-only mentions, as if they
 had arrived last. Each weak identifier row says whether name-only mentions hang
 on it (`name_only`), so this costs nothing until it happens.
 
-The resolver works on a batch: a few queries load every entity the batch's
-identifiers touch, the batch is resolved in memory, and `flush` writes new
-entities and identifiers in bulk. The caller holds the subscription's ingest
-lock, so no other batch changes these entities meanwhile.
+The resolver works on a batch. Most mentions are placed by a strong identifier
+already stored: for those it learns only the entity's id (one query for the
+whole batch), never its rows. Only mentions that no stored strong identifier
+places need the candidates sharing their names, with all their identifiers.
+Stored entities are then touched with one UPDATE that merges properties and
+widens first/last seen in SQL. The caller holds the subscription's ingest lock,
+so no other batch changes these entities meanwhile.
 """
 
 from __future__ import annotations
 
+from django.db import connection
+from django.db.models import Subquery
+
 from alerts.models import AlertEntity, Entity, EntityIdentifier
-from socconsole.lib.bulk import bulk_insert, bulk_update
+from socconsole.lib.bulk import bulk_insert
 
 Match = AlertEntity.Match
 CHUNK = 5000
@@ -51,47 +57,76 @@ class Assignment:
 
 
 class EntityState:
-    __slots__ = ("id", "kind", "label", "props", "known", "strong", "weak", "name_only",
-                 "first_seen", "last_seen", "new_ids", "flag_changes", "pending", "dirty",
-                 "merged_into")
+    """An entity during the batch. A stored one starts `partial` (only its id and the
+    strong ids that found it); `complete` loads all its identifiers."""
 
-    def __init__(self, kind, label, props, known, first_seen, last_seen, pk=None):
+    __slots__ = ("id", "kind", "label", "props", "known", "strong", "weak", "name_only",
+                 "first_seen", "last_seen", "new_ids", "flag_changes", "pending", "touched",
+                 "partial", "merged_into", "_types")
+
+    def __init__(self, kind="", label="", props=None, known=True, first_seen=None,
+                 last_seen=None, pk=None):
         self.id = pk
-        self.kind, self.label, self.props, self.known = kind, label, props, known
+        self.kind, self.label, self.props, self.known = kind, label, props or {}, known
         self.strong, self.weak, self.name_only = set(), set(), set()
         self.first_seen, self.last_seen = first_seen, last_seen
         self.new_ids = {}          # value -> strong, not yet in the database
         self.flag_changes = set()  # weak values whose name_only flag changed
         self.pending = {}          # weak value -> this batch's name-only Assignments
-        self.dirty = pk is None
+        self.touched = False       # a stored entity this batch saw again
+        self.partial = pk is not None
         self.merged_into = None
+        self._types = None
 
     def contradicts(self, strong_ids):
         if not self.strong or not strong_ids:
             return False
-        mine = {}
-        for value in self.strong:
-            mine.setdefault(_id_type(value), set()).add(value)
-        return any(v not in mine.get(_id_type(v), (v,)) for v in strong_ids)
+        if self._types is None:
+            self._types = {}
+            for value in self.strong:
+                self._types.setdefault(_id_type(value), set()).add(value)
+        return any(v not in self._types.get(_id_type(v), (v,)) for v in strong_ids)
+
+    def add_strong(self, value):
+        self.strong.add(value)
+        self._types = None
 
     def absorb(self, props, label, first, last):
-        """Merge properties and times into the entity."""
-        added = {k: v for k, v in props.items() if k not in self.props and v not in (None, "")}
-        if added:
-            self.props = {**self.props, **added}
-            self.dirty = True
+        """Merge a mention's properties and time into the entity."""
+        for key, value in props.items():
+            if key not in self.props and value not in (None, ""):
+                self.props[key] = value
         if not self.label and label:
-            self.label, self.dirty = label, True
-        if first < self.first_seen:
-            self.first_seen, self.dirty = first, True
-        if last > self.last_seen:
-            self.last_seen, self.dirty = last, True
+            self.label = label
+        if self.first_seen is None or first < self.first_seen:
+            self.first_seen = first
+        if self.last_seen is None or last > self.last_seen:
+            self.last_seen = last
+        self.touched = self.id is not None
 
     def set_name_only(self, value, on):
         if (value in self.name_only) != on:
             (self.name_only.add if on else self.name_only.discard)(value)
             if value not in self.new_ids:
                 self.flag_changes.symmetric_difference_update({value})
+
+
+def _identifier_rows(subscription, column, values):
+    """(entity_id, value, strong, name_only) of identifiers whose `column` is in values."""
+    fields = ("entity_id", "value", "strong", "name_only")
+    if column not in ("value", "entity_id"):
+        raise ValueError(column)
+    for chunk in _chunks(values):
+        if connection.vendor == "postgresql":
+            # = ANY(array): one parameter instead of thousands for the client to parse.
+            sql = ("SELECT entity_id, value, strong, name_only FROM alerts_entityidentifier "  # noqa: S608 — a column name checked above
+                   f"WHERE subscription_id = %s AND {column} = ANY(%s)")
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [subscription.pk, chunk])
+                yield from cursor.fetchall()
+        else:
+            yield from EntityIdentifier.objects.filter(
+                subscription=subscription, **{f"{column}__in": chunk}).values_list(*fields)
 
 
 class Resolver:
@@ -101,59 +136,68 @@ class Resolver:
         self.subscription = subscription
         self.strong_index = {}     # strong id -> EntityState
         self.weak_index = {}       # weak id -> set of EntityState
-        self.states = []           # every state touched, to flush
+        self.states = {}           # entity id (or a new state's own id) -> state
         self.moves = []            # (from state, to state, weak id) for stored mentions
-        self.loaded = {}           # entity id -> EntityState
         mentions = [m for m in mentions if m.known]
-        # Names are shared by many entities (one file name on every host): load by name
-        # only for the mentions no strong identifier already places.
-        self._load({v for m in mentions for v in m.strong_ids})
-        self._load({v for m in mentions if not any(s in self.strong_index for s in m.strong_ids)
-                    for v in m.weak_ids})
+        strong = {v for m in mentions for v in m.strong_ids}
+        for entity_id, value, _, _ in _identifier_rows(subscription, "value", strong):
+            self._index(self._stored(entity_id), value, True)
+        # Names are shared by many entities (one file name on every host): candidates by
+        # name are needed only for mentions that no stored strong identifier places.
+        names = {v for m in mentions if not any(s in self.strong_index for s in m.strong_ids)
+                 for v in m.weak_ids}
+        if names:
+            found = {row[0] for row in _identifier_rows(subscription, "value", names)}
+            # Stored entities this batch will give one of those names are candidates too.
+            for m in mentions:
+                if names.intersection(m.weak_ids):
+                    found.update(self.strong_index[v].id for v in m.strong_ids
+                                 if v in self.strong_index)
+            self._complete(found)
 
     # -- loading -------------------------------------------------------------
 
-    def _load(self, values):
-        entity_ids = set()
-        for chunk in _chunks(values):
-            entity_ids.update(EntityIdentifier.objects.filter(
-                subscription=self.subscription, value__in=chunk
-            ).values_list("entity_id", flat=True))
-        entity_ids -= self.loaded.keys()
-        by_id = {}
-        for chunk in _chunks(entity_ids):
-            for pk, kind, label, props, known, first, last in Entity.objects.filter(
-                    pk__in=chunk).values_list("pk", "kind", "label", "props", "known",
-                                              "first_seen", "last_seen"):
-                by_id[pk] = EntityState(kind, label, props, known, first, last, pk=pk)
-            for entity_id, value, strong, name_only in EntityIdentifier.objects.filter(
-                    entity_id__in=chunk).values_list("entity_id", "value", "strong",
-                                                     "name_only"):
-                state = by_id[entity_id]
-                self._index(state, value, strong)
-                if name_only:
-                    state.name_only.add(value)
-        self.loaded.update(by_id)
-        self.states.extend(by_id.values())
+    def _stored(self, entity_id):
+        state = self.states.get(entity_id)
+        if state is None:
+            state = self.states[entity_id] = EntityState(pk=entity_id)
+        return state
+
+    def _complete(self, entity_ids):
+        """Load every identifier (and name-only flag) of these stored entities."""
+        entity_ids = [i for i in entity_ids if self._stored(i).partial]
+        for entity_id, value, strong, name_only in _identifier_rows(
+                self.subscription, "entity_id", entity_ids):
+            state = self.states[entity_id]
+            self._index(state, value, strong)
+            if name_only:
+                state.name_only.add(value)
+        for entity_id in entity_ids:
+            self.states[entity_id].partial = False
 
     def _index(self, state, value, strong):
         if strong:
-            state.strong.add(value)
+            state.add_strong(value)
             self.strong_index[value] = state
         else:
             state.weak.add(value)
             self.weak_index.setdefault(value, set()).add(state)
 
     def _add_ids(self, state, mention):
-        for values, strong in ((mention.strong_ids, True), (mention.weak_ids, False)):
-            for value in values:
-                if value not in (state.strong if strong else state.weak):
-                    self._index(state, value, strong)
-                    state.new_ids[value] = strong
+        for value in mention.strong_ids:
+            if value not in state.strong:
+                self._index(state, value, True)
+                state.new_ids[value] = True
+        for value in mention.weak_ids:
+            if value not in state.weak:
+                self._index(state, value, False)
+                # A partial entity may hold this name already: written ON CONFLICT DO NOTHING.
+                state.new_ids[value] = False
 
-    def _new(self, kind, label, props, known, first, last):
-        state = EntityState(kind, label, props, known, first, last)
-        self.states.append(state)
+    def _new(self, mention, time):
+        state = EntityState(mention.kind, mention.label, dict(mention.props), mention.known,
+                            time, time)
+        self.states[id(state)] = state
         return state
 
     # -- resolving -----------------------------------------------------------
@@ -162,13 +206,10 @@ class Resolver:
         """Assign a mention to an entity; returns its Assignment (final after flush)."""
         if not mention.known or not (mention.strong_ids or mention.weak_ids):
             # Unknown kinds, and processes known only by a bare id: never merged.
-            state = self._new(mention.kind, mention.label, dict(mention.props), mention.known,
-                              time, time)
-            return Assignment(state, Match.NEW)
+            return Assignment(self._new(mention, time), Match.NEW)
         state, match, on = self._match(mention)
         if state is None:
-            state = self._new(mention.kind, mention.label, dict(mention.props), True, time,
-                              time)
+            state = self._new(mention, time)
             self._add_ids(state, mention)
             match, on = Match.NEW, (mention.weak_ids[0] if not mention.strong_ids else "")
             self._disambiguate(state, mention)
@@ -190,6 +231,8 @@ class Resolver:
         for value in mention.weak_ids:
             for state in self.weak_index.get(value, ()):
                 named.setdefault(self._live(state), value)
+        if any(s.partial for s in named):  # a safety net: __init__ completes candidates
+            self._complete([s.id for s in named if s.partial])
         fitting = [s for s in named if not s.contradicts(mention.strong_ids)]
         if len(fitting) == 1:
             state = fitting[0]
@@ -216,8 +259,9 @@ class Resolver:
             target = next((s for s in others if not s.strong), None)
             if target is None:
                 source = movable[0]
-                target = self._new(source.kind, source.label, {}, True, source.first_seen,
-                                   source.last_seen)
+                target = EntityState(source.kind or mention.kind, source.label or value,
+                                     {}, True, new_state.first_seen, new_state.last_seen)
+                self.states[id(target)] = target
                 self._index(target, value, False)
                 target.new_ids[value] = False
             for source in movable:
@@ -226,7 +270,6 @@ class Resolver:
                     assignment.state = target
                     target.pending.setdefault(value, []).append(assignment)
                 source.set_name_only(value, False)
-                target.absorb({}, "", source.first_seen, source.last_seen)
             target.set_name_only(value, True)
 
     def _live(self, state):
@@ -240,22 +283,26 @@ class Resolver:
         survivor = states[0]
         for other in states[1:]:
             other.merged_into = survivor
+            stored = other.id is not None  # its identifier rows move in the database
             for value in other.strong:
                 self.strong_index[value] = survivor
                 if value not in survivor.strong:
-                    survivor.strong.add(value)
-                    survivor.new_ids[value] = True
+                    survivor.add_strong(value)
+                    if not stored or value in other.new_ids:
+                        survivor.new_ids[value] = True
             for value in other.weak:
                 self.weak_index[value].discard(other)
                 self.weak_index[value].add(survivor)
                 if value not in survivor.weak:
                     survivor.weak.add(value)
-                    survivor.new_ids[value] = False
+                    if not stored or value in other.new_ids:
+                        survivor.new_ids[value] = False
             for value in other.name_only:
                 survivor.set_name_only(value, True)
             for value, assignments in other.pending.items():
                 survivor.pending.setdefault(value, []).extend(assignments)
-            survivor.absorb(other.props, other.label, other.first_seen, other.last_seen)
+            survivor.absorb(other.props, other.label, other.first_seen or survivor.first_seen,
+                            other.last_seen or survivor.last_seen)
         return survivor
 
     # -- writing -------------------------------------------------------------
@@ -263,22 +310,20 @@ class Resolver:
     def flush(self):
         """Write new entities, identifiers and changes; then every Assignment is final."""
         sub = self.subscription
-        live = [s for s in self.states if s.merged_into is None]
+        live = [s for s in self.states.values() if s.merged_into is None]
         new = [s for s in live if s.id is None]
         ids = bulk_insert(Entity, ("subscription_id", "kind", "label", "props", "known",
                                    "first_seen", "last_seen"),
                           [(sub.pk, s.kind, s.label[:2000], s.props, s.known, s.first_seen,
                             s.last_seen) for s in new])
         for state, pk in zip(new, ids, strict=True):
-            state.id, state.dirty = pk, False
-        bulk_update(Entity, ("label", "props", "first_seen", "last_seen"),
-                    [(s.id, s.label[:2000], s.props, s.first_seen, s.last_seen)
-                     for s in live if s.dirty])
+            state.id = pk
         self._merge_rows()
+        touch_entities([s for s in live if s.touched and s not in new])
+        rows = [(sub.pk, s.id, value, strong, value in s.name_only)
+                for s in live for value, strong in s.new_ids.items()]
         bulk_insert(EntityIdentifier, ("subscription_id", "entity_id", "value", "strong",
-                                       "name_only"),
-                    [(sub.pk, s.id, value, strong, value in s.name_only)
-                     for s in live for value, strong in s.new_ids.items()])
+                                       "name_only"), rows, on_conflict=("entity_id", "value"))
         for state in live:
             for value in state.flag_changes:
                 EntityIdentifier.objects.filter(entity_id=state.id, value=value).update(
@@ -293,12 +338,53 @@ class Resolver:
         return self._live(assignment.state).id
 
     def _merge_rows(self):
-        for state in self.states:
+        for state in self.states.values():
             if state.merged_into is None or state.id is None:
                 continue
-            survivor = self._live(state)
-            # The loser's identifiers are re-added to the survivor by flush.
-            EntityIdentifier.objects.filter(entity_id=state.id).delete()
-            AlertEntity.objects.filter(entity_id=state.id).update(entity_id=survivor.id)
+            survivor = self._live(state).id
+            # Move the loser's identifiers and mentions to the survivor, then drop it.
+            EntityIdentifier.objects.filter(
+                entity_id=state.id, value__in=Subquery(
+                    EntityIdentifier.objects.filter(entity_id=survivor).values("value"))
+            ).delete()
+            EntityIdentifier.objects.filter(entity_id=state.id).update(entity_id=survivor)
+            AlertEntity.objects.filter(entity_id=state.id).update(entity_id=survivor)
             Entity.objects.filter(pk=state.id).delete()
             state.id = None
+
+
+def touch_entities(states):
+    """Merge new properties and widen first/last seen of stored entities, in one statement
+    on PostgreSQL (existing properties win; rows that would not change are not written)."""
+    if not states:
+        return
+    if connection.vendor != "postgresql":
+        stored = Entity.objects.in_bulk([s.id for s in states])
+        for s in states:
+            row = stored[s.id]
+            row.props = {**s.props, **row.props}
+            row.label = row.label or s.label
+            row.first_seen = min(row.first_seen, s.first_seen)
+            row.last_seen = max(row.last_seen, s.last_seen)
+        Entity.objects.bulk_update(stored.values(), ["props", "label", "first_seen",
+                                                     "last_seen"], batch_size=500)
+        return
+    import json
+
+    sql = """
+        UPDATE alerts_entity AS t
+        SET props = v.props || t.props,
+            label = CASE WHEN t.label = '' THEN v.label ELSE t.label END,
+            first_seen = LEAST(t.first_seen, v.first_seen),
+            last_seen = GREATEST(t.last_seen, v.last_seen)
+        FROM unnest(%s::bigint[], %s::jsonb[], %s::text[], %s::timestamptz[],
+                    %s::timestamptz[]) AS v(id, props, label, first_seen, last_seen)
+        WHERE t.id = v.id AND (v.first_seen < t.first_seen OR v.last_seen > t.last_seen
+                               OR NOT t.props ?& ARRAY(SELECT jsonb_object_keys(v.props))
+                               OR (t.label = '' AND v.label <> ''))
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[s.id for s in states],
+                             [json.dumps(s.props, ensure_ascii=False) for s in states],
+                             [s.label[:2000] for s in states],
+                             [s.first_seen for s in states], [s.last_seen for s in states]])

@@ -18,14 +18,19 @@ def _columns(model, fields):
     return [meta.get_field(name) for name in fields]
 
 
-def bulk_insert(model, fields, rows, explicit_pk=False):
+def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None):
     """Insert `rows` (tuples of values for `fields`, FKs by attname); returns the new ids
     in order. JSON values are Python objects. With `explicit_pk` the fields include the
-    primary key (e.g. a one-to-one) and nothing is returned."""
+    primary key (e.g. a one-to-one) and nothing is returned. With `on_conflict` (the
+    columns of a unique constraint) rows that would break it are skipped, nothing is
+    returned."""
     rows = list(rows)
     if not rows:
         return []
     columns = _columns(model, fields)
+    if on_conflict:
+        _insert_ignoring(model, columns, rows, on_conflict)
+        return None
     if connection.vendor != "postgresql":
         objs = model.objects.bulk_create(
             [model(**{c.attname: v for c, v in zip(columns, row, strict=True)})
@@ -77,5 +82,28 @@ def bulk_update(model, fields, rows):
         params.append(values)
     # Names come from the model's meta, values are parameters.
     sql = f"UPDATE {table} AS t SET {sets} FROM unnest({unnest}) AS v({aliases}) WHERE t.id = v.id"  # noqa: S608, E501
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _insert_ignoring(model, columns, rows, conflict):
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            [model(**{c.attname: v for c, v in zip(columns, row, strict=True)}) for row in rows],
+            batch_size=500, ignore_conflicts=True)
+        return
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c.column) for c in columns)
+    arrays = ", ".join(f"%s::{c.db_type(connection)}[]" for c in columns)
+    target = ", ".join(quote(model._meta.get_field(f).column) for f in conflict)
+    params = []
+    for i, c in enumerate(columns):
+        values = [row[i] for row in rows]
+        if c.get_internal_type() in _JSON:
+            values = [json.dumps(v, ensure_ascii=False) for v in values]
+        params.append(values)
+    # Names come from the model's meta, values are parameters.
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({names}) "  # noqa: S608
+           f"SELECT * FROM unnest({arrays}) ON CONFLICT ({target}) DO NOTHING")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

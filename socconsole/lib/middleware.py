@@ -39,11 +39,17 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
 
     def handle_no_permission(self, request, view_func):
         if request.htmx:
-            # A full redirect inside a fragment would paste the login page into the table.
-            from django.http import HttpResponse
+            # A full redirect inside a fragment would paste the login page into the table:
+            # send the whole page to the login, coming back to where the user was.
+            from urllib.parse import urlencode
 
+            from django.http import HttpResponse
+            from django.shortcuts import resolve_url
+
+            back = request.htmx.current_url_abs_path or request.get_full_path()
             response = HttpResponse(status=204)
-            response["HX-Redirect"] = self.get_login_url(view_func)
+            response["HX-Redirect"] = (f"{resolve_url(self.get_login_url(view_func))}?"
+                                       f"{urlencode({'next': back})}")
             return response
         return super().handle_no_permission(request, view_func)
 
