@@ -1,13 +1,13 @@
 """POST /alerts (ingest), GET /alerts (list), GET /alerts/{id} (details)."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from django.conf import settings
 from django.http import Http404
-from ninja import Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
-from alerts.ingest.parse import FORMATS, BodyError
+from alerts.ingest.parse import BodyError
 from alerts.ingest.store import ingest_body
 from alerts.models import Alert, Severity, Status
 from alerts.queries import alert_details, alert_page
@@ -53,6 +53,9 @@ class ErrorOut(Schema):
 
 def read_body(request, limit):
     """The request body, refusing (413) more than `limit` bytes before reading it all."""
+    if "CONTENT_LENGTH" not in request.META and request.META.get("HTTP_TRANSFER_ENCODING"):
+        raise ApiError(411, "length_required", "Send the body with a Content-Length "
+                       "(chunked transfer encoding is not supported).")
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -65,7 +68,8 @@ def read_body(request, limit):
     return body
 
 
-@router.post("/alerts", response={200: IngestOut, 400: ErrorOut, 413: ErrorOut},
+@router.post("/alerts", response={200: IngestOut, 400: ErrorOut, 411: ErrorOut,
+                                  413: ErrorOut},
              openapi_extra={"requestBody": {
                  "required": True,
                  "description": "One alert, a JSON array of alerts, an ARM list "
@@ -78,8 +82,6 @@ def ingest(request, format: Literal["native", "arm", "export", "sentinel"] | Non
     """Ingest alerts. Each item stands alone: created, duplicate, or rejected with a reason."""
     subscription = require(request, Perm.INGEST)
     body = read_body(request, settings.INGEST_MAX_BYTES)
-    if format is not None and format not in FORMATS:
-        raise ApiError(400, "bad_format", f"Unknown format {format!r}.", "format")
     try:
         report = ingest_body(subscription, body, request.content_type,
                              actor=Actor.of_token(request.auth), token=request.auth,
@@ -190,33 +192,49 @@ def serialize(alert):
     }
 
 
+MAX_ID = 2**63 - 1
+
+
 class AlertFilters(Schema):
-    severity: list[Literal["high", "medium", "low", "informational"]] | None = None
-    status: list[Literal["active", "dismissed", "resolved"]] | None = None
-    resource: int | None = None
+    severity: list[str] | None = None
+    status: list[str] | None = None
+    resource: int | None = Field(None, ge=1, le=MAX_ID)
     since: datetime | None = None
     until: datetime | None = None
     cursor: str | None = None
-    limit: int = 50
+    limit: int = Field(50, ge=1, le=500)
+
+
+def _words(values, allowed, field):
+    """Lower-cased enum words (any case accepted, as at ingestion); 400 naming the field."""
+    words = [v.strip().lower() for v in values or []]
+    bad = [w for w in words if w not in allowed]
+    if bad:
+        raise ApiError(400, "invalid", f"{field}: unknown value {bad[0]!r}; use "
+                       f"{', '.join(allowed)}.", field)
+    return words
+
+
+def _utc(value):
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 @router.get("/alerts", response=AlertList)
 def list_alerts(request, filters: Query[AlertFilters]):
     """Alerts ranked by severity, then time (newest first). Keyset cursor in `next_cursor`."""
     subscription = require(request, Perm.VIEW)
-    if not 1 <= filters.limit <= 500:
-        raise ApiError(400, "invalid", "limit must be between 1 and 500.", "limit")
+    severities = _words(filters.severity, [s.label for s in Severity], "severity")
+    statuses = _words(filters.status, list(Status.values), "status")
     page = alert_page(
-        subscription,
-        severities=[Severity.from_word(s) for s in filters.severity or []],
-        statuses=[Status(s) for s in filters.status or []],
-        resource=filters.resource, since=filters.since, until=filters.until,
-        cursor=filters.cursor, size=filters.limit)
+        subscription, severities=[Severity.from_word(s) for s in severities],
+        statuses=[Status(s) for s in statuses], resource=filters.resource,
+        since=_utc(filters.since), until=_utc(filters.until), cursor=filters.cursor,
+        size=filters.limit)
     return {"items": [serialize(a) for a in page.items], "next_cursor": page.next_cursor}
 
 
 @router.get("/alerts/{alert_id}", response=AlertDetailOut)
-def get_alert(request, alert_id: int):
+def get_alert(request, alert_id: int = Path(..., ge=1, le=MAX_ID)):
     """One alert with its entities (each alert's view beside the merged entity), relations,
     warnings and the raw payload as sent."""
     subscription = require(request, Perm.VIEW)

@@ -9,5 +9,5 @@ class AlertFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple)
     status = forms.MultipleChoiceField(required=False, choices=Status.choices,
                                        widget=forms.CheckboxSelectMultiple)
-    resource = forms.IntegerField(required=False, min_value=1)
+    resource = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     cursor = forms.CharField(required=False, max_length=500)

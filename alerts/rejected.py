@@ -18,8 +18,15 @@ class RejectedError(Exception):
     """A replay that cannot be done; the message is fit for the user."""
 
 
-def rejected_page(token, cursor=None):
-    qs = RejectedItem.objects.filter(token=token).defer("body")
+def rejected_page(subscription, token=None, cursor=None):
+    """Rejected items of a subscription, newest first; `token` a token, "none" (items
+    from the command line) or None (all)."""
+    qs = RejectedItem.objects.filter(subscription=subscription).select_related("token")\
+        .defer("body")
+    if token == "none":
+        qs = qs.filter(token__isnull=True)
+    elif token is not None:
+        qs = qs.filter(token=token)
     return keyset_page(qs, ("-received_at", "-id"), cursor, size=50)
 
 

@@ -68,24 +68,24 @@ def alert_raw(request, sub, alert_id):
                                       "raw": details.raw_text})
 
 
-def _token(request, sub, pk):
-    get_subscription_for_user(request.user, sub, Perm.VIEW)
-    return get_for_user(ApiToken.objects.filter(subscription_id=sub), request.user, pk,
-                        Perm.ADMINISTER)
-
-
 @require_GET
-def rejected_list(request, sub, pk):
-    token = _token(request, sub, pk)
+def rejected_list(request, sub):
+    subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
+    tokens = list(ApiToken.objects.filter(subscription=subscription))
+    wanted = request.GET.get("token", "")
+    token = next((t for t in tokens if str(t.pk) == wanted), None)
+    if wanted not in ("", "none") and token is None:
+        return HttpResponseBadRequest("No such token in this subscription.")
     try:
-        page = rejected_page(token, request.GET.get("cursor"))
+        page = rejected_page(subscription, token=token if token else wanted or None,
+                             cursor=request.GET.get("cursor"))
     except BadCursor as exc:
         return HttpResponseBadRequest(str(exc))
     template = "alerts/rejected_list.html"
     if is_partial(request):
         template += "#rejected-rows"
-    return render(request, template, {"subscription": token.subscription, "token": token,
-                                      "page": page})
+    return render(request, template, {"subscription": subscription, "tokens": tokens,
+                                      "token": token, "wanted": wanted, "page": page})
 
 
 def _rejected(request, sub, rejected_id):

@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory.access import get_for_user, get_subscription_for_user, subscriptions_for
@@ -16,6 +18,9 @@ from inventory.subscriptions import InventoryError
 from inventory.tokens import TokenError, create_token, revoke_token
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.paging import BadCursor, keyset_page
+
+
+NEW_TOKEN_COOKIE = "soc_new_token"
 
 
 class SocLoginView(LoginView):
@@ -75,7 +80,17 @@ def _settings_context(subscription, **extra):
 @require_GET
 def settings_page(request, sub):
     subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
-    return render(request, "inventory/settings.html", _settings_context(subscription))
+    context = _settings_context(subscription)
+    new = request.get_signed_cookie(NEW_TOKEN_COOKIE, default="", salt=NEW_TOKEN_COOKIE,
+                                    max_age=60)
+    token_id, _, plaintext = new.partition(":")
+    if plaintext:
+        context.update(new_token=next((t for t in context["tokens"] if str(t.pk) == token_id),
+                                      None), new_plaintext=plaintext)
+    response = render(request, "inventory/settings.html", context)
+    response["Cache-Control"] = "no-store"  # the page may hold a token's secret
+    response.delete_cookie(NEW_TOKEN_COOKIE, path=request.path)
+    return response
 
 
 @require_POST
@@ -92,11 +107,17 @@ def token_create(request, sub):
         except TokenError as exc:
             form.add_error(None, str(exc))
         else:
-            context.update(new_token=token, new_plaintext=plaintext)
-            form = TokenForm(members=context["members"])
+            # Shown once, on the next page only: a reload must not create a second token.
+            # The secret rides in a short-lived signed cookie, never in server storage.
+            url = reverse("inventory:settings", kwargs={"sub": sub})
+            response = redirect(f"{url}#tokens")
+            response.set_signed_cookie(
+                NEW_TOKEN_COOKIE, f"{token.pk}:{plaintext}", salt=NEW_TOKEN_COOKIE, max_age=60,
+                path=url, secure=settings.SESSION_COOKIE_SECURE, httponly=True,
+                samesite="Strict")
+            return response
     context["token_form"] = form
-    status = 400 if form.errors else 200
-    return render(request, "inventory/settings.html", context, status=status)
+    return render(request, "inventory/settings.html", context, status=400)
 
 
 @require_POST

@@ -30,7 +30,8 @@ api = NinjaAPI(
 
 
 def _field_of(error):
-    loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+    loc = [str(p) for p in error.get("loc", ())
+           if p not in ("body", "query", "path", "payload", "filters")]
     return ".".join(loc) or None
 
 

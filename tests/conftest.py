@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -64,3 +66,7 @@ def as_user(client):
         client.force_login(user)
         return client
     return login
+
+
+# ../shared/samples beside the repository (CI lays shared/ beside its clone too).
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"

@@ -19,6 +19,7 @@ UNSCOPED = {
     "home",        # redirects to the user's own first subscription
     "login",
     "logout",
+    "favicon",     # a redirect to a static file
 }
 
 

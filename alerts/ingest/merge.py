@@ -26,7 +26,7 @@ so no other batch changes these entities meanwhile.
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from alerts.models import AlertEntity, Entity, EntityIdentifier
 from socconsole.lib.bulk import bulk_insert
@@ -144,16 +144,40 @@ class Resolver:
             self._index(self._stored(entity_id), value, True)
         # Names are shared by many entities (one file name on every host): candidates by
         # name are needed only for mentions that no stored strong identifier places.
-        names = {v for m in mentions if not any(s in self.strong_index for s in m.strong_ids)
-                 for v in m.weak_ids}
-        if names:
-            found = {row[0] for row in _identifier_rows(subscription, "value", names)}
-            # Stored entities this batch will give one of those names are candidates too.
-            for m in mentions:
-                if names.intersection(m.weak_ids):
-                    found.update(self.strong_index[v].id for v in m.strong_ids
-                                 if v in self.strong_index)
-            self._complete(found)
+        unplaced = [m for m in mentions if m.weak_ids and
+                    not any(v in self.strong_index for v in m.strong_ids)]
+        found = self._name_candidates(unplaced)
+        self._complete(found)
+
+    def _name_candidates(self, unplaced):
+        """Ids of stored entities that may take these mentions by name.
+
+        A mention with strong ids of types T can only join an entity that has no strong id
+        of a type in T (one with the same value would have placed it already): the others
+        are left out in SQL, so a file name shared by ten thousand hosts costs nothing.
+        Name-only mentions need every candidate (to tell an ambiguous name)."""
+        found = set()
+        full = {v for m in unplaced if not m.strong_ids for v in m.weak_ids}
+        if full:
+            found.update(row[0] for row in _identifier_rows(self.subscription, "value", full))
+        groups = {}
+        for m in unplaced:
+            if m.strong_ids:
+                types = frozenset(_id_type(v) for v in m.strong_ids)
+                groups.setdefault(types, set()).update(set(m.weak_ids) - full)
+        for types, names in groups.items():
+            if not names:
+                continue
+            same_type = Q()
+            for t in types:
+                same_type |= Q(value__startswith=f"{t}|")
+            contradicting = EntityIdentifier.objects.filter(
+                entity_id=OuterRef("entity_id"), strong=True).filter(same_type)
+            found.update(EntityIdentifier.objects.filter(
+                subscription=self.subscription, value__in=names
+            ).filter(Q(name_only=True) | ~Exists(contradicting)).values_list("entity_id",
+                                                                             flat=True))
+        return found
 
     # -- loading -------------------------------------------------------------
 
@@ -231,8 +255,12 @@ class Resolver:
         for value in mention.weak_ids:
             for state in self.weak_index.get(value, ()):
                 named.setdefault(self._live(state), value)
-        if any(s.partial for s in named):  # a safety net: __init__ completes candidates
-            self._complete([s.id for s in named if s.partial])
+        # A stored entity this batch already saw is known only by the ids that placed it:
+        # load the rest only if what is known does not already rule it out.
+        unsure = [s.id for s in named if s.partial and not s.contradicts(mention.strong_ids)
+                  and mention.strong_ids]
+        if unsure:
+            self._complete(unsure)
         fitting = [s for s in named if not s.contradicts(mention.strong_ids)]
         if len(fitting) == 1:
             state = fitting[0]
@@ -322,8 +350,13 @@ class Resolver:
         touch_entities([s for s in live if s.touched and s not in new])
         rows = [(sub.pk, s.id, value, strong, value in s.name_only)
                 for s in live for value, strong in s.new_ids.items()]
-        bulk_insert(EntityIdentifier, ("subscription_id", "entity_id", "value", "strong",
-                                       "name_only"), rows, on_conflict=("entity_id", "value"))
+        # A partial entity may hold a name already (unknown to us): keep the row, but a
+        # name-only mention hanging on it must still set its flag.
+        fields = ("subscription_id", "entity_id", "value", "strong", "name_only")
+        bulk_insert(EntityIdentifier, fields, [r for r in rows if not r[4]],
+                    on_conflict=("entity", "value"))
+        bulk_insert(EntityIdentifier, fields, [r for r in rows if r[4]],
+                    on_conflict=("entity", "value"), update=("name_only",))
         for state in live:
             for value in state.flag_changes:
                 EntityIdentifier.objects.filter(entity_id=state.id, value=value).update(

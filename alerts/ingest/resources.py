@@ -29,29 +29,43 @@ def kind_of(resource_id):
     return Resource.Kind.OTHER
 
 
-def _host_names(item):
-    """Lower-cased host names the alert names: its compromised entity and its hosts."""
-    names = []
-    for mention in item.entities:
-        if mention.kind == "host":
+class Plan:
+    """What an alert says about its resource: resource ids, and host names with the
+    AzureID of the host that carries each ("" when none)."""
+
+    __slots__ = ("ids", "names", "compromised")
+
+    def __init__(self, item):
+        ids = [item.resource_id.strip().lower()] if item.resource_id.strip() else []
+        self.names = []
+        for mention in item.entities:
+            if mention.kind != "host":
+                continue
+            azure = mention.props.get("AzureID")
+            azure = azure.strip().lower() if isinstance(azure, str) else ""
+            if azure:
+                ids.append(azure)
             for key in ("HostName", "NetBiosName"):
                 value = mention.props.get(key)
                 if isinstance(value, str) and value.strip():
-                    names.append(value.strip().lower())
-    compromised = item.compromised_entity.strip().lower()
-    if compromised and "/" not in compromised and " " not in compromised:
-        names.insert(0, compromised)
-    return list(dict.fromkeys(names))
+                    self.names.append((value.strip().lower(), azure))
+        compromised = item.compromised_entity.strip().lower()
+        self.compromised = compromised if compromised and "/" not in compromised and \
+            " " not in compromised else ""
+        if self.compromised:
+            self.names.insert(0, (self.compromised, ""))
+        self.ids = [i for i in dict.fromkeys(ids) if i.startswith("/")]
 
+    def lookup_names(self):
+        return list(dict.fromkeys(name for name, _ in self.names))
 
-def _azure_ids(item):
-    ids = [item.resource_id.strip().lower()] if item.resource_id.strip() else []
-    for mention in item.entities:
-        if mention.kind == "host":
-            value = mention.props.get("AzureID")
-            if isinstance(value, str) and value.strip():
-                ids.append(value.strip().lower())
-    return [i for i in dict.fromkeys(ids) if i.startswith("/")]
+    def own_names(self, resource):
+        """The names this alert shows `resource` under. A name carried by a host with
+        another AzureID belongs to another machine, and is not learned."""
+        own = resource.external_id
+        foreign = {name for name, azure in self.names if azure and azure != own}
+        return list(dict.fromkeys(name for name, azure in self.names
+                                  if (not azure or azure == own) and name not in foreign))
 
 
 class ResourceFinder:
@@ -59,9 +73,9 @@ class ResourceFinder:
 
     def __init__(self, subscription, items):
         self.subscription = subscription
-        self.plans = [(_azure_ids(item), _host_names(item)) for item in items]
-        ids = {i for ids, _ in self.plans for i in ids}
-        names = {n for _, names in self.plans for n in names}
+        self.plans = [Plan(item) for item in items]
+        ids = {i for plan in self.plans for i in plan.ids}
+        names = {n for plan in self.plans for n in plan.lookup_names()}
         names |= {i.rsplit("/", 1)[-1] for i in ids}
         self.by_id = {r.external_id: r for r in Resource.objects.filter(
             subscription=subscription, external_id__in=ids)} if ids else {}
@@ -77,23 +91,40 @@ class ResourceFinder:
 
     def find(self, index):
         """The resource of item `index`, created when nothing matches (None without clues)."""
-        ids, names = self.plans[index]
-        resource = next((self.by_id[i] for i in ids if i in self.by_id), None)
+        plan = self.plans[index]
+        resource = next((self.by_id[i] for i in plan.ids if i in self.by_id), None)
         if resource is None:
-            resource = next((self.by_name[n] for n in names if n in self.by_name), None)
-        if resource is None and (ids or names):
-            resource = self._create(ids, names)
+            resource = next((r for r in (self.by_name.get(n) for n in plan.lookup_names())
+                             if r is not None and self._fits(r, plan)), None)
+            if resource is not None and plan.ids and not resource.external_id:
+                self._adopt(resource, plan.ids[0])
+        if resource is None and (plan.ids or plan.names):
+            resource = self._create(plan)
         if resource is not None:
-            self._learn(resource, names)
+            self._learn(resource, plan.own_names(resource))
         return resource
 
-    def _create(self, ids, names):
-        external_id = ids[0] if ids else ""
+    @staticmethod
+    def _fits(resource, plan):
+        # A resource known by another id is another resource, whatever its name.
+        return not (plan.ids and resource.external_id and resource.external_id not in plan.ids)
+
+    def _adopt(self, resource, external_id):
+        """A resource known only by name learns its id from the first alert that carries it."""
+        if Resource.objects.filter(subscription=self.subscription,
+                                   external_id=external_id).exists():
+            return
+        resource.external_id = external_id[:1024]
+        resource.save(update_fields=["external_id"])
+        self.by_id[resource.external_id] = resource
+
+    def _create(self, plan):
+        external_id = plan.ids[0] if plan.ids else ""
         if external_id:
             name = external_id.rstrip("/").rsplit("/", 1)[-1]
             kind = kind_of(external_id)
         else:
-            name = names[0]
+            name = plan.lookup_names()[0]
             kind = Resource.Kind.VIRTUAL_MACHINE
         resource = Resource.objects.create(subscription=self.subscription, kind=kind,
                                            name=name[:255], external_id=external_id[:1024])

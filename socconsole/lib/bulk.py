@@ -18,18 +18,18 @@ def _columns(model, fields):
     return [meta.get_field(name) for name in fields]
 
 
-def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None):
+def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None, update=()):
     """Insert `rows` (tuples of values for `fields`, FKs by attname); returns the new ids
     in order. JSON values are Python objects. With `explicit_pk` the fields include the
     primary key (e.g. a one-to-one) and nothing is returned. With `on_conflict` (the
-    columns of a unique constraint) rows that would break it are skipped, nothing is
-    returned."""
+    columns of a unique constraint) rows that would break it are skipped, or update the
+    `update` fields of the existing row; nothing is returned."""
     rows = list(rows)
     if not rows:
         return []
     columns = _columns(model, fields)
     if on_conflict:
-        _insert_ignoring(model, columns, rows, on_conflict)
+        _insert_on_conflict(model, columns, rows, on_conflict, update)
         return None
     if connection.vendor != "postgresql":
         objs = model.objects.bulk_create(
@@ -86,11 +86,13 @@ def bulk_update(model, fields, rows):
         cursor.execute(sql, params)
 
 
-def _insert_ignoring(model, columns, rows, conflict):
+def _insert_on_conflict(model, columns, rows, conflict, update):
     if connection.vendor != "postgresql":
+        options = ({"update_conflicts": True, "unique_fields": conflict,
+                    "update_fields": update} if update else {"ignore_conflicts": True})
         model.objects.bulk_create(
             [model(**{c.attname: v for c, v in zip(columns, row, strict=True)}) for row in rows],
-            batch_size=500, ignore_conflicts=True)
+            batch_size=500, **options)
         return
     quote = connection.ops.quote_name
     names = ", ".join(quote(c.column) for c in columns)
@@ -103,7 +105,12 @@ def _insert_ignoring(model, columns, rows, conflict):
             values = [json.dumps(v, ensure_ascii=False) for v in values]
         params.append(values)
     # Names come from the model's meta, values are parameters.
+    action = "DO NOTHING"
+    if update:
+        action = "DO UPDATE SET " + ", ".join(
+            f"{quote(model._meta.get_field(f).column)} = EXCLUDED."
+            f"{quote(model._meta.get_field(f).column)}" for f in update)
     sql = (f"INSERT INTO {quote(model._meta.db_table)} ({names}) "  # noqa: S608
-           f"SELECT * FROM unnest({arrays}) ON CONFLICT ({target}) DO NOTHING")
+           f"SELECT * FROM unnest({arrays}) ON CONFLICT ({target}) {action}")
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -72,3 +72,32 @@ class HealthCheckMiddleware:
         except Exception:  # noqa: BLE001 — any failure means "not healthy"
             return JsonResponse({"status": "database unavailable"}, status=503)
         return JsonResponse({"status": "ok"})
+
+
+class ApiErrorShapeMiddleware:
+    """Under /api/ every error is the JSON envelope, even Django's own 404 and 405."""
+
+    CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+             411: "length_required", 413: "too_large", 500: "server_error"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path_info.startswith("/api/") or response.status_code < 400 or \
+                response.get("Content-Type", "").startswith("application/json") or \
+                request.path_info.startswith("/api/v1/docs"):
+            return response
+        from django.http import JsonResponse
+
+        from socconsole.lib.apierrors import envelope
+
+        status = response.status_code
+        message = {404: "No such endpoint or object.",
+                   405: f"Method {request.method} is not allowed here."}.get(
+            status, response.reason_phrase or "Error.")
+        shaped = JsonResponse(envelope(self.CODES.get(status, "error"), message), status=status)
+        if "Allow" in response:
+            shaped["Allow"] = response["Allow"]
+        return shaped

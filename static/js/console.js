@@ -13,3 +13,21 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
   }
 });
+
+// Remediation checklists remember their ticks in this browser.
+function restoreChecklists(root) {
+  root.querySelectorAll("[data-checklist]").forEach((list) => {
+    const key = "soc:" + list.dataset.checklist;
+    let ticked = [];
+    try { ticked = JSON.parse(localStorage.getItem(key) || "[]"); } catch (e) { ticked = []; }
+    const boxes = Array.from(list.querySelectorAll("input[type=checkbox]"));
+    boxes.forEach((box, i) => {
+      box.checked = ticked.includes(i);
+      box.addEventListener("change", () => {
+        const now = boxes.flatMap((b, j) => (b.checked ? [j] : []));
+        localStorage.setItem(key, JSON.stringify(now));
+      });
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", () => restoreChecklists(document));

@@ -1,13 +1,14 @@
 """Shared helpers for the alert ingestion behaviour tests."""
 
 import json
-from pathlib import Path
 
 from alerts.ingest.store import ingest_body
 from alerts.models import AlertEntity
-from tests.conftest import SYSTEM
+from tests.conftest import (
+    SAMPLES,  # noqa: E402
+    SYSTEM,
+)
 
-SAMPLES = Path("/work/shared/samples")
 SENTINEL = SAMPLES / "sentinel-securityalert.jsonl"
 ARM_EXAMPLE = SAMPLES / "defender-arm-alerts.json"
 EVENTS = SAMPLES / "windows-events-psexec.jsonl"

@@ -104,12 +104,18 @@ def test_rejected_items_are_for_admins(p, as_user):
     token = make_token(p.sub)
     item = make_rejected(p.sub, token.token)
     admin = as_user(p.admin)
-    listing = admin.get(f"/s/{p.sub.pk}/settings/tokens/{token.token.pk}/rejected/")
+    listing = admin.get(f"/s/{p.sub.pk}/settings/rejected/?token={token.token.pk}")
     assert listing.status_code == 200 and b"unknown_severity" in listing.content
+    from_cli = make_rejected(p.sub)
+    cli = admin.get(f"/s/{p.sub.pk}/settings/rejected/?token=none").content.decode()
+    assert f"/settings/rejected/{from_cli.pk}/" in cli and f"/settings/rejected/{item.pk}/" \
+        not in cli
+    assert admin.get(f"/s/{p.sub.pk}/settings/rejected/?token=999999").status_code == 400
     detail = admin.get(f"/s/{p.sub.pk}/settings/rejected/{item.pk}/")
     assert b"urgent" in detail.content
     analyst = as_user(p.analyst)
     assert analyst.get(f"/s/{p.sub.pk}/settings/rejected/{item.pk}/").status_code == 403
+    assert analyst.get(f"/s/{p.sub.pk}/settings/rejected/").status_code == 403
 
 
 def test_a_replay_after_a_fix_creates_the_alert(p, as_user):

@@ -42,3 +42,28 @@ def test_a_revoked_token_is_refused_at_once(p, client):
     assert client.get("/api/v1/subscriptions", **token.header).status_code == 200
     revoke_token(token.token, actor=SYSTEM)
     assert client.get("/api/v1/subscriptions", **token.header).status_code == 401
+
+
+def test_every_api_error_is_the_json_envelope(p, client):
+    token = make_token(p.sub)
+    for method, url, status in [("get", "/api/v1/alerts/", 404), ("get", "/api/v1/nowhere", 404),
+                                ("delete", "/api/v1/alerts", 405),
+                                ("get", "/api/v1/alerts?resource=99999999999999999999999", 400),
+                                ("get", "/api/v1/alerts/99999999999999999999999", 400)]:
+        response = getattr(client, method)(url, **token.header)
+        assert response.status_code == status, url
+        assert response.json()["error"]["code"], url
+
+
+def test_a_chunked_body_is_refused_with_411(rf):
+    import pytest
+
+    from alerts.api import read_body
+    from socconsole.lib.apierrors import ApiError
+
+    request = rf.post("/api/v1/alerts", b"{}", content_type="application/json",
+                      HTTP_TRANSFER_ENCODING="chunked")
+    del request.META["CONTENT_LENGTH"]  # as a chunked request arrives
+    with pytest.raises(ApiError) as info:
+        read_body(request, 1024)
+    assert info.value.status == 411

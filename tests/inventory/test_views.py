@@ -30,11 +30,12 @@ def test_settings_are_for_admins(p, as_user):
 def test_an_admin_creates_a_token_shown_once(p, as_user):
     client = as_user(p.admin)
     response = client.post(f"/s/{p.sub.pk}/settings/tokens/",
-                           {"name": "defender export", "scopes": ["ingest", "read"]})
-    assert response.status_code == 200
+                           {"name": "defender export", "scopes": ["ingest", "read"]}, follow=True)
+    assert response.redirect_chain[0][1] == 302  # a reload cannot post it again
     token = ApiToken.objects.get(name="defender export")
     assert token.user is None and token.scopes == ["ingest", "read"]
     assert f"soc_{token.prefix}_".encode() in response.content
+    assert response["Cache-Control"] == "no-store"
     again = client.get(f"/s/{p.sub.pk}/settings/")
     assert f"soc_{token.prefix}_".encode() + b"\xe2\x80\xa6" in again.content  # prefix only
 
@@ -118,3 +119,15 @@ def test_the_activity_log_pages_with_a_keyset_cursor(p, as_user):
 def test_the_health_check_answers_without_a_login(client, db):
     response = client.get("/healthz", HTTP_HOST="unlisted.example")
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_a_forbidden_page_says_why_in_the_layout(p, as_user):
+    response = as_user(p.analyst).get(f"/s/{p.sub.pk}/settings/")
+    assert response.status_code == 403
+    assert b"Your role (Analyst) may not do this." in response.content
+    assert b"topbar" in response.content
+
+
+def test_an_oversized_id_in_a_filter_is_a_400_not_a_500(p, as_user):
+    response = as_user(p.analyst).get(f"/s/{p.sub.pk}/alerts/?resource=99999999999999999999999")
+    assert response.status_code == 400

@@ -5,7 +5,7 @@ One alert is one JSON object. A body may hold one object, an array of them,
 
 | field | type | required | meaning |
 | --- | --- | --- | --- |
-| `id` | string, 1..200 characters | yes | the producer's id of the alert; sending the same id again updates that alert instead of creating another |
+| `id` | string, 1..200 characters | yes | the producer's id of the alert; sending the same id again counts another occurrence of that alert (occurrence count and last seen go up; its fields are kept as first sent) |
 | `display_name` | string | yes | the alert's title |
 | `severity` | string | yes | `high`, `medium`, `low` or `informational` (any case) |
 | `alert_type` | string | no | the detection's type, stable across alerts of one kind (e.g. `SSH_BruteForce`) |

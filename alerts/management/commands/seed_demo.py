@@ -1,3 +1,5 @@
+import os
+
 from django.core.management.base import BaseCommand
 
 from alerts.demo import seed_alerts
@@ -26,4 +28,5 @@ class Command(BaseCommand):
         for username, password, role in DEMO_USERS:
             self.stdout.write(f"  {role:<11} user {username:<8} password {password}")
         self.stdout.write("")
-        self.stdout.write("Open http://127.0.0.1:8000/ and sign in.")
+        port = os.environ.get("PORT", "8000")
+        self.stdout.write(f"Open http://127.0.0.1:{port}/ and sign in.")

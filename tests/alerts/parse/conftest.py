@@ -1,9 +1,8 @@
 import json
-from pathlib import Path
 
 import pytest
 
-SAMPLES = Path("/work/shared/samples")
+from tests.conftest import SAMPLES  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The real samples in /work/shared/samples parse completely."""
+"""The real samples in ../shared/samples parse completely."""
 
 import json
 

@@ -1,0 +1,32 @@
+"""Error pages in the console's layout (API paths get the JSON envelope instead)."""
+
+from django.shortcuts import render
+
+
+def _page(request, status, heading, message):
+    return render(request, "error.html", {"status": status, "heading": heading,
+                                          "message": message}, status=status)
+
+
+def bad_request(request, exception=None):
+    return _page(request, 400, "Bad request", "The request could not be understood.")
+
+
+def forbidden(request, exception=None):
+    detail = str(exception) if exception and str(exception) else ""
+    return _page(request, 403, "Not allowed",
+                 detail or "Your role in this subscription does not allow this.")
+
+
+def not_found(request, exception=None):
+    return _page(request, 404, "Not found",
+                 "There is nothing here, or it belongs to a subscription you are not in.")
+
+
+def server_error(request):
+    # No request context processors here: the failure may have come from them.
+    from django.http import HttpResponseServerError
+    from django.template import loader
+
+    html = loader.get_template("500.html").render()
+    return HttpResponseServerError(html)
