@@ -71,3 +71,16 @@ def alert_details(queryset, pk, with_raw=True):
     if with_raw:
         raw = AlertPayload.objects.filter(alert=alert).values_list("body", flat=True).first()
     return AlertDetails(alert, mentions, relations, raw)
+
+
+def provider_incidents_of(alert):
+    """The producer's own incidents (IsIncident items) that list this alert."""
+    from django.db import connection
+
+    from alerts.models import ProviderIncident
+
+    qs = ProviderIncident.objects.filter(subscription_id=alert.subscription_id)\
+        .defer("body").order_by("-time")
+    if connection.vendor == "postgresql":
+        return list(qs.filter(alert_keys__contains=[alert.key]))
+    return [i for i in qs if alert.key in i.alert_keys]  # no JSON containment on SQLite

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 from alerts import tactics
 from alerts.forms import AlertFilterForm
 from alerts.models import Alert, RejectedItem, Severity, Status
-from alerts.queries import alert_details, alert_page
+from alerts.queries import alert_details, alert_page, provider_incidents_of
 from alerts.rejected import RejectedError, rejected_page, replay_rejected
 from inventory.access import get_for_user, get_subscription_for_user
 from inventory.activity import Actor
@@ -54,6 +54,7 @@ def alert_detail(request, sub, alert_id):
     return render(request, "alerts/alert_detail.html", {
         "subscription": alert.subscription, "alert": details.alert, "details": details,
         "groups": details.groups(), "kill_chain": tactics.strip(alert.tactics),
+        "provider_incidents": provider_incidents_of(alert),
     })
 
 

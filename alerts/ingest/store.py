@@ -92,7 +92,7 @@ def ingest_items(subscription, items: list[RawItem], *, actor, token=None, sourc
     accepted, refused = [], []
     for item in items:
         try:
-            accepted.append((item, normalize(item.data, format)))
+            accepted.append((item, normalize(item.data, format, raw=item.raw)))
         except ItemRejected as exc:
             refused.append((item, exc))
             results[item.index] = ItemResult(item.index, "rejected", error=exc.as_dict())

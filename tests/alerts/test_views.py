@@ -145,3 +145,16 @@ def test_replay_needs_post(p, as_user):
     item = make_rejected(p.sub)
     assert as_user(p.admin).get(f"/s/{p.sub.pk}/settings/rejected/{item.pk}/replay/")\
         .status_code == 405
+
+
+def test_an_alert_shows_the_provider_incident_that_lists_it(p, as_user):
+    from tests.alerts.helpers import ingest
+
+    alert = make_alert(p.sub, id="member-1")
+    ingest(p.sub, {"SystemAlertId": "inc-1", "AlertDisplayName": "Security incident detected",
+                   "Severity": "High", "IsIncident": True, "ProductName": "Defender",
+                   "Entities": [{"$id": "1", "Type": "alerts",
+                                 "SystemAlertIds": ["member-1", "member-2"]}]})
+    body = as_user(p.analyst).get(f"/s/{p.sub.pk}/alerts/{alert.pk}/").content.decode()
+    assert "Part of <strong>Security incident detected</strong>" in body
+    assert "1 other alert" in body

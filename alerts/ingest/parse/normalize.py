@@ -8,17 +8,19 @@ from .errors import InvalidJSON, ItemRejected
 from .formats import DEFAULT_PROVIDER, Fields, choose, read
 from .model import Normalized
 from .native import check_native
-from .values import Context, scrub
+from .values import Context, needs_scrub, scrub
 
 _ID_HINT = {"native": "id", "arm": "name (or id)", "export": "SystemAlertId",
             "sentinel": "SystemAlertId"}
 
 
-def normalize(data: object, format: str | None = None) -> Normalized:  # noqa: A002
+def normalize(data: object, format: str | None = None,  # noqa: A002
+              raw: bytes | None = None) -> Normalized:
     """Normalise one decoded item; raise ItemRejected when it cannot be accepted.
 
     `format` forces one of "native", "arm", "export", "sentinel"; by default
-    the format is detected per item (see `formats`).
+    the format is detected per item (see `formats`). `raw`, the item's bytes as
+    sent, lets the common case skip the walk over every value (`values.needs_scrub`).
     """
     if isinstance(data, InvalidJSON):
         raise ItemRejected(data.code, data.message)
@@ -26,7 +28,8 @@ def normalize(data: object, format: str | None = None) -> Normalized:  # noqa: A
         raise ItemRejected("wrong_type", f"Each item must be a JSON object, not "
                            f"{F.type_name(data)}.")
     ctx = Context()
-    data = scrub(data, ctx)
+    if raw is None or needs_scrub(raw):
+        data = scrub(data, ctx)
     fmt = choose(data, format)
     if fmt == "native":
         check_native(data, ctx)

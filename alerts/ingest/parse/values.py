@@ -41,6 +41,17 @@ def join_path(parent: str, key: object) -> str:
     return f"{parent}.{key}" if parent else str(key)
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def needs_scrub(raw: bytes) -> bool:
+    """False when the item's bytes prove `scrub` would find nothing: no string can be
+    over 1 MB, JSON cannot nest deeper than its brackets, and NULs and surrogates can only
+    arrive escaped (raw control characters and invalid UTF-8 are not JSON)."""
+    return (len(raw) > MAX_STRING_BYTES or raw.count(b"[") + raw.count(b"{") > MAX_DEPTH
+            or b"\\u0000" in raw or _SURROGATE_ESCAPE.search(raw) is not None)
+
+
 def scrub(data: object, ctx: Context, root: str = "") -> object:
     """Check sizes and depth of `data` and return it with NUL characters removed.
 

@@ -207,3 +207,28 @@ def test_it_rejects_nesting_over_64_levels(make_native):
         deep = [deep]
     error = rejected(make_native(extended_properties={"x": deep}))
     assert error.code == "too_deep"
+
+
+def test_the_raw_fast_path_still_finds_nuls_surrogates_and_depth():
+    import json as _json
+
+    from alerts.ingest.parse import split_body
+
+    items = [{"id": "a", "display_name": "x\u0000y", "severity": "low"},
+             {"id": "b", "display_name": "x\ud800", "severity": "low"},
+             {"id": "c", "display_name": "plain", "severity": "low"}]
+    body = _json.dumps(items).encode()
+    parsed = [normalize(i.data, raw=i.raw) for i in split_body(body, None)]
+    assert [w.code for w in parsed[0].warnings] == ["nul_byte"]
+    assert parsed[0].display_name == "xy"
+    assert [w.code for w in parsed[1].warnings] == ["bad_unicode"]
+    assert parsed[2].warnings == []
+    deep = {"id": "d", "display_name": "x", "severity": "low", "extended_properties": {}}
+    node = deep
+    for _ in range(70):
+        node["x"] = {}
+        node = node["x"]
+    raw = _json.dumps(deep).encode()
+    with pytest.raises(ItemRejected) as info:
+        normalize(_json.loads(raw), raw=raw)
+    assert info.value.code == "too_deep"
