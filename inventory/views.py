@@ -19,7 +19,6 @@ from inventory.tokens import TokenError, create_token, revoke_token
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.paging import BadCursor, keyset_page
 
-
 NEW_TOKEN_COOKIE = "soc_new_token"
 
 
