@@ -60,6 +60,9 @@ class Alert(models.Model):
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     warnings = models.JSONField(default=list, blank=True)
+    # Set at ingest, cleared by incidents.correlation: work that must follow an ingest is
+    # marked in the database, so a broker outage only delays it (a sweep picks it up).
+    awaiting_correlation = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
@@ -70,6 +73,8 @@ class Alert(models.Model):
                          name="alert_rank"),
             models.Index(fields=["subscription", "-time", "-id"], name="alert_time"),
             models.Index(fields=["resource", "-time"], name="alert_resource_time"),
+            models.Index(fields=["subscription", "resource"], name="alert_awaiting",
+                         condition=Q(awaiting_correlation=True)),
         ]
 
     def __str__(self):

@@ -29,3 +29,5 @@ def strip(tactics):
 def in_order(tactics):
     """The given tactics sorted by kill-chain stage (unknown ones last)."""
     return sorted(set(tactics), key=lambda t: (ORDER.get(t, len(ORDER)), t))
+
+LABELS = dict(KILL_CHAIN)

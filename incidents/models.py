@@ -1,1 +1,72 @@
+from django.conf import settings
+from django.db import models
 
+from alerts.models import Alert, Severity
+from inventory.models import Resource, Subscription
+
+
+class Verdict(models.TextChoices):
+    FALSE_POSITIVE = "false_positive", "False positive"
+    BENIGN_POSITIVE = "benign_positive", "Benign positive"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    TRUE_POSITIVE = "true_positive", "True positive"
+
+
+class Incident(models.Model):
+    """Related alerts on one resource, combined. A standalone alert is an incident of one
+    (`standalone`), so one indexed query pages the whole queue."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        DISMISSED = "dismissed", "Dismissed"
+        RESOLVED = "resolved", "Resolved"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    resource = models.ForeignKey(Resource, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+")
+    standalone = models.BooleanField(default=True)
+    title = models.TextField()
+    description = models.TextField(blank=True, default="")
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True, default="")
+    # Why its alerts belong together: [{"code": ..., "text": ...}] (see correlation.py).
+    reasons = models.JSONField(default=list, blank=True)
+    tactics = models.JSONField(default=list, blank=True)
+    alert_count = models.PositiveIntegerField(default=1)
+    first_time = models.DateTimeField()
+    last_time = models.DateTimeField()
+    # Latest activity: a new alert, a comment, a change. The queue ranks by it.
+    last_activity = models.DateTimeField()
+    # The producer's own incident (IsIncident) this one holds, if any.
+    provider_key = models.CharField(max_length=512, blank=True, default="")
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                    null=True, blank=True, related_name="+")
+    escalated = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["subscription", "status", "severity", "-last_activity", "-id"],
+                         name="incident_queue"),
+            models.Index(fields=["resource", "last_time"], name="incident_resource_time"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def severity_word(self):
+        return Severity(self.severity).label
+
+
+class IncidentAlert(models.Model):
+    """An alert's place in an incident (one incident per alert)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="members")
+    alert = models.OneToOneField(Alert, on_delete=models.CASCADE, related_name="membership")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+",
+                                     db_constraint=False)
+
+    def __str__(self):
+        return f"{self.alert_id} in {self.incident_id}"

@@ -46,12 +46,12 @@ class Actor:
 
 
 def record(*, actor, verb, target_type, target_id="", target_label="", subscription=None,
-           reason="", before=None, after=None):
+           subscription_id=None, reason="", before=None, after=None):
     """Write one activity row. Must run inside the transaction of the change it records."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("activity.record must be called inside the change's transaction")
     return Activity.objects.create(
-        subscription=subscription,
+        subscription_id=subscription.pk if subscription is not None else subscription_id,
         actor_kind=actor.kind,
         actor_user=actor.user,
         actor_token=actor.token,

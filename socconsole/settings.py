@@ -167,7 +167,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "purge-login-failures": {"task": "inventory.tasks.purge_login_failures", "schedule": 3600},
     "purge-rejected-items": {"task": "alerts.tasks.purge_rejected_items", "schedule": 3600},
+    "correlate-alerts": {"task": "incidents.tasks.correlate_alerts", "schedule": 60},
 }
+
+# Alerts on one resource whose times fall within this many hours of each other form one
+# incident (incidents.correlation).
+CORRELATION_WINDOW_HOURS = env_int("CORRELATION_WINDOW_HOURS", 24, minimum=1)
+# Alerts correlated per sweep run (the rest wait for the next run).
+CORRELATION_BATCH = env_int("CORRELATION_BATCH", 20000, minimum=100)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -26,6 +26,7 @@ from alerts.models import (
     Severity,
     Status,
 )
+from alerts.signals import alerts_ingested
 from inventory import activity
 from socconsole.lib.bulk import bulk_insert
 
@@ -106,6 +107,10 @@ def ingest_items(subscription, items: list[RawItem], *, actor, token=None, sourc
             results[result.index] = result
         if keep_rejected:
             _keep_rejected(subscription, refused, token, source, format, now)
+        created = [r.id for r in results if r and r.status == "created"]
+        if created:
+            alerts_ingested.send(sender=IngestReport, subscription=subscription,
+                                 alert_ids=created)
         report = IngestReport(results)
         activity.record(
             actor=actor, verb="alerts.ingest", target_type="subscription",
@@ -187,7 +192,7 @@ def _store_alerts(subscription, items, now):
         "tactics", "techniques", "start_time", "end_time", "detected_time", "ingested_at",
         "time", "remediation_steps", "extended_properties", "extended_links",
         "compromised_entity", "resource_ref", "correlation_key", "alert_uri",
-        "occurrence_count", "first_seen", "last_seen", "warnings")
+        "occurrence_count", "first_seen", "last_seen", "warnings", "awaiting_correlation")
     rows = []
     for position, (_, n) in enumerate(fresh):
         resource = finder.find(position)
@@ -199,7 +204,7 @@ def _store_alerts(subscription, items, now):
             n.tactics, n.techniques, n.start_time, n.end_time, n.detected_time, now,
             _alert_time(n, now), n.remediation_steps, n.extended_properties, n.extended_links,
             n.compromised_entity, n.resource_id, n.correlation_key[:300], n.alert_uri,
-            1 + in_batch[n.key], now, now, _warnings(n)))
+            1 + in_batch[n.key], now, now, _warnings(n), True))
     alert_ids = bulk_insert(Alert, alert_fields, rows)
     bulk_insert(AlertPayload, ("alert_id", "body"),
                 [(pk, item.raw) for pk, (item, _) in zip(alert_ids, fresh, strict=True)],
@@ -246,6 +251,9 @@ def _store_incidents(subscription, items, now):
             results.append(ItemResult(item.index, "duplicate", pk, "incident", None,
                                       _warnings(n)))
             continue
+        # Alerts it lists that are already here are correlated again, into it.
+        Alert.objects.filter(subscription=subscription, key__in=n.incident_alert_ids[:10000])\
+            .update(awaiting_correlation=True)
         incident = ProviderIncident.objects.create(
             subscription=subscription, key=n.key[:512], provider=n.provider[:200],
             display_name=n.display_name, description=n.description,

@@ -1,0 +1,274 @@
+"""Correlation: related alerts on one resource become one incident.
+
+Alerts on the same resource whose times fall within the window of each other
+(single linkage: A–B and B–C within the window put A, B, C together) form an
+incident once there are at least two; an alert with no related alert is an
+incident of one ("standalone"), so the queue is one table. A late alert that
+fits joins its incident; one that bridges two incidents merges them (the older
+one survives). The alerts a producer's own incident lists (IsIncident) are held
+together whatever their times, with the producer named as a reason.
+
+Ingest marks each new alert `awaiting_correlation`; `correlate` works through
+them resource by resource, each in its own transaction under an advisory lock
+on the resource, so two workers never correlate one resource at once, and a
+crash mid-way leaves the alerts marked for the next run. Running it again
+changes nothing: it is idempotent.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from alerts import tactics as killchain
+from alerts.models import Alert, AlertEntity, ProviderIncident, Severity, Status
+from incidents.models import Incident, IncidentAlert
+from inventory import activity
+from inventory.activity import Actor
+
+CORRELATE_LOCK = 7_300_002
+SYSTEM = Actor.of_system("correlation")
+# Kinds whose sharing says something about an attack (a host is the resource itself).
+TELLING_KINDS = ("ip", "account", "filehash", "file", "url", "dns", "process", "malware",
+                 "mailbox", "azure-resource")
+ALERT_FIELDS = ("id", "subscription_id", "resource_id", "key", "display_name", "severity",
+                "status", "tactics", "time", "provider")
+
+
+def window():
+    return timedelta(hours=settings.CORRELATION_WINDOW_HOURS)
+
+
+def correlate(*, subscription_id=None, limit=None):
+    """Correlate alerts awaiting correlation; returns how many alerts were correlated."""
+    limit = limit or settings.CORRELATION_BATCH
+    pending = Alert.objects.filter(awaiting_correlation=True)
+    if subscription_id is not None:
+        pending = pending.filter(subscription_id=subscription_id)
+    keys = list(pending.order_by().values_list("subscription_id", "resource_id")
+                .distinct()[:limit])
+    done = 0
+    for sub_id, resource_id in keys:
+        done += correlate_resource(sub_id, resource_id)
+        if done >= limit:
+            break
+    return done
+
+
+def _lock(subscription_id, resource_id):
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+                           [CORRELATE_LOCK, (resource_id or -subscription_id) % 2**31])
+    # SQLite: transactions begin IMMEDIATE (settings), which serialises writers.
+
+
+def correlate_resource(subscription_id, resource_id):
+    """Correlate one resource's waiting alerts; returns how many there were."""
+    with transaction.atomic():
+        _lock(subscription_id, resource_id)
+        pending = list(Alert.objects.filter(
+            subscription_id=subscription_id, resource_id=resource_id,
+            awaiting_correlation=True).only(*ALERT_FIELDS))
+        if not pending:
+            return 0
+        if resource_id is None:
+            # No resource, nothing to relate: each alert stands alone.
+            groups = [[a] for a in pending]
+            existing = _incidents_of(pending)
+        else:
+            existing, members = _neighbourhood(subscription_id, resource_id, pending)
+            groups = _group(pending + members, _provider_links(subscription_id,
+                                                               pending + members))
+        for group in groups:
+            _settle(group, existing)
+        Alert.objects.filter(pk__in=[a.pk for a in pending]).update(awaiting_correlation=False)
+    return len(pending)
+
+
+def _incidents_of(alerts):
+    by_alert = {}
+    for m in IncidentAlert.objects.filter(alert__in=alerts).select_related("incident"):
+        by_alert[m.alert_id] = m.incident
+    return by_alert
+
+
+def _neighbourhood(subscription_id, resource_id, pending):
+    """Incidents of the resource that the waiting alerts could touch, and their alerts."""
+    span = window()
+    low = min(a.time for a in pending) - span
+    high = max(a.time for a in pending) + span
+    incidents = Incident.objects.filter(subscription_id=subscription_id,
+                                        resource_id=resource_id, first_time__lte=high,
+                                        last_time__gte=low)
+    pending_ids = {a.pk for a in pending}
+    members = [a for a in Alert.objects.filter(membership__incident__in=incidents)
+               .only(*ALERT_FIELDS) if a.pk not in pending_ids]
+    existing = _incidents_of(pending + members)
+    return existing, members
+
+
+def _provider_links(subscription_id, alerts):
+    """alert id -> the producer incident's key, for alerts a producer grouped."""
+    keys = {a.key: a.pk for a in alerts}
+    links = {}
+    for incident in ProviderIncident.objects.filter(subscription_id=subscription_id)\
+            .only("key", "alert_keys", "provider", "display_name"):
+        for key in incident.alert_keys:
+            if key in keys:
+                links[keys[key]] = incident
+    return links
+
+
+def _group(alerts, provider):
+    """Single linkage on time within the window, plus the producers' own groupings."""
+    alerts = sorted({a.pk: a for a in alerts}.values(), key=lambda a: (a.time, a.pk))
+    parent = {a.pk: a.pk for a in alerts}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    def union(a, b):
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+
+    span = window()
+    for before, after in zip(alerts, alerts[1:], strict=False):
+        if after.time - before.time <= span:
+            union(before.pk, after.pk)
+    by_provider = defaultdict(list)
+    for alert_id, incident in provider.items():
+        by_provider[incident.key].append(alert_id)
+    for ids in by_provider.values():
+        for other in ids[1:]:
+            union(ids[0], other)
+    groups = defaultdict(list)
+    for a in alerts:
+        groups[find(a.pk)].append(a)
+        a.provider_incident = provider.get(a.pk)
+    return list(groups.values())
+
+
+def _settle(group, existing):
+    """Make `group` one incident: reuse the oldest, merge the others into it."""
+    incidents = sorted({existing[a.pk].pk: existing[a.pk] for a in group
+                        if a.pk in existing}.values(),
+                       key=lambda i: (i.standalone, i.pk))
+    now = timezone.now()
+    new_alerts = [a for a in group if a.pk not in existing]
+    if incidents:
+        target = incidents[0]
+    else:
+        first = group[0]
+        target = Incident.objects.create(
+            subscription_id=first.subscription_id, resource_id=first.resource_id,
+            title=first.display_name, severity=first.severity, first_time=first.time,
+            last_time=first.time, last_activity=now, created_at=now)
+    for other in incidents[1:]:
+        IncidentAlert.objects.filter(incident=other).update(incident=target)
+        activity.record(actor=SYSTEM, verb="incident.merge", target_type="incident",
+                        target_id=target.pk, target_label=target.title,
+                        subscription_id=target.subscription_id,
+                        reason=f"an alert bridged it with incident {other.pk}",
+                        before={"merged": other.pk})
+        other.delete()
+    IncidentAlert.objects.bulk_create([
+        IncidentAlert(incident=target, alert_id=a.pk, subscription_id=a.subscription_id)
+        for a in new_alerts])
+    reopened = new_alerts and target.status != Incident.Status.ACTIVE and \
+        any(a.status == Status.ACTIVE for a in new_alerts)
+    before = {"status": target.status, "alert_count": target.alert_count}
+    _summarise(target, group)
+    if new_alerts:
+        target.last_activity = now
+    if reopened:
+        target.status, target.verdict = Incident.Status.ACTIVE, ""
+    target.save()
+    if reopened:
+        activity.record(actor=SYSTEM, verb="incident.reopen", target_type="incident",
+                        target_id=target.pk, target_label=target.title,
+                        subscription_id=target.subscription_id,
+                        reason=f"new alert: {new_alerts[0].display_name}", before=before,
+                        after={"status": target.status, "alert_count": target.alert_count})
+
+
+def _summarise(incident, alerts):
+    """Severity, tactics, times, title, description and reasons from the alerts."""
+    alerts = sorted(alerts, key=lambda a: (a.time, a.pk))
+    active = [a for a in alerts if a.status == Status.ACTIVE] or alerts
+    incident.severity = min(a.severity for a in active)
+    incident.alert_count = len(alerts)
+    incident.first_time, incident.last_time = alerts[0].time, alerts[-1].time
+    incident.tactics = killchain.in_order([t for a in alerts for t in a.tactics])
+    incident.standalone = len(alerts) == 1
+    provider = next((a.provider_incident for a in alerts
+                     if getattr(a, "provider_incident", None)), None)
+    incident.provider_key = provider.key if provider else ""
+    if incident.standalone:
+        incident.title = alerts[0].display_name
+        incident.description = ""
+        incident.reasons = []
+        return
+    where = incident.resource.name if incident.resource_id else "an unknown resource"
+    incident.title = f"Security incident detected on {where}"
+    incident.description = _describe(alerts, where)
+    incident.reasons = _reasons(alerts, where, provider)
+
+
+def _stage(alert):
+    stages = killchain.in_order(alert.tactics)
+    return stages[0] if stages else ""
+
+
+def _describe(alerts, where):
+    ordered = sorted(alerts, key=lambda a: (killchain.ORDER.get(_stage(a), 99), a.time))
+    steps = " → ".join(
+        f"{a.display_name}" + (f" ({killchain.LABELS[_stage(a)]})" if _stage(a) in
+                               killchain.LABELS else "") for a in ordered[:12])
+    more = f" and {len(ordered) - 12} more" if len(ordered) > 12 else ""
+    return (f"{len(alerts)} alerts on {where} between {alerts[0].time:%Y-%m-%d %H:%M} and "
+            f"{alerts[-1].time:%Y-%m-%d %H:%M} UTC, in kill-chain order: {steps}{more}.")
+
+
+def _reasons(alerts, where, provider):
+    hours = settings.CORRELATION_WINDOW_HOURS
+    reasons = [{"code": "same_resource", "text": f"All {len(alerts)} alerts are on {where}."},
+               {"code": "within_window",
+                "text": f"Each alert is within {hours} hours of another."}]
+    for label in shared_entities([a.pk for a in alerts])[:5]:
+        reasons.append({"code": "shared_entity", "text": f"They share {label}."})
+    stages = [_stage(a) for a in alerts if _stage(a)]
+    distinct = list(dict.fromkeys(stages))
+    if len(distinct) >= 2 and [killchain.ORDER[s] for s in stages] == \
+            sorted(killchain.ORDER[s] for s in stages):
+        reasons.append({"code": "kill_chain", "text": "Their tactics follow the kill chain: "
+                        + " → ".join(killchain.LABELS[s] for s in distinct) + "."})
+    if provider:
+        reasons.append({"code": "provider",
+                        "text": f"{provider.provider or 'The producer'} grouped them as "
+                                f"“{provider.display_name}”."})
+    return reasons
+
+
+def shared_entities(alert_ids):
+    """'the ip 203.0.113.87'-like labels of telling entities two or more alerts share."""
+    counts = defaultdict(set)
+    labels = {}
+    for entity_id, alert_id, kind, label in AlertEntity.objects.filter(
+            alert_id__in=alert_ids, kind__in=TELLING_KINDS).values_list(
+            "entity_id", "alert_id", "entity__kind", "entity__label"):
+        counts[entity_id].add(alert_id)
+        labels[entity_id] = f"the {kind} {label}"
+    shared = [e for e, alerts in counts.items() if len(alerts) >= 2]
+    shared.sort(key=lambda e: (-len(counts[e]), labels[e]))
+    return [labels[e] for e in shared]
+
+
+def worst(severities):
+    return min(severities, default=Severity.INFORMATIONAL)

@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from incidents.correlation import correlate
+from inventory.models import Subscription
+
+
+class Command(BaseCommand):
+    help = "Correlate the alerts awaiting correlation into incidents (also a periodic job)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--subscription", help="Only this subscription (by name).")
+
+    def handle(self, *args, subscription=None, **options):
+        sub_id = None
+        if subscription:
+            sub = Subscription.objects.filter(name=subscription).first()
+            if sub is None:
+                raise CommandError(f"No subscription named {subscription!r}.")
+            sub_id = sub.pk
+        total = 0
+        while done := correlate(subscription_id=sub_id):
+            total += done
+        self.stdout.write(f"Correlated {total} alerts.")

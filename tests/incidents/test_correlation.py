@@ -1,0 +1,150 @@
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connections
+from django.test import override_settings
+
+from alerts.models import Alert
+from incidents.correlation import correlate, correlate_resource
+from incidents.models import Incident, IncidentAlert
+from inventory.models import Activity
+from tests.alerts import helpers
+from tests.factories import native_alert
+
+
+@pytest.fixture(autouse=True)
+def _commit_hooks(request, django_capture_on_commit_callbacks):
+    # Ingest queues correlation on commit; run those hooks as a real commit would.
+    global _capture
+    _capture = django_capture_on_commit_callbacks
+
+
+def ingest(subscription, payload):
+    with _capture(execute=True):
+        return helpers.ingest(subscription, payload)
+
+T0 = "2026-11-20T10:00:00Z"
+
+
+def at(hours):
+    from datetime import datetime
+
+    return (datetime.fromisoformat(T0.replace("Z", "+00:00")) + timedelta(hours=hours))\
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def alert(hours, host="vm-a", **fields):
+    fields.setdefault("tactics", [])
+    return native_alert(start_time=at(hours), compromised_entity=host,
+                        entities=[{"$id": "1", "Type": "host", "HostName": host}], **fields)
+
+
+def incident_of(key):
+    return IncidentAlert.objects.get(alert__key=key).incident
+
+
+def test_related_alerts_form_one_incident_and_a_lone_one_stands_alone(p):
+    ingest(p.sub, [alert(0, id="a1", severity="low", tactics=["PreAttack"]),
+                   alert(3, id="a2", severity="high", tactics=["CredentialAccess"]),
+                   alert(5, host="vm-b", id="b1")])
+    together = incident_of("a1")
+    assert together == incident_of("a2") and not together.standalone
+    assert together.alert_count == 2 and together.severity == 0  # the worst alert's
+    assert together.title == "Security incident detected on vm-a"
+    codes = [r["code"] for r in together.reasons]
+    assert codes[:2] == ["same_resource", "within_window"] and "kill_chain" in codes
+    assert together.tactics == ["PreAttack", "CredentialAccess"]
+    alone = incident_of("b1")
+    assert alone.standalone and alone.alert_count == 1 and alone.title.startswith("Test alert")
+    assert not Alert.objects.filter(awaiting_correlation=True).exists()
+
+
+@override_settings(CORRELATION_WINDOW_HOURS=24)
+def test_alerts_further_apart_than_the_window_stay_apart(p):
+    ingest(p.sub, [alert(0, id="x1"), alert(30, id="x2")])
+    assert incident_of("x1") != incident_of("x2")
+
+
+def test_a_late_alert_joins_and_a_bridge_merges(p):
+    ingest(p.sub, [alert(0, id="m1"), alert(2, id="m2")])
+    ingest(p.sub, [alert(60, id="m3"), alert(62, id="m4")])
+    first, second = incident_of("m1"), incident_of("m3")
+    assert first != second
+    ingest(p.sub, [alert(4, id="late")])
+    assert incident_of("late") == first and first.members.count() == 3
+    ingest(p.sub, [alert(26, id="bridge-1"), alert(45, id="bridge-2")])
+    survivor = incident_of("m1")
+    assert survivor.pk == first.pk  # the older one survives
+    assert {m.alert.key for m in survivor.members.select_related("alert")} == \
+        {"m1", "m2", "late", "bridge-1", "bridge-2", "m3", "m4"}
+    assert not Incident.objects.filter(pk=second.pk).exists()
+    assert Activity.objects.filter(verb="incident.merge", target_id=str(first.pk)).exists()
+
+
+def test_a_provider_incident_holds_its_alerts_whatever_their_times(p):
+    ingest(p.sub, [alert(0, id="p1"), alert(100, id="p2")])
+    assert incident_of("p1") != incident_of("p2")
+    ingest(p.sub, {"SystemAlertId": "inc-9", "AlertDisplayName": "Security incident detected",
+                   "Severity": "High", "IsIncident": True, "ProductName": "Defender for Cloud",
+                   "Entities": [{"$id": "1", "Type": "alerts",
+                                 "SystemAlertIds": ["p1", "p2"]}]})
+    held = incident_of("p1")
+    assert held == incident_of("p2") and held.provider_key == "inc-9"
+    assert any(r["code"] == "provider" for r in held.reasons)
+
+
+def test_a_new_alert_reopens_a_dismissed_incident_and_says_so(p):
+    ingest(p.sub, [alert(0, id="d1"), alert(1, id="d2")])
+    incident = incident_of("d1")
+    Incident.objects.filter(pk=incident.pk).update(status="dismissed",
+                                                   verdict="false_positive")
+    ingest(p.sub, [alert(2, id="d3")])
+    incident.refresh_from_db()
+    assert incident.status == "active" and incident.verdict == ""
+    reopen = Activity.objects.get(verb="incident.reopen", target_id=str(incident.pk))
+    assert "new alert" in reopen.reason
+
+
+def test_correlating_again_changes_nothing(p):
+    ingest(p.sub, [alert(0, id="i1"), alert(1, id="i2"), alert(40, id="i3")])
+    snapshot = sorted(IncidentAlert.objects.values_list("alert_id", "incident_id"))
+    Alert.objects.update(awaiting_correlation=True)
+    assert correlate() == 3
+    assert sorted(IncidentAlert.objects.values_list("alert_id", "incident_id")) == snapshot
+    assert Incident.objects.count() == 2
+
+
+def test_alerts_without_a_resource_stand_alone(p):
+    ingest(p.sub, [native_alert(id="n1", compromised_entity="", entities=[], start_time=at(0)),
+                   native_alert(id="n2", compromised_entity="", entities=[], start_time=at(1))])
+    assert incident_of("n1") != incident_of("n2")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_correlations_racing_on_one_resource_correlate_each_alert_once(p, monkeypatch):
+    # Ingest without correlating, then let two threads correlate the same resource at once.
+    monkeypatch.setattr("incidents.tasks.correlate_alerts.delay_on_commit", lambda *a: None)
+    ingest(p.sub, [alert(h, id=f"r{h}") for h in range(0, 40, 2)])
+    resource_id = Alert.objects.get(key="r0").resource_id
+    barrier = threading.Barrier(2)
+    errors, done = [], []
+
+    def run():
+        try:
+            barrier.wait()
+            done.append(correlate_resource(p.sub.pk, resource_id))
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(done) == [0, 20]  # one did the work; the other found nothing waiting
+    assert IncidentAlert.objects.count() == 20
+    assert Incident.objects.count() == 1
