@@ -264,10 +264,13 @@ def shared_entities(alert_ids):
             alert_id__in=alert_ids, kind__in=TELLING_KINDS).values_list(
             "entity_id", "alert_id", "entity__kind", "entity__label"):
         counts[entity_id].add(alert_id)
-        labels[entity_id] = f"the {kind} {label}"
+        short = label if len(label) <= 80 else label[:77] + "…"
+        labels[entity_id] = (TELLING_KINDS.index(kind) if kind in TELLING_KINDS else 99,
+                             f"the {kind} {short}")
     shared = [e for e, alerts in counts.items() if len(alerts) >= 2]
-    shared.sort(key=lambda e: (-len(counts[e]), labels[e]))
-    return [labels[e] for e in shared]
+    # Addresses and accounts first: they say most about an attack.
+    shared.sort(key=lambda e: (labels[e][0], -len(counts[e]), labels[e][1]))
+    return [labels[e][1] for e in shared]
 
 
 def worst(severities):

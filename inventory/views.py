@@ -36,7 +36,7 @@ def home(request):
     first = subscriptions_for(request.user).order_by("pk").first()
     if first is None:
         return render(request, "inventory/no_subscriptions.html")
-    return redirect("alerts:list", sub=first.pk)
+    return redirect("incidents:queue", sub=first.pk)
 
 
 @require_GET

@@ -16,6 +16,7 @@ urlpatterns = [
     path("logout/", LogoutView.as_view(), name="logout"),
     path("", include("inventory.urls")),
     path("", include("alerts.urls")),
+    path("", include("incidents.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -57,4 +57,14 @@ def objects_of(p):
         "user_id": p.analyst.pk,
         "alert_id": alert.pk,
         "rejected_id": make_rejected(p.sub, token.token).pk,
+        "incident_id": make_incident(p.sub).pk,
     }
+
+
+def make_incident(subscription, **fields):
+    from incidents.correlation import correlate
+    from incidents.models import IncidentAlert
+
+    alert = make_alert(subscription, **fields)
+    correlate(subscription_id=subscription.pk)
+    return IncidentAlert.objects.get(alert=alert).incident

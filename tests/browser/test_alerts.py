@@ -17,12 +17,16 @@ HOSTILE = "<img src=x onerror=window.__x=1>"
 SHOTS = Path("/tmp/browser-shots")
 
 
-def sign_in(page, live_server, username, password=PASSWORD):
+def sign_in(page, live_server, username, password=PASSWORD, then=None):
+    """Sign in through the form; `then`, a path to open afterwards (sign-in lands on the
+    queue)."""
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
+    if then:
+        page.goto(f"{live_server.url}{then}")
 
 
 def alert_titles(page):
@@ -38,7 +42,7 @@ def no_injected_code(page):
 # 1. Signing in
 
 
-def test_sign_in_lands_on_the_alert_list_ranked_by_severity(live_server, personas, page,
+def test_sign_in_then_the_alert_list_ranked_by_severity(live_server, personas, page,
                                                             problems):
     make_alert(personas.sub, severity="low", display_name="Port scan from a known scanner")
     make_alert(personas.sub, severity="high", display_name="Ransomware note written")
@@ -47,6 +51,9 @@ def test_sign_in_lands_on_the_alert_list_ranked_by_severity(live_server, persona
 
     sign_in(page, live_server, "analyst")
 
+    # Signing in lands on the queue; the Alerts tab lists every alert.
+    expect(page).to_have_url(f"{live_server.url}/s/{personas.sub.pk}/queue/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts").click()
     expect(page).to_have_url(f"{live_server.url}/s/{personas.sub.pk}/alerts/")
     expect(page.get_by_role("heading", level=1, name="Alerts")).to_be_visible()
     expect(page.locator(".topbar .user")).to_have_text("analyst")
@@ -90,7 +97,7 @@ def test_the_details_show_grouped_entities_relations_and_load_the_raw_payload(
              "Account": {"$ref": "2"}},
         ])
     detail_url = f"{live_server.url}/s/{personas.sub.pk}/alerts/{alert.pk}/"
-    sign_in(page, live_server, "analyst")
+    sign_in(page, live_server, "analyst", then=f"/s/{personas.sub.pk}/alerts/")
 
     page.get_by_role("link", name="Suspicious process on vm-web-01").click()
 
@@ -147,7 +154,7 @@ def test_hostile_alert_text_stays_text(live_server, personas, page, problems, cs
         entities=[{"$id": "1", "Type": "host", "HostName": HOSTILE},
                   {"$id": "2", "Type": HOSTILE, "Name": HOSTILE}])
     detail_url = f"{live_server.url}/s/{personas.sub.pk}/alerts/{alert.pk}/"
-    sign_in(page, live_server, "analyst")
+    sign_in(page, live_server, "analyst", then=f"/s/{personas.sub.pk}/alerts/")
 
     # The list.
     title = page.get_by_role("link", name=HOSTILE, exact=True)
@@ -212,7 +219,7 @@ def test_no_console_errors_or_csp_violations(live_server, personas, page, proble
     page.goto(f"{live_server.url}/login/")
     expect(page.locator("#id_username")).to_be_focused()
     problems.assert_none(page)
-    sign_in(page, live_server, "analyst")
+    sign_in(page, live_server, "analyst", then=f"/s/{personas.sub.pk}/alerts/")
     expect(page).to_have_url(f"{live_server.url}/s/{personas.sub.pk}/alerts/")
     problems.assert_none(page)
     page.get_by_role("link", name=alert.display_name).click()
@@ -249,7 +256,7 @@ def test_the_csp_blocks_inline_script_and_the_fixture_notices(live_server, page,
 
 
 def test_sign_out_returns_to_the_login_page(live_server, personas, page, problems):
-    sign_in(page, live_server, "analyst")
+    sign_in(page, live_server, "analyst", then=f"/s/{personas.sub.pk}/alerts/")
     list_url = f"{live_server.url}/s/{personas.sub.pk}/alerts/"
     expect(page).to_have_url(list_url)
 

@@ -1,0 +1,97 @@
+"""Reading the queue and incidents."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Count, Q
+
+from alerts.models import Alert, AlertEntity
+from incidents.correlation import TELLING_KINDS, window
+from incidents.models import Incident
+from inventory.models import Activity
+from socconsole.lib.paging import keyset_page
+
+QUEUE_ORDER = ("severity", "-last_activity", "-id")
+
+
+@dataclass
+class QueueFilters:
+    severities: tuple = ()
+    statuses: tuple = ("active",)
+    resource: int | None = None
+    mine_for: object = None         # a user: only incidents assigned to them
+    unassigned: bool = False
+    escalated: bool = False
+    text: str = ""
+
+
+def queue_page(subscription, filters, cursor=None, size=50):
+    """One page of incidents (standalone alerts included), worst and most recent first."""
+    qs = Incident.objects.filter(subscription=subscription).select_related(
+        "resource", "assigned_to")
+    if filters.statuses:
+        qs = qs.filter(status__in=filters.statuses)
+    if filters.severities:
+        qs = qs.filter(severity__in=filters.severities)
+    if filters.resource:
+        qs = qs.filter(resource_id=filters.resource)
+    if filters.mine_for is not None:
+        qs = qs.filter(assigned_to=filters.mine_for)
+    if filters.unassigned:
+        qs = qs.filter(assigned_to__isnull=True)
+    if filters.escalated:
+        qs = qs.filter(escalated=True)
+    if filters.text:
+        qs = qs.filter(Q(title__icontains=filters.text) | Q(
+            members__alert__mentions__label__icontains=filters.text)).distinct()
+    return keyset_page(qs, QUEUE_ORDER, cursor, size)
+
+
+def severity_counts(subscription):
+    """Active incidents per severity rank."""
+    rows = Incident.objects.filter(subscription=subscription, status="active")\
+        .values_list("severity").annotate(n=Count("id")).order_by()
+    counts = {0: 0, 1: 0, 2: 0, 3: 0}
+    counts.update(dict(rows))
+    return counts
+
+
+def incident_alerts(incident):
+    return list(Alert.objects.filter(membership__incident=incident).select_related("resource")
+                .only("id", "display_name", "severity", "status", "time", "tactics",
+                      "resource__name", "subscription_id", "alert_type")
+                .order_by("time", "id"))
+
+
+def related_elsewhere(incident, alerts, limit=20):
+    """Alerts on other resources that share a telling entity with the incident within the
+    window, each with the entities shared: [(alert, [labels])]."""
+    ids = [a.pk for a in alerts]
+    entities = dict(AlertEntity.objects.filter(alert_id__in=ids, kind__in=TELLING_KINDS)
+                    .values_list("entity_id", "entity__label"))
+    if not entities:
+        return []
+    span = window()
+    shared = AlertEntity.objects.filter(
+        entity_id__in=list(entities), alert__subscription_id=incident.subscription_id,
+        alert__time__gte=incident.first_time - span, alert__time__lte=incident.last_time + span,
+    ).exclude(alert_id__in=ids)
+    if incident.resource_id:
+        shared = shared.exclude(alert__resource_id=incident.resource_id)
+    found = {}
+    for alert_id, entity_id in shared.values_list("alert_id", "entity_id")[:500]:
+        found.setdefault(alert_id, set()).add(entities[entity_id])
+    alerts_by_id = Alert.objects.select_related("resource").in_bulk(list(found)[:limit])
+    return [(alerts_by_id[a], sorted(found[a])) for a in alerts_by_id]
+
+
+def timeline(incident, alert_ids=()):
+    """Activity about the incident and its alerts, oldest first."""
+    return list(Activity.objects.filter(
+        Q(target_type="incident", target_id=str(incident.pk)) |
+        Q(target_type="alert", target_id__in=[str(i) for i in alert_ids]))
+        .order_by("created_at", "id")[:500])
+
+
+def age(incident, now):
+    return now - incident.first_time if incident.first_time <= now else timedelta(0)
