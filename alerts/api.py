@@ -215,8 +215,14 @@ def _words(values, allowed, field):
     return words
 
 
-def _utc(value):
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+def _utc(value, field):
+    if value is None:
+        return None
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ApiError(400, "invalid", f"{field}: a time this console cannot store.",
+                       field) from None
 
 
 @router.get("/alerts", response=AlertList)
@@ -228,7 +234,8 @@ def list_alerts(request, filters: Query[AlertFilters]):
     page = alert_page(
         subscription, severities=[Severity.from_word(s) for s in severities],
         statuses=[Status(s) for s in statuses], resource=filters.resource,
-        since=_utc(filters.since), until=_utc(filters.until), cursor=filters.cursor,
+        since=_utc(filters.since, "since"), until=_utc(filters.until, "until"),
+        cursor=filters.cursor,
         size=filters.limit)
     return {"items": [serialize(a) for a in page.items], "next_cursor": page.next_cursor}
 

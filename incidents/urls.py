@@ -5,6 +5,6 @@ from incidents import views
 app_name = "incidents"
 
 urlpatterns = [
-    path("s/<int:sub>/queue/", views.queue, name="queue"),
-    path("s/<int:sub>/incidents/<int:incident_id>/", views.incident_detail, name="detail"),
+    path("s/<id:sub>/queue/", views.queue, name="queue"),
+    path("s/<id:sub>/incidents/<id:incident_id>/", views.incident_detail, name="detail"),
 ]

@@ -39,10 +39,13 @@ class TokenForm(forms.Form):
         widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, members=(), **kwargs):
+        # A token acts for the admin creating it or for no one (a service identity): an
+        # admin must not mint rights of another member's role.
         super().__init__(*args, **kwargs)
         self.members = {str(m.user_id): m.user for m in members}
         self.fields["user"].choices = [("", "— service identity —")] + [
-            (str(m.user_id), f"{m.user.get_username()} ({Role(m.role).label})") for m in members]
+            (str(m.user_id), f"me, {m.user.get_username()} ({Role(m.role).label})")
+            for m in members]
 
     def clean_user(self):
         value = self.cleaned_data.get("user")

@@ -83,7 +83,8 @@ def verify_token(plaintext):
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
         return None
     prefix, sep, secret = plaintext[len(TOKEN_PREFIX):].partition("_")
-    if not sep or len(prefix) != 12 or not secret or len(secret) > 128:
+    if not sep or len(prefix) != 12 or not secret or len(secret) > 128 or \
+            prefix.strip("0123456789abcdef"):
         return None
     token = (ApiToken.objects.select_related("user", "subscription")
              .filter(prefix=prefix, revoked_at__isnull=True).first())

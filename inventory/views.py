@@ -63,14 +63,16 @@ def activity_list(request, sub):
     return render(request, template, {"subscription": subscription, "page": page})
 
 
-def _settings_context(subscription, **extra):
+def _settings_context(subscription, user, **extra):
     members = list(Membership.objects.filter(subscription=subscription)
                    .select_related("user").order_by("user__username"))
+    own = [m for m in members if m.user_id == user.pk]
     return {
         "subscription": subscription,
         "members": members,
+        "own": own,
         "tokens": ApiToken.objects.filter(subscription=subscription).select_related("user"),
-        "token_form": TokenForm(members=members),
+        "token_form": TokenForm(members=own),
         "member_form": MemberForm(),
         **extra,
     }
@@ -79,7 +81,7 @@ def _settings_context(subscription, **extra):
 @require_GET
 def settings_page(request, sub):
     subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
-    context = _settings_context(subscription)
+    context = _settings_context(subscription, request.user)
     new = request.get_signed_cookie(NEW_TOKEN_COOKIE, default="", salt=NEW_TOKEN_COOKIE,
                                     max_age=60)
     token_id, _, plaintext = new.partition(":")
@@ -95,8 +97,8 @@ def settings_page(request, sub):
 @require_POST
 def token_create(request, sub):
     subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
-    context = _settings_context(subscription)
-    form = TokenForm(request.POST, members=context["members"])
+    context = _settings_context(subscription, request.user)
+    form = TokenForm(request.POST, members=context["own"])
     if form.is_valid():
         try:
             token, plaintext = create_token(
@@ -153,7 +155,7 @@ def member_save(request, sub):
                                           f"{form.cleaned_data['role'].replace('_', ' ')}.")
                 return redirect("inventory:settings", sub=sub)
     return render(request, "inventory/settings.html",
-                  _settings_context(subscription, member_form=form), status=400)
+                  _settings_context(subscription, request.user, member_form=form), status=400)
 
 
 @require_POST

@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import LogoutView
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.views.generic import RedirectView
 
 from inventory import views as inventory_views
 from socconsole.api import api
+from socconsole.lib.converters import IdConverter
+
+register_converter(IdConverter, "id")
 
 favicon = login_not_required(RedirectView.as_view(url="/static/img/shield.svg", permanent=True))
 

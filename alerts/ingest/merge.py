@@ -375,7 +375,15 @@ class Resolver:
             if state.merged_into is None or state.id is None:
                 continue
             survivor = self._live(state).id
-            # Move the loser's identifiers and mentions to the survivor, then drop it.
+            # Fold the loser's row into the survivor (its properties fill gaps, its times
+            # widen the span), move its identifiers and mentions, then drop it.
+            rows = Entity.objects.in_bulk([state.id, survivor])
+            loser, kept = rows[state.id], rows[survivor]
+            kept.props = {**loser.props, **kept.props}
+            kept.label = kept.label or loser.label
+            kept.first_seen = min(kept.first_seen, loser.first_seen)
+            kept.last_seen = max(kept.last_seen, loser.last_seen)
+            kept.save(update_fields=["props", "label", "first_seen", "last_seen"])
             EntityIdentifier.objects.filter(
                 entity_id=state.id, value__in=Subquery(
                     EntityIdentifier.objects.filter(entity_id=survivor).values("value"))

@@ -29,11 +29,14 @@ def kind_of(resource_id):
     return Resource.Kind.OTHER
 
 
+MAX_EXTERNAL_ID = 1000  # bytes: an indexed column must stay well under PostgreSQL's limit
+
+
 class Plan:
     """What an alert says about its resource: resource ids, and host names with the
     AzureID of the host that carries each ("" when none)."""
 
-    __slots__ = ("ids", "names", "compromised")
+    __slots__ = ("ids", "names", "compromised", "hosts")
 
     def __init__(self, item):
         ids = [item.resource_id.strip().lower()] if item.resource_id.strip() else []
@@ -54,18 +57,30 @@ class Plan:
             " " not in compromised else ""
         if self.compromised:
             self.names.insert(0, (self.compromised, ""))
-        self.ids = [i for i in dict.fromkeys(ids) if i.startswith("/")]
+        # An id too long to index is no id (it is kept on the alert as sent).
+        self.ids = [i for i in dict.fromkeys(ids) if i.startswith("/") and
+                    len(i.encode("utf-8", "replace")) <= MAX_EXTERNAL_ID]
+        self.hosts = sum(1 for m in item.entities if m.kind == "host")
 
     def lookup_names(self):
         return list(dict.fromkeys(name for name, _ in self.names))
 
     def own_names(self, resource):
-        """The names this alert shows `resource` under. A name carried by a host with
-        another AzureID belongs to another machine, and is not learned."""
+        """The names this alert shows `resource` under: its compromised entity's, those of a
+        host carrying the resource's AzureID, and an unidentified host's when it is the
+        alert's only host. A name carried by a host with another AzureID belongs to another
+        machine; an alert naming several hosts (lateral movement) teaches none of the
+        others, since alert text is written by attackers too."""
         own = resource.external_id
         foreign = {name for name, azure in self.names if azure and azure != own}
-        return list(dict.fromkeys(name for name, azure in self.names
-                                  if (not azure or azure == own) and name not in foreign))
+        names = []
+        for name, azure in self.names:
+            if name in foreign:
+                continue
+            if (azure and azure == own) or name == self.compromised or \
+                    (not azure and self.hosts == 1):
+                names.append(name)
+        return list(dict.fromkeys(names))
 
 
 class ResourceFinder:
@@ -114,7 +129,7 @@ class ResourceFinder:
         if Resource.objects.filter(subscription=self.subscription,
                                    external_id=external_id).exists():
             return
-        resource.external_id = external_id[:1024]
+        resource.external_id = external_id
         resource.save(update_fields=["external_id"])
         self.by_id[resource.external_id] = resource
 
@@ -127,15 +142,19 @@ class ResourceFinder:
             name = plan.lookup_names()[0]
             kind = Resource.Kind.VIRTUAL_MACHINE
         resource = Resource.objects.create(subscription=self.subscription, kind=kind,
-                                           name=name[:255], external_id=external_id[:1024])
+                                           name=name[:255], external_id=external_id)
         if external_id:
             self.by_id[external_id] = resource
         return resource
 
     def _learn(self, resource, names):
-        for name in names:
-            if name not in self.known_names and len(name) <= 255:
-                ResourceHostName.objects.get_or_create(
-                    subscription=self.subscription, name=name, defaults={"resource": resource})
-                self.known_names.add(name)
-                self.by_name[name] = resource
+        fresh = [n for n in names if n not in self.known_names and len(n) <= 255]
+        if not fresh:
+            return
+        # A name another batch learned meanwhile keeps its first resource.
+        ResourceHostName.objects.bulk_create(
+            [ResourceHostName(subscription=self.subscription, name=n, resource=resource)
+             for n in fresh], ignore_conflicts=True)
+        for name in fresh:
+            self.known_names.add(name)
+            self.by_name[name] = resource

@@ -6,10 +6,11 @@ alone: a refused item is kept with its reason, the others are stored.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -30,6 +31,7 @@ from alerts.signals import alerts_ingested
 from inventory import activity
 from socconsole.lib.bulk import bulk_insert
 
+logger = logging.getLogger(__name__)
 # pg_advisory_xact_lock(INGEST_LOCK, subscription id): one batch at a time merges the
 # entities of a subscription, so concurrent batches neither deadlock nor duplicate.
 INGEST_LOCK = 7_300_001
@@ -87,38 +89,82 @@ def ingest_body(subscription, body, content_type, *, actor, token=None, source="
 
 def ingest_items(subscription, items: list[RawItem], *, actor, token=None, source="api",
                  format=None, keep_rejected=True):  # noqa: A002
-    """Ingest parsed items; refused ones are kept (unless `keep_rejected` is false)."""
+    """Ingest parsed items; refused ones are kept (unless `keep_rejected` is false).
+
+    Every item stands alone: an item the parser cannot take is refused with its reason,
+    and if the database refuses the batch, the batch is stored again item by item so
+    that only the culprit is refused."""
     now = timezone.now()
-    results: list[ItemResult | None] = [None] * len(items)
     accepted, refused = [], []
     for item in items:
         try:
             accepted.append((item, normalize(item.data, format, raw=item.raw)))
         except ItemRejected as exc:
             refused.append((item, exc))
-            results[item.index] = ItemResult(item.index, "rejected", error=exc.as_dict())
+        except Exception:  # noqa: BLE001 — a parser bug must refuse one item, not the batch
+            logger.exception("ingest: item %s could not be normalised", item.index)
+            refused.append((item, ItemRejected(
+                "internal_error", "This item could not be read because of an error on our "
+                "side; it was kept so an admin can replay it after a fix.")))
+    try:
+        results = _store(subscription, accepted, refused, now, actor=actor, token=token,
+                         source=source, format=format, keep_rejected=keep_rejected)
+    except DatabaseError:
+        if len(accepted) <= 1:
+            logger.exception("ingest: the database refused item(s) %s",
+                             [i.index for i, _ in accepted])
+            refused += [(item, _STORAGE_ERROR) for item, _ in accepted]
+            results = _store(subscription, [], refused, now, actor=actor, token=token,
+                             source=source, format=format, keep_rejected=keep_rejected)
+        else:
+            results = _store_one_by_one(subscription, accepted, refused, now, actor=actor,
+                                        token=token, source=source, format=format,
+                                        keep_rejected=keep_rejected)
+    return IngestReport(sorted(results, key=lambda r: r.index))
+
+
+_STORAGE_ERROR = ItemRejected(
+    "storage_error", "The database refused this item; it was kept so an admin can replay it "
+    "after a fix.")
+
+
+def _store_one_by_one(subscription, accepted, refused, now, **options):
+    results = []
+    for item, n in accepted:
+        try:
+            results += _store(subscription, [(item, n)], [], now, **options)
+        except DatabaseError:
+            logger.exception("ingest: the database refused item %s", item.index)
+            refused.append((item, _STORAGE_ERROR))
+    return results + _store(subscription, [], refused, now, **options)
+
+
+def _store(subscription, accepted, refused, now, *, actor, token, source, format,
+           keep_rejected):  # noqa: A002
+    """One transaction: the accepted items stored, the refused ones kept."""
+    results = [ItemResult(item.index, "rejected", error=exc.as_dict()) for item, exc in refused]
     with transaction.atomic():
         _lock(subscription)
         alerts = [(i, n) for i, n in accepted if not n.is_incident]
         incidents = [(i, n) for i, n in accepted if n.is_incident]
-        for result in _store_alerts(subscription, alerts, now):
-            results[result.index] = result
-        for result in _store_incidents(subscription, incidents, now):
-            results[result.index] = result
+        results += _store_alerts(subscription, alerts, now)
+        results += _store_incidents(subscription, incidents, now)
         if keep_rejected:
             _keep_rejected(subscription, refused, token, source, format, now)
-        created = [r.id for r in results if r and r.status == "created"]
-        if created:
+        created = [r.id for r in results if r.status == "created" and r.type == "alert"]
+        if created or any(r.status == "created" for r in results):
+            # New alerts, or a producer incident whose alerts must be correlated again.
             alerts_ingested.send(sender=IngestReport, subscription=subscription,
                                  alert_ids=created)
         report = IngestReport(results)
-        activity.record(
-            actor=actor, verb="alerts.ingest", target_type="subscription",
-            target_id=subscription.pk, target_label=subscription.name,
-            subscription=subscription,
-            after={"accepted": report.accepted, "duplicates": report.duplicates,
-                   "rejected": report.rejected, "source": source})
-    return report
+        if accepted or refused:
+            activity.record(
+                actor=actor, verb="alerts.ingest", target_type="subscription",
+                target_id=subscription.pk, target_label=subscription.name,
+                subscription=subscription,
+                after={"accepted": report.accepted, "duplicates": report.duplicates,
+                       "rejected": report.rejected, "source": source})
+    return results
 
 
 def _lock(subscription):

@@ -3,7 +3,7 @@
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -58,9 +58,14 @@ def keyset_page(queryset, fields, cursor=None, size=50, key=None):
         values = decode_cursor(cursor, fields)
         for i, f in enumerate(fields):
             field = queryset.model._meta.get_field(f.lstrip("-"))
+            if isinstance(values[i], (list, dict, bool)):
+                raise BadCursor("The cursor is not one this server gave out.")
             try:
                 values[i] = field.to_python(values[i])
-            except ValidationError:
+                if isinstance(values[i], datetime) and values[i].tzinfo is not None:
+                    # A time at the calendar's edge fails here, not in the database driver.
+                    values[i] = values[i].astimezone(UTC)
+            except (ValidationError, TypeError, ValueError, OverflowError):
                 raise BadCursor("The cursor is not one this server gave out.") from None
         queryset = queryset.filter(_after(fields, values))
     items = list(queryset[: size + 1])

@@ -156,6 +156,9 @@ def _link(item: object, field: str) -> dict:
     return {key: text(by_lower.get(key), f"{field}.{key}") for key in LINK_KEYS}
 
 
+MAX_ENTITIES = 1000
+
+
 def entity_list(value: object, field: str, ctx: Context, json_strings: bool) -> list:
     if isinstance(value, str) and json_strings:
         ok, value = decode_json_string(value, field, ctx)
@@ -165,4 +168,7 @@ def entity_list(value: object, field: str, ctx: Context, json_strings: bool) -> 
         return []
     if not isinstance(value, list):
         raise wrong_type(field, "an array of entities", value)
+    if len(value) > MAX_ENTITIES:
+        raise ItemRejected("too_many_entities", f"The alert lists {len(value)} entities; at "
+                           f"most {MAX_ENTITIES} are accepted.", field)
     return value

@@ -66,17 +66,23 @@ class Links:
 
     def __init__(self, mentions: list[EntityMention], relations: list[RelationMention]):
         self.mentions = mentions
-        self.relations = [r for r in relations if r.target is not None]
+        # Indexed both ways: a linear scan per mention is quadratic on big alerts.
+        self.by_source: dict[int, list[RelationMention]] = {}
+        self.by_target: dict[int, list[RelationMention]] = {}
+        for r in relations:
+            if r.target is not None:
+                self.by_source.setdefault(r.source, []).append(r)
+                self.by_target.setdefault(r.target, []).append(r)
         hosts = [m.index for m in mentions if m.kind == "host"]
         self.sole_host = hosts[0] if len(hosts) == 1 else None
 
     def targets(self, source: int, kind: str) -> list[int]:
-        return [r.target for r in self.relations
-                if r.source == source and self.mentions[r.target].kind == kind]
+        return [r.target for r in self.by_source.get(source, ())
+                if self.mentions[r.target].kind == kind]
 
     def sources(self, target: int, kind: str, rel_type: str) -> list[int]:
-        return [r.source for r in self.relations if r.target == target and r.type == rel_type
-                and self.mentions[r.source].kind == kind]
+        return [r.source for r in self.by_target.get(target, ())
+                if r.type == rel_type and self.mentions[r.source].kind == kind]
 
     def explicit_host(self, index: int) -> int | None:
         hosts = self.targets(index, "host")
@@ -144,7 +150,10 @@ def _ip(props: dict, links: Links, index: int) -> Ids:
 
 def _url(props: dict, links: Links, index: int) -> Ids:
     url = value(props, "Url")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return [], []
     if not (parts.scheme and parts.netloc):
         return [], []
     rest = url[len(parts.scheme) + 3 + len(parts.netloc):]

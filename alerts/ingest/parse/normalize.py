@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from . import fields as F
 from .entities import build_entities
 from .errors import InvalidJSON, ItemRejected
@@ -9,6 +11,11 @@ from .formats import DEFAULT_PROVIDER, Fields, choose, read
 from .model import Normalized
 from .native import check_native
 from .values import Context, needs_scrub, scrub
+
+MAX_KEY = 512
+MAX_KIND = 64
+# Identifiers are indexed: past this length one is kept as a prefix and a digest.
+MAX_IDENTIFIER = 400
 
 _ID_HINT = {"native": "id", "arm": "name (or id)", "export": "SystemAlertId",
             "sentinel": "SystemAlertId"}
@@ -39,6 +46,9 @@ def normalize(data: object, format: str | None = None,  # noqa: A002
 def _key(raw: Fields) -> str:
     key, field = raw["key"]
     if isinstance(key, str) and key.strip():
+        if len(key.strip()) > MAX_KEY:
+            raise ItemRejected("wrong_value", f"The alert id is {len(key.strip())} characters "
+                               f"long; at most {MAX_KEY} are accepted.", field)
         return key.strip()
     if key is None or key == "" or isinstance(key, str):
         raise ItemRejected("missing_id", f"The alert has no id: send {_ID_HINT[raw.format]} so "
@@ -83,6 +93,10 @@ def _build(raw: Fields, ctx: Context) -> Normalized:
         ctx.warn("incident_without_alerts", "The item says it is an incident but lists no "
                  "alerts (no entities of type 'alerts'); it was stored as an alert.",
                  raw["is_incident"][1])
+    for mention in entities.entities:
+        mention.kind = mention.kind[:MAX_KIND]
+        mention.strong_ids = [_bounded(v) for v in mention.strong_ids]
+        mention.weak_ids = [_bounded(v) for v in mention.weak_ids]
     return Normalized(
         format=raw.format,
         key=key,
@@ -106,3 +120,11 @@ def _build(raw: Fields, ctx: Context) -> Normalized:
         warnings=ctx.warnings,
         **_texts(raw),
     )
+
+
+def _bounded(identifier: str) -> str:
+    """An identifier short enough for an index: long ones become a prefix and a SHA-256."""
+    if len(identifier) <= MAX_IDENTIFIER:
+        return identifier
+    digest = hashlib.sha256(identifier.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{identifier[:120]}|sha256:{digest}"

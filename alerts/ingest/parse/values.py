@@ -74,6 +74,7 @@ def scrub(data: object, ctx: Context, root: str = "") -> object:
                 "too_deep", f"The item nests JSON deeper than {MAX_DEPTH} levels.", path or None)
         if isinstance(value, dict):
             for key, child in value.items():
+                _check_size(key, join_path(path, key[:40]))
                 has_nul = has_nul or "\x00" in key
                 has_surrogate = has_surrogate or _has_surrogate(key)
                 stack.append((child, join_path(path, key), depth + 1))
@@ -136,24 +137,23 @@ def parse_time(value: str, ctx: Context, field: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(text)
-    except ValueError:
-        ctx.warn("bad_time", f"The time in {field} ({text[:60]!r}) is not an ISO 8601 time; "
-                 "it was ignored.", field)
+        # Times at the edge of the calendar cannot be moved to UTC (0001-01-01+05:00).
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        ctx.warn("bad_time", f"The time in {field} ({text[:60]!r}) is not an ISO 8601 time "
+                 "this console can store; it was ignored.", field)
         return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def iso_second(value: str) -> str:
     """A time string normalised to ISO UTC with second precision, for identifiers."""
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError):
         return value.strip().lower()
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def canonical_tactic(name: str) -> str:
