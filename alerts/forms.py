@@ -1,6 +1,6 @@
 from django import forms
 
-from alerts.models import Severity, Status
+from alerts.models import DISMISS_VERDICTS, Severity, Status
 
 
 class AlertFilterForm(forms.Form):
@@ -11,3 +11,14 @@ class AlertFilterForm(forms.Form):
                                        widget=forms.CheckboxSelectMultiple)
     resource = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     cursor = forms.CharField(required=False, max_length=500)
+
+
+class DismissForm(forms.Form):
+    verdict = forms.ChoiceField(choices=[(v.value, v.label) for v in DISMISS_VERDICTS])
+    comment = forms.CharField(required=False, max_length=4000, strip=True,
+                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(required=False, max_length=4000, strip=True,
+                              widget=forms.Textarea(attrs={"rows": 2}))

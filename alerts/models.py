@@ -24,6 +24,16 @@ class Status(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+class Verdict(models.TextChoices):
+    FALSE_POSITIVE = "false_positive", "False positive"
+    BENIGN_POSITIVE = "benign_positive", "Benign positive"
+    NOT_APPLICABLE = "not_applicable", "Not applicable"
+    TRUE_POSITIVE = "true_positive", "True positive"
+
+
+DISMISS_VERDICTS = (Verdict.FALSE_POSITIVE, Verdict.BENIGN_POSITIVE, Verdict.NOT_APPLICABLE)
+
+
 class Alert(models.Model):
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
     resource = models.ForeignKey(Resource, on_delete=models.SET_NULL, null=True, blank=True,
@@ -40,6 +50,7 @@ class Alert(models.Model):
     severity = models.PositiveSmallIntegerField(choices=Severity.choices)
     provider_status = models.CharField(max_length=32, blank=True, default="")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True, default="")
     tactics = models.JSONField(default=list, blank=True)
     techniques = models.JSONField(default=list, blank=True)
     start_time = models.DateTimeField(null=True, blank=True)

@@ -4,3 +4,6 @@ from django.dispatch import Signal
 
 # Sent inside the ingest transaction, with subscription=... and alert_ids=[...].
 alerts_ingested = Signal()
+
+# Sent inside the transaction of a triage change, with alert_ids=[...].
+alert_status_changed = Signal()

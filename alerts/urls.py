@@ -8,6 +8,7 @@ urlpatterns = [
     path("s/<id:sub>/alerts/", views.alert_list, name="list"),
     path("s/<id:sub>/alerts/<id:alert_id>/", views.alert_detail, name="detail"),
     path("s/<id:sub>/alerts/<id:alert_id>/raw/", views.alert_raw, name="raw"),
+    path("s/<id:sub>/alerts/<id:alert_id>/<slug:action>/", views.alert_action, name="action"),
     path("s/<id:sub>/settings/rejected/", views.rejected_list, name="rejected-list"),
     path("s/<id:sub>/settings/rejected/<id:rejected_id>/", views.rejected_detail,
          name="rejected-detail"),

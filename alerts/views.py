@@ -1,17 +1,19 @@
 from django.contrib import messages
-from django.http import HttpResponseBadRequest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from alerts import tactics
-from alerts.forms import AlertFilterForm
+from alerts.forms import AlertFilterForm, CommentForm, DismissForm
 from alerts.models import Alert, RejectedItem, Severity, Status
 from alerts.queries import alert_details, alert_page, provider_incidents_of
 from alerts.rejected import RejectedError, rejected_page, replay_rejected
-from inventory.access import get_for_user, get_subscription_for_user
+from alerts.triage import TriageError, change_alert, comment_alert
+from inventory.access import get_for_user, get_subscription_for_user, role_for
 from inventory.activity import Actor
 from inventory.models import ApiToken
-from inventory.roles import Perm
+from inventory.roles import Perm, role_allows
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.paging import BadCursor
 
@@ -55,6 +57,7 @@ def alert_detail(request, sub, alert_id):
         "subscription": alert.subscription, "alert": details.alert, "details": details,
         "groups": details.groups(), "kill_chain": tactics.strip(alert.tactics),
         "provider_incidents": provider_incidents_of(alert),
+        "dismiss_form": DismissForm(),
     })
 
 
@@ -120,3 +123,45 @@ def rejected_replay(request, sub, rejected_id):
     return redirect("alerts:rejected-detail", sub=sub, rejected_id=item.pk)
 
 
+
+
+ACTIONS = ("dismiss", "resolve", "activate", "comment")
+
+
+def triage_request(request, obj, action):
+    """Parse a triage POST: (action, verdict, text); TriageError for bad input."""
+    form = DismissForm(request.POST) if action == "dismiss" else CommentForm(request.POST)
+    if not form.is_valid():
+        raise TriageError("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    return form.cleaned_data.get("verdict", ""), form.cleaned_data.get("comment", "")
+
+
+def check_triage(request, subscription_id, obj, action):
+    """Triage needs its right; re-opening something resolved is the shift lead's."""
+    role = role_for(request.user, subscription_id)
+    if action == "activate" and obj.status == "resolved" and not role_allows(role, Perm.LEAD):
+        raise PermissionDenied("Only a shift lead may reopen a resolved item.")
+
+
+@require_POST
+def alert_action(request, sub, alert_id, action):
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    alert = _alert(request, sub, alert_id, Perm.TRIAGE)
+    check_triage(request, sub, alert, action)
+    actor = Actor.of_user(request.user)
+    try:
+        verdict, text = triage_request(request, alert, action)
+        if action == "comment":
+            comment_alert(alert, actor=actor, comment=text)
+        else:
+            change_alert(alert, action=action, actor=actor, verdict=verdict, reason=text)
+    except TriageError as exc:
+        if request.htmx:
+            return HttpResponse(str(exc), status=400)
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, {"dismiss": "Dismissed.", "resolve": "Resolved.",
+                                   "activate": "Active again.",
+                                   "comment": "Comment added."}[action])
+    return redirect("alerts:detail", sub=sub, alert_id=alert.pk)

@@ -5,9 +5,10 @@ class IncidentsConfig(AppConfig):
     name = "incidents"
 
     def ready(self):
-        from alerts.signals import alerts_ingested
+        from alerts.signals import alert_status_changed, alerts_ingested
 
         alerts_ingested.connect(_queue_correlation, dispatch_uid="incidents.correlation")
+        alert_status_changed.connect(_follow_alerts, dispatch_uid="incidents.follow")
 
 
 def _queue_correlation(sender, subscription, alert_ids, **kwargs):
@@ -15,3 +16,9 @@ def _queue_correlation(sender, subscription, alert_ids, **kwargs):
     from incidents.tasks import correlate_alerts
 
     correlate_alerts.delay_on_commit(subscription.pk)
+
+
+def _follow_alerts(sender, alert_ids, **kwargs):
+    from incidents.triage import follow_alerts
+
+    follow_alerts(alert_ids)

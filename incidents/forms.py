@@ -1,7 +1,7 @@
 from django import forms
 
 from alerts.models import Severity
-from incidents.models import Incident, Verdict
+from incidents.models import Incident
 
 
 class QueueFilterForm(forms.Form):
@@ -16,15 +16,3 @@ class QueueFilterForm(forms.Form):
     escalated = forms.BooleanField(required=False)
     q = forms.CharField(required=False, max_length=200, strip=True)
     cursor = forms.CharField(required=False, max_length=500)
-
-
-class DismissForm(forms.Form):
-    verdict = forms.ChoiceField(choices=[(v.value, v.label) for v in Verdict
-                                         if v != Verdict.TRUE_POSITIVE])
-    comment = forms.CharField(required=False, max_length=4000, strip=True,
-                              widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class CommentForm(forms.Form):
-    comment = forms.CharField(required=False, max_length=4000, strip=True,
-                              widget=forms.Textarea(attrs={"rows": 2}))

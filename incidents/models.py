@@ -1,15 +1,8 @@
 from django.conf import settings
 from django.db import models
 
-from alerts.models import Alert, Severity
+from alerts.models import Alert, Severity, Verdict
 from inventory.models import Resource, Subscription
-
-
-class Verdict(models.TextChoices):
-    FALSE_POSITIVE = "false_positive", "False positive"
-    BENIGN_POSITIVE = "benign_positive", "Benign positive"
-    NOT_APPLICABLE = "not_applicable", "Not applicable"
-    TRUE_POSITIVE = "true_positive", "True positive"
 
 
 class Incident(models.Model):

@@ -1,11 +1,16 @@
-from django.http import HttpResponseBadRequest
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from alerts import tactics
+from alerts.forms import DismissForm
 from alerts.models import Severity
-from incidents.forms import DismissForm, QueueFilterForm
+from alerts.triage import TriageError
+from alerts.views import ACTIONS, check_triage, triage_request
+from incidents.forms import QueueFilterForm
 from incidents.models import Incident
 from incidents.queries import (
     QueueFilters,
@@ -15,8 +20,10 @@ from incidents.queries import (
     severity_counts,
     timeline,
 )
-from inventory.access import get_for_user, get_subscription_for_user
-from inventory.roles import Perm
+from incidents.triage import change_incident, comment_incident
+from inventory.access import get_for_user, get_subscription_for_user, role_for
+from inventory.activity import Actor
+from inventory.roles import Perm, role_allows
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.paging import BadCursor
 
@@ -72,3 +79,39 @@ def incident_detail(request, sub, incident_id):
         "timeline": timeline(incident, [a.pk for a in alerts]),
         "dismiss_form": DismissForm(),
     })
+
+
+@require_POST
+def incident_action(request, sub, incident_id, action):
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    get_subscription_for_user(request.user, sub, Perm.VIEW)
+    incident = get_for_user(Incident.objects.filter(subscription_id=sub)
+                            .select_related("resource", "assigned_to", "subscription"),
+                            request.user, incident_id, Perm.TRIAGE)
+    check_triage(request, sub, incident, action)
+    actor = Actor.of_user(request.user)
+    try:
+        verdict, text = triage_request(request, incident, action)
+        if action == "comment":
+            comment_incident(incident, actor=actor, comment=text)
+        else:
+            change_incident(incident, action=action, actor=actor, verdict=verdict, reason=text)
+    except TriageError as exc:
+        if request.htmx:
+            return HttpResponse(str(exc), status=400)
+        messages.error(request, str(exc))
+        return redirect("incidents:detail", sub=sub, incident_id=incident.pk)
+    if request.htmx and request.POST.get("from") == "queue":
+        incident.refresh_from_db()
+        context = {"i": incident, "subscription": incident.subscription,
+                   "dismiss_form": DismissForm(), "oob": True,
+                   "counts": [(Severity(rank).label, n) for rank, n in
+                              sorted(severity_counts(incident.subscription).items())],
+                   "can": {p.value: role_allows(role_for(request.user, sub), p) for p in Perm}}
+        html = render_to_string("incidents/partials/queue_row.html", context, request)
+        html += render_to_string("incidents/partials/counts.html", context, request)
+        return HttpResponse(html)
+    messages.success(request, {"dismiss": "Dismissed.", "resolve": "Resolved.",
+                               "activate": "Active again.", "comment": "Comment added."}[action])
+    return redirect("incidents:detail", sub=sub, incident_id=incident.pk)

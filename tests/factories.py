@@ -58,6 +58,7 @@ def objects_of(p):
         "alert_id": alert.pk,
         "rejected_id": make_rejected(p.sub, token.token).pk,
         "incident_id": make_incident(p.sub).pk,
+        "action": "dismiss",
     }
 
 

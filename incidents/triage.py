@@ -1,0 +1,65 @@
+"""Triage of incidents: dismiss with a verdict, resolve, activate, comment.
+
+Dismissing or resolving an incident does the same to its active alerts;
+activating it again re-activates the alerts that were closed with it. Every
+change writes the activity log in its transaction.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.models import Alert, Status
+from alerts.triage import TriageError, change_alert, target_state
+from incidents.models import Incident
+from inventory import activity
+
+
+def change_incident(incident, *, action, actor, verdict="", reason=""):
+    """Apply a triage action to an incident and its alerts; False when nothing changed."""
+    status, verdict = target_state(action, verdict)
+    with transaction.atomic():
+        row = Incident.objects.select_for_update().get(pk=incident.pk)
+        if row.status == status and row.verdict == verdict:
+            return False
+        before = {"status": row.status, "verdict": row.verdict}
+        previous = row.status
+        row.status, row.verdict, row.last_activity = status, verdict, timezone.now()
+        row.save(update_fields=["status", "verdict", "last_activity"])
+        activity.record(actor=actor, verb=f"incident.{action}", target_type="incident",
+                        target_id=row.pk, target_label=row.title,
+                        subscription_id=row.subscription_id, reason=reason, before=before,
+                        after={"status": str(status), "verdict": str(verdict)})
+        # The alerts follow: active ones when closing, the ones closed with it when opening.
+        alerts = Alert.objects.filter(membership__incident=row)
+        alerts = alerts.filter(status=previous) if action == "activate" else \
+            alerts.filter(status=Status.ACTIVE)
+        for alert in alerts.only("id", "display_name", "subscription_id", "status"):
+            change_alert(alert, action=action, actor=actor, verdict=verdict,
+                         reason=f"with incident {row.pk}" + (f": {reason}" if reason else ""))
+        incident.status, incident.verdict = row.status, row.verdict
+    return True
+
+
+def comment_incident(incident, *, actor, comment):
+    comment = (comment or "").strip()
+    if not comment:
+        raise TriageError("A comment needs some text.")
+    with transaction.atomic():
+        Incident.objects.filter(pk=incident.pk).update(last_activity=timezone.now())
+        activity.record(actor=actor, verb="incident.comment", target_type="incident",
+                        target_id=incident.pk, target_label=incident.title,
+                        subscription_id=incident.subscription_id, reason=comment[:4000])
+
+
+def follow_alerts(alert_ids):
+    """After alerts changed status: a standalone incident mirrors its alert; every incident
+    takes the severity of its worst active alert."""
+    incidents = Incident.objects.filter(members__alert_id__in=alert_ids).distinct()
+    for incident in incidents.select_for_update():
+        alerts = list(Alert.objects.filter(membership__incident=incident)
+                      .only("status", "verdict", "severity"))
+        active = [a for a in alerts if a.status == Status.ACTIVE] or alerts
+        fields = {"severity": min(a.severity for a in active)}
+        if incident.standalone and alerts:
+            fields.update(status=alerts[0].status, verdict=alerts[0].verdict)
+        Incident.objects.filter(pk=incident.pk).update(**fields)
