@@ -20,6 +20,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from alerts import tactics as killchain
@@ -66,7 +67,12 @@ def _lock(subscription_id, resource_id):
 
 
 def correlate_resource(subscription_id, resource_id):
-    """Correlate one resource's waiting alerts; returns how many there were."""
+    """Correlate one resource's waiting alerts; returns how many there were.
+
+    Only the alerts within the window of a waiting alert are read (and those a producer's
+    incident groups with one): an incident that has grown to thousands of alerts costs a
+    few aggregate queries, not a scan, so the cost per alert does not grow with the total.
+    """
     with transaction.atomic():
         _lock(subscription_id, resource_id)
         pending = list(Alert.objects.filter(
@@ -74,56 +80,61 @@ def correlate_resource(subscription_id, resource_id):
             awaiting_correlation=True).only(*ALERT_FIELDS))
         if not pending:
             return 0
+        waiting = {a.pk for a in pending}
         if resource_id is None:
             # No resource, nothing to relate: each alert stands alone.
-            groups = [[a] for a in pending]
             existing = _incidents_of(pending)
+            for alert in pending:
+                _settle([alert], existing, waiting)
         else:
-            existing, members = _neighbourhood(subscription_id, resource_id, pending)
-            groups = _group(pending + members, _provider_links(subscription_id,
-                                                               pending + members))
-        for group in groups:
-            _settle(group, existing)
-        Alert.objects.filter(pk__in=[a.pk for a in pending]).update(awaiting_correlation=False)
+            neighbours, provider = _neighbourhood(subscription_id, resource_id, pending)
+            existing = _incidents_of(pending + neighbours)
+            for group in _group(pending + neighbours, provider, existing):
+                if waiting.intersection(a.pk for a in group):
+                    _settle(group, existing, waiting)
+        Alert.objects.filter(pk__in=list(waiting)).update(awaiting_correlation=False)
     return len(pending)
 
 
 def _incidents_of(alerts):
     by_alert = {}
-    for m in IncidentAlert.objects.filter(alert__in=alerts).select_related("incident"):
+    for m in IncidentAlert.objects.filter(alert_id__in=[a.pk for a in alerts])\
+            .select_related("incident"):
         by_alert[m.alert_id] = m.incident
     return by_alert
 
 
 def _neighbourhood(subscription_id, resource_id, pending):
-    """Incidents of the resource that the waiting alerts could touch, and their alerts."""
+    """The resource's other alerts within the window of a waiting one, plus those a
+    producer's incident groups with one; and the producer links (alert id -> incident)."""
     span = window()
     low = min(a.time for a in pending) - span
     high = max(a.time for a in pending) + span
-    incidents = Incident.objects.filter(subscription_id=subscription_id,
-                                        resource_id=resource_id, first_time__lte=high,
-                                        last_time__gte=low)
     pending_ids = {a.pk for a in pending}
-    members = [a for a in Alert.objects.filter(membership__incident__in=incidents)
-               .only(*ALERT_FIELDS) if a.pk not in pending_ids]
-    existing = _incidents_of(pending + members)
-    return existing, members
-
-
-def _provider_links(subscription_id, alerts):
-    """alert id -> the producer incident's key, for alerts a producer grouped."""
-    keys = {a.key: a.pk for a in alerts}
-    links = {}
-    for incident in ProviderIncident.objects.filter(subscription_id=subscription_id)\
-            .only("key", "alert_keys", "provider", "display_name"):
+    on_resource = Alert.objects.filter(subscription_id=subscription_id,
+                                       resource_id=resource_id).only(*ALERT_FIELDS)
+    neighbours = {a.pk: a for a in on_resource.filter(time__gte=low, time__lte=high)
+                  if a.pk not in pending_ids}
+    keys = {a.key for a in pending} | {a.key for a in neighbours.values()}
+    incidents = [i for i in ProviderIncident.objects.filter(subscription_id=subscription_id)
+                 .only("key", "alert_keys", "provider", "display_name")
+                 if keys.intersection(i.alert_keys)]
+    listed = {k for i in incidents for k in i.alert_keys} - keys
+    if listed:
+        for a in on_resource.filter(key__in=list(listed)[:10000]):
+            neighbours.setdefault(a.pk, a)
+    by_key = {a.key: a.pk for a in [*pending, *neighbours.values()]}
+    provider = {}
+    for incident in incidents:
         for key in incident.alert_keys:
-            if key in keys:
-                links[keys[key]] = incident
-    return links
+            if key in by_key:
+                provider[by_key[key]] = incident
+    return list(neighbours.values()), provider
 
 
-def _group(alerts, provider):
-    """Single linkage on time within the window, plus the producers' own groupings."""
+def _group(alerts, provider, existing):
+    """Single linkage on time within the window, plus the incidents the alerts are already
+    in, plus the producers' own groupings."""
     alerts = sorted({a.pk: a for a in alerts}.values(), key=lambda a: (a.time, a.pk))
     parent = {a.pk: a.pk for a in alerts}
 
@@ -142,10 +153,13 @@ def _group(alerts, provider):
     for before, after in zip(alerts, alerts[1:], strict=False):
         if after.time - before.time <= span:
             union(before.pk, after.pk)
-    by_provider = defaultdict(list)
+    together = defaultdict(list)
     for alert_id, incident in provider.items():
-        by_provider[incident.key].append(alert_id)
-    for ids in by_provider.values():
+        together[("provider", incident.key)].append(alert_id)
+    for a in alerts:
+        if a.pk in existing and not existing[a.pk].standalone:
+            together[("incident", existing[a.pk].pk)].append(a.pk)
+    for ids in together.values():
         for other in ids[1:]:
             union(ids[0], other)
     groups = defaultdict(list)
@@ -155,7 +169,7 @@ def _group(alerts, provider):
     return list(groups.values())
 
 
-def _settle(group, existing):
+def _settle(group, existing, waiting):
     """Make `group` one incident: reuse the oldest, merge the others into it."""
     incidents = sorted({existing[a.pk].pk: existing[a.pk] for a in group
                         if a.pk in existing}.values(),
@@ -181,11 +195,14 @@ def _settle(group, existing):
     IncidentAlert.objects.bulk_create([
         IncidentAlert(incident=target, alert_id=a.pk, subscription_id=a.subscription_id)
         for a in new_alerts])
-    reopened = new_alerts and target.status != Incident.Status.ACTIVE and \
-        any(a.status == Status.ACTIVE for a in new_alerts)
+    arrived = [a for a in group if a.pk in waiting]
+    reopened = bool(arrived) and target.status != Incident.Status.ACTIVE and \
+        any(a.status == Status.ACTIVE for a in arrived)
     before = {"status": target.status, "alert_count": target.alert_count}
-    _summarise(target, group)
-    if new_alerts:
+    provider = next((a.provider_incident for a in group
+                     if getattr(a, "provider_incident", None)), None)
+    _summarise(target, provider)
+    if arrived:
         target.last_activity = now
     if reopened:
         target.status, target.verdict = Incident.Status.ACTIVE, ""
@@ -194,22 +211,36 @@ def _settle(group, existing):
         activity.record(actor=SYSTEM, verb="incident.reopen", target_type="incident",
                         target_id=target.pk, target_label=target.title,
                         subscription_id=target.subscription_id,
-                        reason=f"new alert: {new_alerts[0].display_name}", before=before,
+                        reason=f"new alert: {arrived[0].display_name}", before=before,
                         after={"status": target.status, "alert_count": target.alert_count})
 
 
-def _summarise(incident, alerts):
-    """Severity, tactics, times, title, description and reasons from the alerts."""
-    alerts = sorted(alerts, key=lambda a: (a.time, a.pk))
-    active = [a for a in alerts if a.status == Status.ACTIVE] or alerts
-    incident.severity = min(a.severity for a in active)
-    incident.alert_count = len(alerts)
-    incident.first_time, incident.last_time = alerts[0].time, alerts[-1].time
+SAMPLE = 300  # alerts read to describe an incident: its first and its latest
+
+
+def _summarise(incident, provider):
+    """Count, times and severity from aggregates over all the incident's alerts; tactics,
+    title, description and reasons from its first and latest alerts."""
+    members = Alert.objects.filter(membership__incident=incident)
+    stats = members.aggregate(n=Count("id"), first=Min("time"), last=Max("time"),
+                              worst=Min("severity"),
+                              worst_active=Min("severity", filter=Q(status=Status.ACTIVE)))
+    incident.alert_count = stats["n"]
+    incident.first_time, incident.last_time = stats["first"], stats["last"]
+    incident.severity = stats["worst_active"] if stats["worst_active"] is not None \
+        else stats["worst"]
+    incident.standalone = stats["n"] == 1
+    if provider is not None:
+        incident.provider_key = provider.key
+    fields = ("id", "display_name", "tactics", "time", "provider")
+    half = SAMPLE // 2
+    alerts = list(members.only(*fields).order_by("time", "id")[:half])
+    if stats["n"] > half:
+        seen = {a.pk for a in alerts}
+        alerts += [a for a in members.only(*fields).order_by("-time", "-id")[:half]
+                   if a.pk not in seen]
+        alerts.sort(key=lambda a: (a.time, a.pk))
     incident.tactics = killchain.in_order([t for a in alerts for t in a.tactics])
-    incident.standalone = len(alerts) == 1
-    provider = next((a.provider_incident for a in alerts
-                     if getattr(a, "provider_incident", None)), None)
-    incident.provider_key = provider.key if provider else ""
     if incident.standalone:
         incident.title = alerts[0].display_name
         incident.description = ""
@@ -217,8 +248,11 @@ def _summarise(incident, alerts):
         return
     where = incident.resource.name if incident.resource_id else "an unknown resource"
     incident.title = f"Security incident detected on {where}"
-    incident.description = _describe(alerts, where)
-    incident.reasons = _reasons(alerts, where, provider)
+    incident.description = _describe(alerts, where, stats["n"])
+    if provider is None and incident.provider_key:
+        provider = ProviderIncident.objects.filter(
+            subscription_id=incident.subscription_id, key=incident.provider_key).first()
+    incident.reasons = _reasons(alerts, where, provider, stats["n"])
 
 
 def _stage(alert):
@@ -226,19 +260,19 @@ def _stage(alert):
     return stages[0] if stages else ""
 
 
-def _describe(alerts, where):
+def _describe(alerts, where, count):
     ordered = sorted(alerts, key=lambda a: (killchain.ORDER.get(_stage(a), 99), a.time))
     steps = " → ".join(
         f"{a.display_name}" + (f" ({killchain.LABELS[_stage(a)]})" if _stage(a) in
                                killchain.LABELS else "") for a in ordered[:12])
-    more = f" and {len(ordered) - 12} more" if len(ordered) > 12 else ""
-    return (f"{len(alerts)} alerts on {where} between {alerts[0].time:%Y-%m-%d %H:%M} and "
+    more = f" and {count - 12} more" if count > 12 else ""
+    return (f"{count} alerts on {where} between {alerts[0].time:%Y-%m-%d %H:%M} and "
             f"{alerts[-1].time:%Y-%m-%d %H:%M} UTC, in kill-chain order: {steps}{more}.")
 
 
-def _reasons(alerts, where, provider):
+def _reasons(alerts, where, provider, count):
     hours = settings.CORRELATION_WINDOW_HOURS
-    reasons = [{"code": "same_resource", "text": f"All {len(alerts)} alerts are on {where}."},
+    reasons = [{"code": "same_resource", "text": f"All {count} alerts are on {where}."},
                {"code": "within_window",
                 "text": f"Each alert is within {hours} hours of another."}]
     for label in shared_entities([a.pk for a in alerts])[:5]:

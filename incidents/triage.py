@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from alerts.models import Alert, Status
 from alerts.triage import TriageError, change_alert, target_state
-from incidents.models import Incident
+from incidents.models import Incident, IncidentAlert
 from inventory import activity
 
 
@@ -54,8 +54,9 @@ def comment_incident(incident, *, actor, comment):
 def follow_alerts(alert_ids):
     """After alerts changed status: a standalone incident mirrors its alert; every incident
     takes the severity of its worst active alert."""
-    incidents = Incident.objects.filter(members__alert_id__in=alert_ids).distinct()
-    for incident in incidents.select_for_update():
+    ids = set(IncidentAlert.objects.filter(alert_id__in=alert_ids)
+              .values_list("incident_id", flat=True))
+    for incident in Incident.objects.filter(pk__in=ids).select_for_update():
         alerts = list(Alert.objects.filter(membership__incident=incident)
                       .only("status", "verdict", "severity"))
         active = [a for a in alerts if a.status == Status.ACTIVE] or alerts

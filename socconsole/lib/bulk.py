@@ -27,6 +27,14 @@ def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None, update
     rows = list(rows)
     if not rows:
         return []
+    # COPY and raw INSERTs do not know Django's defaults: fill the fields not given.
+    named = set(fields)
+    defaults = [f for f in model._meta.concrete_fields if not f.primary_key
+                and f.attname not in named and f.name not in named and f.has_default()]
+    if defaults:
+        fields = (*fields, *(f.attname for f in defaults))
+        extra = tuple(f.get_default() for f in defaults)
+        rows = [(*row, *extra) for row in rows]
     columns = _columns(model, fields)
     if on_conflict:
         _insert_on_conflict(model, columns, rows, on_conflict, update)
@@ -49,7 +57,9 @@ def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None, update
             ids = [r[0] for r in cursor.fetchall()]
             prefix = "id, "
             keyed = zip(ids, rows, strict=True)
-        with cursor.cursor.copy(f"COPY {table} ({prefix}{names}) FROM STDIN") as copy:
+        # The raw driver cursor's errors become Django's (IntegrityError, DataError…).
+        with connection.wrap_database_errors, \
+                cursor.cursor.copy(f"COPY {table} ({prefix}{names}) FROM STDIN") as copy:
             for pk, row in keyed:
                 values = [json.dumps(v, ensure_ascii=False) if j and v is not None else v
                           for v, j in zip(row, is_json, strict=True)]

@@ -119,3 +119,24 @@ def test_a_time_filter_at_the_calendars_edge_is_400(p, client):
     token = make_token(p.sub)
     response = client.get("/api/v1/alerts?since=0001-01-01T00:00:00%2B05:00", **token.header)
     assert response.status_code == 400
+
+
+def test_a_database_refusal_refuses_only_the_culprit(p, monkeypatch):
+    """If the database refuses a batch, it is stored again item by item."""
+    from django.db import IntegrityError
+
+    import alerts.ingest.store as store
+
+    real = store._store_alerts
+
+    def picky(subscription, items, now):
+        if any(n.key == "poison" for _, n in items):
+            raise IntegrityError("refused")
+        return real(subscription, items, now)
+
+    monkeypatch.setattr(store, "_store_alerts", picky)
+    report = ingest(p.sub, [native_alert(id="good-1"), native_alert(id="poison"),
+                            native_alert(id="good-2")])
+    assert [r.status for r in report.results] == ["created", "rejected", "created"]
+    assert report.results[1].error["code"] == "storage_error"
+    assert Alert.objects.filter(key__in=["good-1", "good-2"]).count() == 2
