@@ -11,9 +11,11 @@ from alerts.ingest.parse import BodyError
 from alerts.ingest.store import ingest_body
 from alerts.models import Alert, Severity, Status
 from alerts.queries import alert_details, alert_page
+from alerts.triage import TriageError, change_alert, comment_alert
 from inventory.activity import Actor
 from inventory.api import require
 from inventory.roles import Perm
+from inventory.tokens import token_allows
 from socconsole.lib.apierrors import ApiError
 
 router = Router(tags=["alerts"])
@@ -270,3 +272,55 @@ def get_alert(request, alert_id: int = Path(..., ge=1, le=MAX_ID)):
         } for r in details.relations],
         "raw": details.raw_text,
     }
+
+
+class TriageIn(Schema):
+    verdict: str = ""
+    comment: str = Field("", max_length=4000)
+
+
+class TriageOut(Schema):
+    id: int
+    status: str
+    verdict: str
+    changed: bool
+
+
+def api_triage(request, obj, action, body, change, comment):
+    """The API side of a triage action on an alert or incident (scope `act`)."""
+    from inventory.access import role_for
+    from inventory.roles import role_allows
+
+    require(request, Perm.TRIAGE)
+    if action == "activate" and obj.status == "resolved":
+        token = request.auth
+        if token.user is None or not role_allows(role_for(token.user, token.subscription_id),
+                                                 Perm.LEAD) or not token_allows(token,
+                                                                                Perm.LEAD):
+            raise ApiError(403, "forbidden", "Only a shift lead may reopen a resolved item.")
+    actor = Actor.of_token(request.auth)
+    try:
+        if action == "comment":
+            comment(obj, actor=actor, comment=body.comment)
+            changed = True
+        else:
+            changed = change(obj, action=action, actor=actor, verdict=body.verdict.lower(),
+                             reason=body.comment)
+    except TriageError as exc:
+        raise ApiError(400, "invalid", str(exc),
+                       "verdict" if "verdict" in str(exc) else "comment") from exc
+    obj.refresh_from_db()
+    return {"id": obj.pk, "status": obj.status, "verdict": obj.verdict, "changed": changed}
+
+
+@router.post("/alerts/{alert_id}/{action}", response=TriageOut)
+def triage_alert(request, alert_id: int = Path(..., ge=1, le=MAX_ID),
+                 action: Literal["dismiss", "resolve", "activate", "comment"] = Path(...),
+                 body: TriageIn = None):
+    """Dismiss (with a verdict: false_positive, benign_positive, not_applicable), resolve,
+    activate or comment an alert. Scope `act`; reopening a resolved alert needs a shift lead."""
+    subscription = require(request, Perm.VIEW)
+    alert = Alert.objects.filter(subscription=subscription, pk=alert_id).first()
+    if alert is None:
+        raise Http404
+    return api_triage(request, alert, action, body or TriageIn(), change_alert, comment_alert)

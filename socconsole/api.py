@@ -7,6 +7,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from alerts.api import router as alerts_router
+from incidents.api import router as incidents_router
 from inventory.api import router as inventory_router
 from inventory.tokens import verify_token
 from socconsole.lib.apierrors import ApiError, envelope
@@ -82,3 +83,4 @@ def on_http_error(request, exc):
 
 api.add_router("/", inventory_router)
 api.add_router("/", alerts_router)
+api.add_router("/", incidents_router)
