@@ -14,5 +14,6 @@ class QueueFilterForm(forms.Form):
     assigned = forms.ChoiceField(required=False, choices=[("", "Anyone"), ("me", "Me"),
                                                           ("none", "Unassigned")])
     escalated = forms.BooleanField(required=False)
+    overdue = forms.BooleanField(required=False)
     q = forms.CharField(required=False, max_length=200, strip=True)
     cursor = forms.CharField(required=False, max_length=500)

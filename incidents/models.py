@@ -36,6 +36,11 @@ class Incident(models.Model):
     assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                     null=True, blank=True, related_name="+")
     escalated = models.BooleanField(default=False)
+    escalated_to = models.CharField(max_length=16, blank=True, default="")  # leads | owner
+    escalation_note = models.TextField(blank=True, default="")
+    escalation_acknowledged = models.BooleanField(default=False)
+    # The first human action on it (take, triage, comment): the SLA clock stops there.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -22,6 +22,7 @@ class QueueFilters:
     mine_for: object = None         # a user: only incidents assigned to them
     unassigned: bool = False
     escalated: bool = False
+    overdue_at: object = None       # a time: only incidents overdue then
     text: str = ""
 
 
@@ -41,6 +42,8 @@ def queue_page(subscription, filters, cursor=None, size=50):
         qs = qs.filter(assigned_to__isnull=True)
     if filters.escalated:
         qs = qs.filter(escalated=True)
+    if filters.overdue_at is not None:
+        qs = qs.filter(overdue_q(filters.overdue_at))
     if filters.text:
         qs = qs.filter(Q(title__icontains=filters.text) | Q(
             members__alert__mentions__label__icontains=filters.text)).distinct()
@@ -95,3 +98,39 @@ def timeline(incident, alert_ids=()):
 
 def age(incident, now):
     return now - incident.first_time if incident.first_time <= now else timedelta(0)
+
+
+HUMAN_VERBS = ("incident.take", "incident.assign", "incident.comment", "incident.escalate",
+               "incident.dismiss", "incident.resolve", "incident.activate")
+
+
+def response_times(incident, events):
+    """Time to acknowledge and to resolve, derived from the activity log."""
+    human = [e for e in events if e.target_type == "incident" and e.verb in HUMAN_VERBS]
+    closed = [e for e in events if e.target_type == "incident" and
+              e.verb in ("incident.resolve", "incident.dismiss")]
+    start = incident.created_at
+    return {
+        "acknowledge": human[0].created_at - start if human else None,
+        "resolve": closed[-1].created_at - start if closed and incident.status != "active"
+        else None,
+    }
+
+
+def triagers(subscription_id):
+    """Members who may take an incident (analysts and shift leads)."""
+    from django.contrib.auth import get_user_model
+
+    return list(get_user_model().objects.filter(
+        memberships__subscription_id=subscription_id,
+        memberships__role__in=("analyst", "shift_lead")).order_by("username"))
+
+
+def overdue_q(now):
+    """Active, not yet acknowledged, past the time to acknowledge of its severity."""
+    from django.conf import settings
+
+    condition = Q()
+    for rank, minutes in settings.SLA_MINUTES.items():
+        condition |= Q(severity=rank, first_time__lt=now - timedelta(minutes=minutes))
+    return Q(status="active", acknowledged_at__isnull=True) & condition

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -10,6 +11,7 @@ from alerts.forms import DismissForm
 from alerts.models import Severity
 from alerts.triage import TriageError
 from alerts.views import ACTIONS, check_triage, triage_request
+from incidents.assignment import acknowledge_escalation, assign, escalate
 from incidents.forms import QueueFilterForm
 from incidents.models import Incident
 from incidents.queries import (
@@ -17,8 +19,10 @@ from incidents.queries import (
     incident_alerts,
     queue_page,
     related_elsewhere,
+    response_times,
     severity_counts,
     timeline,
+    triagers,
 )
 from incidents.triage import change_incident, comment_incident
 from inventory.access import get_for_user, get_subscription_for_user, role_for
@@ -36,6 +40,7 @@ def _filters(data, user):
         mine_for=user if data["assigned"] == "me" else None,
         unassigned=data["assigned"] == "none",
         escalated=data["escalated"],
+        overdue_at=timezone.now() if data["overdue"] else None,
         text=data["q"],
     )
 
@@ -72,17 +77,55 @@ def incident_detail(request, sub, incident_id):
                             .select_related("resource", "assigned_to", "subscription"),
                             request.user, incident_id, Perm.VIEW)
     alerts = incident_alerts(incident)
+    events = timeline(incident, [a.pk for a in alerts])
     return render(request, "incidents/incident_detail.html", {
+        "times": response_times(incident, events),
+        "assignees": triagers(incident.subscription_id),
         "subscription": incident.subscription, "incident": incident, "alerts": alerts,
         "kill_chain": tactics.strip(incident.tactics),
         "related": related_elsewhere(incident, alerts),
-        "timeline": timeline(incident, [a.pk for a in alerts]),
+        "timeline": events,
         "dismiss_form": DismissForm(),
     })
 
 
+OWNER_ACTIONS = {"take": Perm.TRIAGE, "escalate": Perm.TRIAGE, "assign": Perm.LEAD,
+                 "acknowledge": Perm.LEAD}
+
+
+def _owner_action(request, sub, incident_id, action):
+    incident = get_for_user(Incident.objects.filter(subscription_id=sub)
+                            .select_related("resource"), request.user, incident_id,
+                            OWNER_ACTIONS[action])
+    actor = Actor.of_user(request.user)
+    try:
+        if action == "take":
+            assign(incident, to=request.user, actor=actor)
+        elif action == "assign":
+            user = get_user_model().objects.filter(pk=request.POST.get("user") or 0).first() \
+                if (request.POST.get("user") or "").isdigit() else None
+            if user is None:
+                raise TriageError("Choose whom to assign it to.")
+            assign(incident, to=user, actor=actor, reason=request.POST.get("comment", ""))
+        elif action == "escalate":
+            escalate(incident, to=request.POST.get("to", ""), note=request.POST.get("note", ""),
+                     actor=actor)
+        else:
+            acknowledge_escalation(incident, actor=actor)
+    except TriageError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, {"take": "It is yours.", "assign": "Assigned.",
+                                   "escalate": "Escalated; the email is on its way.",
+                                   "acknowledge": "Escalation acknowledged."}[action])
+    return redirect("incidents:detail", sub=sub, incident_id=incident.pk)
+
+
 @require_POST
 def incident_action(request, sub, incident_id, action):
+    if action in OWNER_ACTIONS:
+        get_subscription_for_user(request.user, sub, Perm.VIEW)
+        return _owner_action(request, sub, incident_id, action)
     if action not in ACTIONS:
         raise Http404("No such action.")
     get_subscription_for_user(request.user, sub, Perm.VIEW)

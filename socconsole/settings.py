@@ -176,6 +176,12 @@ CORRELATION_WINDOW_HOURS = env_int("CORRELATION_WINDOW_HOURS", 24, minimum=1)
 # Alerts correlated per sweep run (the rest wait for the next run).
 CORRELATION_BATCH = env_int("CORRELATION_BATCH", 20000, minimum=100)
 
+# Minutes to acknowledge an incident, per severity (high, medium, low, informational).
+SLA_MINUTES = dict(zip((0, 1, 2, 3), (
+    env_int("SLA_HIGH_MINUTES", 15, minimum=1), env_int("SLA_MEDIUM_MINUTES", 60, minimum=1),
+    env_int("SLA_LOW_MINUTES", 240, minimum=1),
+    env_int("SLA_INFORMATIONAL_MINUTES", 1440, minimum=1)), strict=True))
+
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)

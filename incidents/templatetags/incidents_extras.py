@@ -21,3 +21,25 @@ def since(moment):
 @register.filter
 def tactic_label(name):
     return LABELS.get(name, name)
+
+
+@register.filter
+def overdue(incident):
+    """Active, unacknowledged and past its severity's time to acknowledge."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    if incident.status != "active" or incident.acknowledged_at is not None:
+        return False
+    limit = timedelta(minutes=settings.SLA_MINUTES.get(incident.severity, 1440))
+    return timezone.now() - incident.first_time > limit
+
+
+@register.filter
+def duration(delta):
+    if delta is None:
+        return "—"
+    seconds = max(0, int(delta.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min {rest % 60} s"

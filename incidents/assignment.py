@@ -1,0 +1,110 @@
+"""Owning and escalating incidents: take, assign, escalate, acknowledge an escalation.
+
+Each change writes the activity log in its transaction; an escalation sends an
+email (Django's email backend) to the subscription's shift leads or to the
+resource's workload owner.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.triage import TriageError
+from incidents.models import Incident
+from inventory import activity
+from inventory.models import Membership
+from inventory.roles import Perm, Role, role_allows
+
+
+def _locked(incident):
+    return Incident.objects.select_for_update().select_related("resource").get(pk=incident.pk)
+
+
+def acknowledge(row, now):
+    """The SLA clock stops at the first human action."""
+    if row.acknowledged_at is None:
+        row.acknowledged_at = now
+
+
+def assign(incident, *, to, actor, reason=""):
+    """Assign to `to` (a member who may triage); taking is assigning to oneself."""
+    if not role_allows(_role(to, incident.subscription_id), Perm.TRIAGE):
+        raise TriageError(f"{to.get_username()} cannot triage in this subscription.")
+    with transaction.atomic():
+        row = _locked(incident)
+        if row.assigned_to_id == to.pk:
+            return False
+        before = {"assigned_to": row.assigned_to.get_username() if row.assigned_to else None}
+        now = timezone.now()
+        row.assigned_to, row.last_activity = to, now
+        acknowledge(row, now)
+        row.save(update_fields=["assigned_to", "last_activity", "acknowledged_at"])
+        verb = "incident.take" if actor.user and actor.user.pk == to.pk else "incident.assign"
+        activity.record(actor=actor, verb=verb, target_type="incident", target_id=row.pk,
+                        target_label=row.title, subscription_id=row.subscription_id,
+                        reason=reason, before=before, after={"assigned_to": to.get_username()})
+    incident.assigned_to = to
+    return True
+
+
+def escalate(incident, *, to, note, actor):
+    """Escalate to the shift leads or to the resource's workload owner, with a note."""
+    note = (note or "").strip()
+    if to not in ("leads", "owner"):
+        raise TriageError("Escalate to the shift leads or to the workload owner.")
+    if not note:
+        raise TriageError("Say why you escalate: the note goes with the email.")
+    with transaction.atomic():
+        row = _locked(incident)
+        recipients = _recipients(row, to)
+        if not recipients:
+            raise TriageError("Nobody to escalate to: no shift lead with an email address, "
+                              "or no owner email on this resource.")
+        now = timezone.now()
+        row.escalated, row.escalated_to, row.escalation_note = True, to, note[:4000]
+        row.escalation_acknowledged, row.last_activity = False, now
+        acknowledge(row, now)
+        row.save(update_fields=["escalated", "escalated_to", "escalation_note",
+                                "escalation_acknowledged", "last_activity", "acknowledged_at"])
+        activity.record(actor=actor, verb="incident.escalate", target_type="incident",
+                        target_id=row.pk, target_label=row.title,
+                        subscription_id=row.subscription_id, reason=note,
+                        after={"to": to, "recipients": recipients})
+        subject = f"[SOC] Escalated: {row.title}"[:200]
+        body = (f"{actor.label} escalated incident {row.pk} ({row.get_severity_display()}) "
+                f"to {'the shift leads' if to == 'leads' else 'the workload owner'}:\n\n"
+                f"{note}\n\n{row.description}")
+        transaction.on_commit(lambda: send_mail(subject, body, None, recipients,
+                                                fail_silently=False))
+    incident.escalated = True
+    return True
+
+
+def acknowledge_escalation(incident, *, actor, reason=""):
+    with transaction.atomic():
+        row = _locked(incident)
+        if not row.escalated or row.escalation_acknowledged:
+            return False
+        row.escalation_acknowledged, row.last_activity = True, timezone.now()
+        row.save(update_fields=["escalation_acknowledged", "last_activity"])
+        activity.record(actor=actor, verb="incident.acknowledge", target_type="incident",
+                        target_id=row.pk, target_label=row.title,
+                        subscription_id=row.subscription_id, reason=reason)
+    return True
+
+
+def _role(user, subscription_id):
+    role = Membership.objects.filter(user=user, subscription_id=subscription_id)\
+        .values_list("role", flat=True).first()
+    return Role(role) if role else None
+
+
+def _recipients(row, to):
+    if to == "owner":
+        return [row.resource.owner_email] if row.resource_id and row.resource.owner_email \
+            else []
+    leads = get_user_model().objects.filter(
+        memberships__subscription_id=row.subscription_id,
+        memberships__role=Role.SHIFT_LEAD, is_active=True).exclude(email="")
+    return sorted(set(leads.values_list("email", flat=True)))

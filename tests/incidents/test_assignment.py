@@ -1,0 +1,87 @@
+from datetime import timedelta
+
+from django.core import mail
+from django.utils import timezone
+
+from incidents.models import Incident
+from inventory.models import Activity, Resource
+from tests.factories import make_incident
+
+
+def url(p, incident, action):
+    return f"/s/{p.sub.pk}/incidents/{incident.pk}/{action}/"
+
+
+def test_an_analyst_takes_and_a_lead_assigns(p, as_user):
+    incident = make_incident(p.sub)
+    as_user(p.lead).post(url(p, incident, "assign"), {"user": p.analyst.pk})
+    incident.refresh_from_db()
+    assert incident.assigned_to == p.analyst and incident.acknowledged_at is not None
+    assert as_user(p.analyst).post(url(p, incident, "assign"), {"user": p.lead.pk})\
+        .status_code == 403
+    as_user(p.lead).post(url(p, incident, "take"))
+    incident.refresh_from_db()
+    assert incident.assigned_to == p.lead
+    assert list(Activity.objects.filter(target_type="incident").values_list("verb", flat=True)
+                .order_by("id")) == ["incident.assign", "incident.take"]
+    # An admin cannot triage, so cannot be assigned.
+    as_user(p.lead).post(url(p, incident, "assign"), {"user": p.admin.pk})
+    incident.refresh_from_db()
+    assert incident.assigned_to == p.lead
+
+
+def test_escalating_to_the_shift_leads_emails_them_and_shows_in_their_view(
+        p, as_user, django_capture_on_commit_callbacks):
+    p.lead.email = "lead@contoso.example"
+    p.lead.save()
+    incident = make_incident(p.sub)
+    client = as_user(p.analyst)
+    with_note = client.post(url(p, incident, "escalate"), {"to": "leads", "note": ""},
+                            follow=True)
+    assert b"Say why you escalate" in with_note.content and not mail.outbox
+    with django_capture_on_commit_callbacks(execute=True):  # the email leaves on commit
+        client.post(url(p, incident, "escalate"), {"to": "leads",
+                                                   "note": "looks like ransomware"})
+    incident.refresh_from_db()
+    assert incident.escalated and incident.escalated_to == "leads"
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["lead@contoso.example"]
+    assert "looks like ransomware" in mail.outbox[0].body
+    lead_view = as_user(p.lead).get(f"/s/{p.sub.pk}/queue/?escalated=on").content.decode()
+    assert f'id="incident-{incident.pk}"' in lead_view and "escalated" in lead_view
+    as_user(p.lead).post(url(p, incident, "acknowledge"))
+    incident.refresh_from_db()
+    assert incident.escalation_acknowledged
+
+
+def test_escalating_to_the_owner_needs_an_owner(p, as_user,
+                                                django_capture_on_commit_callbacks):
+    incident = make_incident(p.sub)
+    response = as_user(p.analyst).post(url(p, incident, "escalate"),
+                                       {"to": "owner", "note": "yours"}, follow=True)
+    assert b"Nobody to escalate to" in response.content
+    Resource.objects.filter(pk=incident.resource_id).update(owner_email="dana@contoso.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user(p.analyst).post(url(p, incident, "escalate"), {"to": "owner", "note": "yours"})
+    assert mail.outbox[-1].to == ["dana@contoso.example"]
+
+
+def test_overdue_incidents_are_marked_and_filtered(p, as_user):
+    late = make_incident(p.sub, severity="high", compromised_entity="vm-late", entities=[])
+    Incident.objects.filter(pk=late.pk).update(first_time=timezone.now() - timedelta(hours=1))
+    fresh = make_incident(p.sub, severity="high", compromised_entity="vm-fresh", entities=[])
+    Incident.objects.filter(pk=fresh.pk).update(first_time=timezone.now())
+    body = as_user(p.analyst).get(f"/s/{p.sub.pk}/queue/?overdue=on").content.decode()
+    assert f'id="incident-{late.pk}"' in body and f'id="incident-{fresh.pk}"' not in body
+    assert "overdue" in body
+    as_user(p.analyst).post(url(p, late, "take"))
+    body = as_user(p.analyst).get(f"/s/{p.sub.pk}/queue/?overdue=on").content.decode()
+    assert f'id="incident-{late.pk}"' not in body
+
+
+def test_the_incident_page_shows_time_to_acknowledge_and_resolve(p, as_user):
+    incident = make_incident(p.sub)
+    client = as_user(p.analyst)
+    client.post(url(p, incident, "resolve"), {"comment": "contained"})
+    body = client.get(f"/s/{p.sub.pk}/incidents/{incident.pk}/").content.decode()
+    assert "Time to acknowledge" in body
+    assert body.count(" min ") >= 2  # both durations are filled
