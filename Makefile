@@ -37,7 +37,7 @@ worker: $(VENV)/.installed
 	$(BIN)/celery -A socconsole worker --beat --loglevel=info
 
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
