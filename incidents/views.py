@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
@@ -158,3 +160,17 @@ def incident_action(request, sub, incident_id, action):
     messages.success(request, {"dismiss": "Dismissed.", "resolve": "Resolved.",
                                "activate": "Active again.", "comment": "Comment added."}[action])
     return redirect("incidents:detail", sub=sub, incident_id=incident.pk)
+
+
+@require_GET
+def queue_news(request, sub):
+    """How many incidents changed since the page was drawn (the queue polls this)."""
+    subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
+    try:
+        since = datetime.fromisoformat(request.GET.get("since", ""))
+        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return HttpResponseBadRequest("since must be an ISO 8601 time.")
+    count = Incident.objects.filter(subscription=subscription, last_activity__gt=since)\
+        .count()
+    return render(request, "incidents/partials/news.html", {"count": count})

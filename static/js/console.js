@@ -31,3 +31,27 @@ function restoreChecklists(root) {
   });
 }
 document.addEventListener("DOMContentLoaded", () => restoreChecklists(document));
+
+// Keyboard triage on tables marked data-keyboard-rows: j/k move, o open, d dismiss, r resolve.
+document.addEventListener("keydown", (event) => {
+  if (event.target.closest("input, textarea, select") || event.metaKey || event.ctrlKey) return;
+  const table = document.querySelector("[data-keyboard-rows]");
+  if (!table) return;
+  const rows = Array.from(table.querySelectorAll("tbody tr[id]"));
+  if (!rows.length) return;
+  let current = rows.findIndex((row) => row.classList.contains("selected"));
+  const select = (i) => {
+    rows.forEach((row) => row.classList.remove("selected"));
+    const row = rows[Math.max(0, Math.min(rows.length - 1, i))];
+    row.classList.add("selected");
+    row.scrollIntoView({ block: "nearest" });
+  };
+  const row = rows[current];
+  if (event.key === "j") select(current + 1);
+  else if (event.key === "k") select(current < 0 ? 0 : current - 1);
+  else if (event.key === "o" && row) row.querySelector("td a")?.click();
+  else if (event.key === "d" && row) row.querySelector("form[action$='/dismiss/'] button")?.click();
+  else if (event.key === "r" && row) row.querySelector("form[action$='/resolve/'] button")?.click();
+  else return;
+  event.preventDefault();
+});

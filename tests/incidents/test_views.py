@@ -65,3 +65,21 @@ def test_incidents_are_404_for_outsiders(p, as_user):
         == 404
     assert as_user(p.outsider).get(f"/s/{p.other.pk}/incidents/{incident.pk}/").status_code \
         == 404
+
+
+def test_the_queue_says_how_many_changed_since_it_was_drawn(p, as_user):
+    from urllib.parse import quote
+
+    from django.utils import timezone
+
+    drawn = timezone.now()
+    make_alert(p.sub, entities=[])
+    from incidents.correlation import correlate
+
+    correlate()
+    client = as_user(p.analyst)
+    news = client.get(f"/s/{p.sub.pk}/queue/news/?since={quote(drawn.isoformat())}")
+    assert news.status_code == 200 and b"1 new or updated" in news.content
+    later = client.get(f"/s/{p.sub.pk}/queue/news/?since={quote(timezone.now().isoformat())}")
+    assert b"new" not in later.content
+    assert client.get(f"/s/{p.sub.pk}/queue/news/?since=yesterday").status_code == 400
