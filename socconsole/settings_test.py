@@ -14,7 +14,7 @@ WHITENOISE_USE_FINDERS = True
 
 # Ordinary tests run tasks in process; tests/test_worker.py starts a real worker on Redis.
 CELERY_TASK_ALWAYS_EAGER = True
-CELERY_BROKER_URL = CELERY_BROKER_URL or "redis://127.0.0.1:6379/15"  # noqa: F405
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/15"
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory, so that a worker process can share the test database.
