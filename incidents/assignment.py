@@ -18,7 +18,9 @@ from inventory.roles import Perm, Role, role_allows
 
 
 def _locked(incident):
-    return Incident.objects.select_for_update().select_related("resource").get(pk=incident.pk)
+    # Lock the incident row only: PostgreSQL cannot lock the nullable side of a join.
+    return Incident.objects.select_for_update(of=("self",)).select_related("resource")\
+        .get(pk=incident.pk)
 
 
 def acknowledge(row, now):
