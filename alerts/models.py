@@ -258,3 +258,32 @@ class RejectedItem(models.Model):
 
     def __str__(self):
         return f"{self.code} at {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class SuppressionRule(models.Model):
+    """New alerts of one type on one resource (or naming one entity) are stored dismissed."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    alert_type = models.CharField(max_length=300)
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="+")
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="+")
+    reason = models.TextField()
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey("auth.User", on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    matched = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["subscription", "expires_at"], name="suppression_live")]
+
+    def __str__(self):
+        return f"{self.alert_type} ({self.reason[:40]})"
+
+    def scope(self):
+        if self.entity_id:
+            return f"{self.entity.kind} {self.entity.label}"
+        return self.resource.name if self.resource_id else "any resource"

@@ -2,11 +2,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from alerts import tactics
+from alerts import suppression, tactics
 from alerts.forms import AlertFilterForm, CommentForm, DismissForm
-from alerts.models import Alert, RejectedItem, Severity, Status
+from alerts.models import Alert, RejectedItem, Severity, Status, SuppressionRule
 from alerts.queries import alert_details, alert_page, provider_incidents_of
 from alerts.rejected import RejectedError, rejected_page, replay_rejected
 from alerts.triage import TriageError, change_alert, comment_alert
@@ -165,3 +166,66 @@ def alert_action(request, sub, alert_id, action):
                                    "activate": "Active again.",
                                    "comment": "Comment added."}[action])
     return redirect("alerts:detail", sub=sub, alert_id=alert.pk)
+
+
+def _suppress_fields(request, alert):
+    scope = request.POST.get("scope") or request.GET.get("scope") or "resource"
+    resource_id = entity_id = None
+    if scope == "resource":
+        resource_id = alert.resource_id
+    elif scope.startswith("entity:") and scope[7:].isdigit():
+        entity_id = int(scope[7:])
+    return scope, resource_id, entity_id
+
+
+@require_GET
+def suppress_preview(request, sub, alert_id):
+    alert = _alert(request, sub, alert_id, Perm.LEAD)
+    _, resource_id, entity_id = _suppress_fields(request, alert)
+    if resource_id is None and entity_id is None:
+        return HttpResponse("Choose a scope.")
+    count = suppression.preview(alert.subscription_id, alert.alert_type, resource_id, entity_id)
+    return HttpResponse(f"Matches {count} past alert{'s' if count != 1 else ''} "
+                        "(this one included).")
+
+
+@require_POST
+def suppress(request, sub, alert_id):
+    alert = _alert(request, sub, alert_id, Perm.LEAD)
+    scope, _, _ = _suppress_fields(request, alert)
+    try:
+        days = int(request.POST.get("days", "30"))
+    except ValueError:
+        days = 0
+    actor = Actor.of_user(request.user)
+    try:
+        rule = suppression.create_rule(alert=alert, scope=scope, days=days,
+                                       reason=request.POST.get("reason", ""), actor=actor)
+        change_alert(alert, action="dismiss", actor=actor, verdict="benign_positive",
+                     reason=f"suppressed by rule {rule.pk}: {rule.reason}")
+    except TriageError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Dismissed; new alerts like it are suppressed until "
+                                  f"{rule.expires_at:%Y-%m-%d} (rule {rule.pk}).")
+    return redirect("alerts:detail", sub=sub, alert_id=alert.pk)
+
+
+@require_GET
+def suppression_list(request, sub):
+    subscription = get_subscription_for_user(request.user, sub, Perm.LEAD)
+    rules = SuppressionRule.objects.filter(subscription=subscription)\
+        .select_related("resource", "entity", "created_by").order_by("-created_at")[:500]
+    return render(request, "alerts/suppression.html", {"subscription": subscription,
+                                                       "rules": rules, "now": timezone.now()})
+
+
+@require_POST
+def suppression_disable(request, sub, rule_id):
+    get_subscription_for_user(request.user, sub, Perm.VIEW)
+    rule = get_for_user(SuppressionRule.objects.filter(subscription_id=sub), request.user,
+                        rule_id, Perm.LEAD)
+    if suppression.disable_rule(rule, actor=Actor.of_user(request.user),
+                                reason=request.POST.get("reason", "")):
+        messages.success(request, f"Rule {rule.pk} disabled.")
+    return redirect("alerts:suppression", sub=sub)

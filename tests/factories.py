@@ -59,7 +59,20 @@ def objects_of(p):
         "rejected_id": make_rejected(p.sub, token.token).pk,
         "incident_id": make_incident(p.sub).pk,
         "action": "dismiss",
+        "rule_id": make_rule(p.sub).pk,
     }
+
+
+def make_rule(subscription, alert_type="Test_Alert", days=30):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from alerts.models import SuppressionRule
+
+    return SuppressionRule.objects.create(subscription=subscription, alert_type=alert_type,
+                                          reason="test", expires_at=timezone.now()
+                                          + timedelta(days=days))
 
 
 def make_incident(subscription, **fields):

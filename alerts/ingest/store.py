@@ -28,6 +28,7 @@ from alerts.models import (
     Status,
 )
 from alerts.signals import alerts_ingested
+from alerts.suppression import apply_rules
 from inventory import activity
 from socconsole.lib.bulk import bulk_insert
 
@@ -152,6 +153,7 @@ def _store(subscription, accepted, refused, now, *, actor, token, source, format
         if keep_rejected:
             _keep_rejected(subscription, refused, token, source, format, now)
         created = [r.id for r in results if r.status == "created" and r.type == "alert"]
+        apply_rules(subscription, created, actor)
         if created or any(r.status == "created" for r in results):
             # New alerts, or a producer incident whose alerts must be correlated again.
             alerts_ingested.send(sender=IngestReport, subscription=subscription,

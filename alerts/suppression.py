@@ -1,0 +1,105 @@
+"""Suppression rules: "dismiss and suppress similar".
+
+A rule names an alert type and a scope (a resource, or an entity the alert names)
+and expires. New alerts it matches are stored, dismissed with the rule named, and
+counted on the rule. The preview and the ingest path use the same query
+(`matching`), so the preview's count is what the rule would dismiss.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from alerts.models import Alert, Entity, Status, SuppressionRule, Verdict
+from alerts.triage import TriageError
+from inventory import activity
+
+MAX_DAYS = 365
+
+
+def matching(subscription_id, alert_type, resource_id=None, entity_id=None):
+    """The alerts a rule with this scope matches (past or new)."""
+    qs = Alert.objects.filter(subscription_id=subscription_id, alert_type=alert_type)
+    if resource_id:
+        qs = qs.filter(resource_id=resource_id)
+    if entity_id:
+        qs = qs.filter(mentions__entity_id=entity_id)
+    return qs
+
+
+def preview(subscription_id, alert_type, resource_id=None, entity_id=None):
+    return matching(subscription_id, alert_type, resource_id, entity_id).distinct().count()
+
+
+def create_rule(*, alert, scope, days, reason, actor):
+    """A rule from an alert: scope "resource" or "entity:<id>" (one of the alert's)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise TriageError("Say why these alerts may be suppressed.")
+    if not 1 <= days <= MAX_DAYS:
+        raise TriageError(f"A rule lasts 1 to {MAX_DAYS} days.")
+    if not alert.alert_type:
+        raise TriageError("This alert has no type to suppress by.")
+    resource_id = entity_id = None
+    if scope == "resource":
+        if alert.resource_id is None:
+            raise TriageError("This alert has no resource to scope the rule to.")
+        resource_id = alert.resource_id
+    elif scope.startswith("entity:") and scope[7:].isdigit():
+        entity_id = int(scope[7:])
+        if not alert.mentions.filter(entity_id=entity_id).exists():
+            raise TriageError("Choose one of this alert's entities.")
+    else:
+        raise TriageError("Scope the rule to the resource or to one of the alert's entities.")
+    with transaction.atomic():
+        rule = SuppressionRule.objects.create(
+            subscription_id=alert.subscription_id, alert_type=alert.alert_type,
+            resource_id=resource_id, entity_id=entity_id, reason=reason[:2000],
+            expires_at=timezone.now() + timedelta(days=days), created_by=actor.user)
+        activity.record(actor=actor, verb="suppression.create", target_type="suppression",
+                        target_id=rule.pk, target_label=str(rule),
+                        subscription_id=alert.subscription_id, reason=reason,
+                        after={"alert_type": rule.alert_type, "days": days,
+                               "scope": rule.scope() if entity_id is None else
+                               f"entity {Entity.objects.get(pk=entity_id).label}"})
+    return rule
+
+
+def disable_rule(rule, *, actor, reason=""):
+    with transaction.atomic():
+        changed = SuppressionRule.objects.filter(pk=rule.pk, disabled_at__isnull=True)\
+            .update(disabled_at=timezone.now())
+        if changed:
+            activity.record(actor=actor, verb="suppression.disable", target_type="suppression",
+                            target_id=rule.pk, target_label=str(rule),
+                            subscription_id=rule.subscription_id, reason=reason)
+    return bool(changed)
+
+
+def apply_rules(subscription, alert_ids, actor):
+    """Dismiss the new alerts live rules match; returns how many. Runs in the ingest
+    transaction."""
+    if not alert_ids:
+        return 0
+    now = timezone.now()
+    rules = list(SuppressionRule.objects.filter(subscription=subscription,
+                                                disabled_at__isnull=True, expires_at__gt=now))
+    total = 0
+    for rule in rules:
+        ids = list(matching(subscription.pk, rule.alert_type, rule.resource_id, rule.entity_id)
+                   .filter(pk__in=alert_ids, status=Status.ACTIVE).values_list("pk", flat=True)
+                   .distinct())
+        if not ids:
+            continue
+        Alert.objects.filter(pk__in=ids).update(status=Status.DISMISSED,
+                                                verdict=Verdict.BENIGN_POSITIVE)
+        SuppressionRule.objects.filter(pk=rule.pk).update(matched=F("matched") + len(ids))
+        activity.record(actor=actor, verb="suppression.apply", target_type="suppression",
+                        target_id=rule.pk, target_label=str(rule),
+                        subscription_id=subscription.pk,
+                        reason=f"dismissed {len(ids)} new alert(s) by rule {rule.pk}: "
+                               f"{rule.reason}", after={"alerts": ids[:100]})
+        total += len(ids)
+    return total
