@@ -68,3 +68,19 @@ class IncidentAlert(models.Model):
 
     def __str__(self):
         return f"{self.alert_id} in {self.incident_id}"
+
+
+class HandoverNote(models.Model):
+    """What one shift tells the next; the queue shows the latest first."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                               related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["subscription", "-created_at"], name="handover_latest")]
+
+    def __str__(self):
+        return self.text[:60]

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from alerts.models import Alert, Status
 from alerts.triage import TriageError, change_alert, target_state
-from incidents.models import Incident, IncidentAlert
+from incidents.models import HandoverNote, Incident, IncidentAlert
 from inventory import activity
 
 
@@ -68,3 +68,28 @@ def follow_alerts(alert_ids):
         if incident.standalone and alerts:
             fields.update(status=alerts[0].status, verdict=alerts[0].verdict)
         Incident.objects.filter(pk=incident.pk).update(**fields)
+
+
+def write_handover(subscription, *, actor, text):
+    text = (text or "").strip()
+    if not text:
+        raise TriageError("A handover note needs some text.")
+    with transaction.atomic():
+        note = HandoverNote.objects.create(subscription=subscription, author=actor.user,
+                                           text=text[:4000])
+        activity.record(actor=actor, verb="queue.handover", target_type="handover",
+                        target_id=note.pk, target_label="shift handover",
+                        subscription=subscription, reason=note.text)
+    return note
+
+
+BULK_LIMIT = 500
+
+
+def bulk_change(incidents, *, action, actor, verdict="", reason=""):
+    """Apply one triage action to many incidents; returns how many changed."""
+    if action not in ("dismiss", "resolve"):
+        raise TriageError("Only dismiss and resolve work on many incidents at once.")
+    target_state(action, verdict)  # refuse a bad verdict before touching anything
+    return sum(change_incident(i, action=action, actor=actor, verdict=verdict, reason=reason)
+               for i in incidents[:BULK_LIMIT])

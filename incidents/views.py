@@ -15,7 +15,7 @@ from alerts.triage import TriageError
 from alerts.views import ACTIONS, check_triage, triage_request
 from incidents.assignment import acknowledge_escalation, assign, escalate
 from incidents.forms import QueueFilterForm
-from incidents.models import Incident
+from incidents.models import HandoverNote, Incident
 from incidents.queries import (
     QueueFilters,
     incident_alerts,
@@ -26,7 +26,13 @@ from incidents.queries import (
     timeline,
     triagers,
 )
-from incidents.triage import change_incident, comment_incident
+from incidents.triage import (
+    BULK_LIMIT,
+    bulk_change,
+    change_incident,
+    comment_incident,
+    write_handover,
+)
 from inventory.access import get_for_user, get_subscription_for_user, role_for
 from inventory.activity import Actor
 from inventory.roles import Perm, role_allows
@@ -65,6 +71,8 @@ def queue(request, sub):
         template += "#queue-rows"
     counts = severity_counts(subscription)
     return render(request, template, {
+        "handover": HandoverNote.objects.filter(subscription=subscription)
+        .select_related("author").order_by("-created_at").first(),
         "subscription": subscription, "page": page, "form": form, "now": timezone.now(),
         "filter_query": query.urlencode(),
         "counts": [(Severity(rank).label, n) for rank, n in sorted(counts.items())],
@@ -174,3 +182,36 @@ def queue_news(request, sub):
     count = Incident.objects.filter(subscription=subscription, last_activity__gt=since)\
         .count()
     return render(request, "incidents/partials/news.html", {"count": count})
+
+
+@require_POST
+def handover(request, sub):
+    subscription = get_subscription_for_user(request.user, sub, Perm.TRIAGE)
+    try:
+        write_handover(subscription, actor=Actor.of_user(request.user),
+                       text=request.POST.get("text", ""))
+    except TriageError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Handover note saved: the next shift sees it first.")
+    return redirect("incidents:queue", sub=sub)
+
+
+@require_POST
+def bulk(request, sub):
+    subscription = get_subscription_for_user(request.user, sub, Perm.TRIAGE)
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit() and len(i) <= 18]
+    incidents = list(Incident.objects.filter(subscription=subscription, pk__in=ids[:BULK_LIMIT]))
+    try:
+        changed = bulk_change(incidents, action=request.POST.get("action", ""),
+                              actor=Actor.of_user(request.user),
+                              verdict=request.POST.get("verdict", ""),
+                              reason=request.POST.get("comment", ""))
+    except TriageError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{changed} of {len(incidents)} selected changed.")
+    back = request.POST.get("next", "")
+    if not back.startswith(f"/s/{sub}/queue/"):
+        back = f"/s/{sub}/queue/"
+    return redirect(back)

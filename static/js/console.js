@@ -32,7 +32,8 @@ function restoreChecklists(root) {
 }
 document.addEventListener("DOMContentLoaded", () => restoreChecklists(document));
 
-// Keyboard triage on tables marked data-keyboard-rows: j/k move, o open, d dismiss, r resolve.
+// Keyboard triage on tables marked data-keyboard-rows: j/k move, o open, x select, d dismiss,
+// r resolve.
 document.addEventListener("keydown", (event) => {
   if (event.target.closest("input, textarea, select") || event.metaKey || event.ctrlKey) return;
   const table = document.querySelector("[data-keyboard-rows]");
@@ -50,6 +51,7 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "j") select(current + 1);
   else if (event.key === "k") select(current < 0 ? 0 : current - 1);
   else if (event.key === "o" && row) row.querySelector("td a")?.click();
+  else if (event.key === "x" && row) row.querySelector("input[type=checkbox]")?.click();
   else if (event.key === "d" && row) row.querySelector("form[action$='/dismiss/'] button")?.click();
   else if (event.key === "r" && row) row.querySelector("form[action$='/resolve/'] button")?.click();
   else return;

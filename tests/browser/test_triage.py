@@ -93,10 +93,10 @@ def test_the_queue_is_ranked_by_severity_with_counters(live_server, personas, pa
     expect(page.get_by_role("heading", level=1, name="Queue")).to_be_visible()
     rows = page.locator(ROWS)
     expect(rows).to_have_count(3)
-    assert rows.locator("td:nth-child(2) > a").all_text_contents() == [
+    assert rows.locator("td:nth-child(3) > a").all_text_contents() == [
         "Ransomware note", "Odd sign-in", "Port scan"]
     assert rows.locator(".sev").all_text_contents() == ["High", "Medium", "Low"]
-    assert rows.locator("td:nth-child(3)").all_inner_texts() == [
+    assert rows.locator("td:nth-child(4)").all_inner_texts() == [
         "vm-high-01", "vm-med-01", "vm-low-01"]
     assert counts(page) == {"High": 1, "Medium": 1, "Low": 1, "Informational": 0}
     expect(page.get_by_text("Fabrikam secret")).to_have_count(0)

@@ -93,3 +93,27 @@ def test_comments_are_logged_and_shown_escaped(p, as_user):
     assert "&lt;b&gt;look&lt;/b&gt; at vm-t" in body
     assert client.post(url(p, incident, "comment"), {"comment": "  "}).status_code == 302
     assert Activity.objects.filter(verb="incident.comment").count() == 1
+
+
+def test_bulk_dismiss_from_the_queue(p, as_user):
+    a = make_incident(p.sub, compromised_entity="vm-1", entities=[])
+    b = make_incident(p.sub, compromised_entity="vm-2", entities=[])
+    foreign = make_incident(p.other, compromised_entity="vm-3", entities=[])
+    response = as_user(p.analyst).post(f"/s/{p.sub.pk}/queue/bulk/", {
+        "ids": [a.pk, b.pk, foreign.pk], "action": "dismiss", "verdict": "not_applicable",
+        "next": "https://evil.example/"})
+    assert response.status_code == 302 and response["Location"] == f"/s/{p.sub.pk}/queue/"
+    assert set(Incident.objects.filter(pk__in=[a.pk, b.pk]).values_list("status", flat=True))\
+        == {"dismissed"}
+    foreign.refresh_from_db()
+    assert foreign.status == "active"
+    assert as_user(p.admin).post(f"/s/{p.sub.pk}/queue/bulk/", {"ids": [a.pk]}).status_code \
+        == 403
+
+
+def test_the_handover_note_is_shown_first(p, as_user):
+    client = as_user(p.lead)
+    client.post(f"/s/{p.sub.pk}/queue/handover/", {"text": "watch vm-web-01 <b>closely</b>"})
+    body = as_user(p.analyst).get(f"/s/{p.sub.pk}/queue/").content.decode()
+    assert "Shift handover" in body and "watch vm-web-01 &lt;b&gt;closely&lt;/b&gt;" in body
+    assert Activity.objects.filter(verb="queue.handover").exists()
