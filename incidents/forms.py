@@ -17,3 +17,4 @@ class QueueFilterForm(forms.Form):
     overdue = forms.BooleanField(required=False)
     q = forms.CharField(required=False, max_length=200, strip=True)
     cursor = forms.CharField(required=False, max_length=500)
+    view = forms.CharField(required=False, max_length=20)  # marks a saved view's URL

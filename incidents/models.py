@@ -84,3 +84,19 @@ class HandoverNote(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+class SavedView(models.Model):
+    """An analyst's default queue filters (a query string the queue form accepts)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    query = models.CharField(max_length=1000)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "subscription"],
+                                               name="saved_view_once")]
+
+    def __str__(self):
+        return self.query

@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -15,7 +15,7 @@ from alerts.triage import TriageError
 from alerts.views import ACTIONS, check_triage, triage_request
 from incidents.assignment import acknowledge_escalation, assign, escalate
 from incidents.forms import QueueFilterForm
-from incidents.models import HandoverNote, Incident
+from incidents.models import HandoverNote, Incident, SavedView
 from incidents.queries import (
     QueueFilters,
     incident_alerts,
@@ -56,6 +56,10 @@ def _filters(data, user):
 @require_GET
 def queue(request, sub):
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
+    if not request.GET and not is_partial(request):
+        saved = SavedView.objects.filter(user=request.user, subscription=subscription).first()
+        if saved and saved.query:
+            return redirect(f"{request.path}?{saved.query}")
     form = QueueFilterForm(request.GET)
     if not form.is_valid():
         return HttpResponseBadRequest("Bad filter: " + form.errors.as_text())
@@ -215,3 +219,18 @@ def bulk(request, sub):
     if not back.startswith(f"/s/{sub}/queue/"):
         back = f"/s/{sub}/queue/"
     return redirect(back)
+
+
+@require_POST
+def save_view(request, sub):
+    """Make the current filters this analyst's default view of the queue."""
+    subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
+    query = QueryDict(request.POST.get("query", "")[:1000], mutable=True)
+    query.pop("cursor", None)
+    if not QueueFilterForm(query).is_valid():
+        return HttpResponseBadRequest("Those are not filters the queue understands.")
+    query.setdefault("view", "saved")  # never empty, so the saved view is not re-applied
+    SavedView.objects.update_or_create(user=request.user, subscription=subscription,
+                                       defaults={"query": query.urlencode()})
+    messages.success(request, "This is now your default view of the queue.")
+    return redirect(f"{request.path.rsplit('/view/', 1)[0]}/?{query.urlencode()}")

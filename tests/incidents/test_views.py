@@ -83,3 +83,16 @@ def test_the_queue_says_how_many_changed_since_it_was_drawn(p, as_user):
     later = client.get(f"/s/{p.sub.pk}/queue/news/?since={quote(timezone.now().isoformat())}")
     assert b"new" not in later.content
     assert client.get(f"/s/{p.sub.pk}/queue/news/?since=yesterday").status_code == 400
+
+
+def test_an_analyst_saves_a_default_view(p, as_user):
+    client = as_user(p.analyst)
+    response = client.post(f"/s/{p.sub.pk}/queue/view/", {"query": "severity=high&escalated=on"})
+    assert response.status_code == 302
+    landing = client.get(f"/s/{p.sub.pk}/queue/")
+    assert landing.status_code == 302 and "severity=high" in landing["Location"]
+    assert client.get(f"/s/{p.sub.pk}/queue/?view=all").status_code == 200
+    assert client.post(f"/s/{p.sub.pk}/queue/view/", {"query": "severity=urgent"})\
+        .status_code == 400
+    # Another analyst's queue is untouched.
+    assert as_user(p.lead).get(f"/s/{p.sub.pk}/queue/").status_code == 200
