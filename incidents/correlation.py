@@ -35,7 +35,7 @@ SYSTEM = Actor.of_system("correlation")
 TELLING_KINDS = ("ip", "account", "filehash", "file", "url", "dns", "process", "malware",
                  "mailbox", "azure-resource")
 ALERT_FIELDS = ("id", "subscription_id", "resource_id", "key", "display_name", "severity",
-                "status", "tactics", "time", "provider")
+                "verdict", "status", "tactics", "time", "provider")
 
 
 def window():
@@ -84,16 +84,35 @@ def correlate_resource(subscription_id, resource_id):
         if resource_id is None:
             # No resource, nothing to relate: each alert stands alone.
             existing = _incidents_of(pending)
-            for alert in pending:
-                _settle([alert], existing, waiting)
+            groups = [[a] for a in pending]
         else:
             neighbours, provider = _neighbourhood(subscription_id, resource_id, pending)
             existing = _incidents_of(pending + neighbours)
-            for group in _group(pending + neighbours, provider, existing):
-                if waiting.intersection(a.pk for a in group):
-                    _settle(group, existing, waiting)
+            groups = [g for g in _group(pending + neighbours, provider, existing)
+                      if waiting.intersection(a.pk for a in g)]
+        # The common case, a new alert with nothing related, is written in bulk.
+        lone = [g[0] for g in groups if len(g) == 1 and g[0].pk not in existing]
+        _standalone(lone)
+        for group in groups:
+            if not (len(group) == 1 and group[0].pk not in existing):
+                _settle(group, existing, waiting)
         Alert.objects.filter(pk__in=list(waiting)).update(awaiting_correlation=False)
     return len(pending)
+
+
+def _standalone(alerts):
+    """Incidents of one for new alerts with nothing related: two statements in all."""
+    if not alerts:
+        return
+    now = timezone.now()
+    incidents = Incident.objects.bulk_create([Incident(
+        subscription_id=a.subscription_id, resource_id=a.resource_id, standalone=True,
+        title=a.display_name, severity=a.severity, status=a.status, verdict=a.verdict,
+        tactics=killchain.in_order(a.tactics), alert_count=1, first_time=a.time,
+        last_time=a.time, last_activity=now, created_at=now) for a in alerts])
+    IncidentAlert.objects.bulk_create([
+        IncidentAlert(incident=i, alert_id=a.pk, subscription_id=a.subscription_id)
+        for i, a in zip(incidents, alerts, strict=True)])
 
 
 def _incidents_of(alerts):

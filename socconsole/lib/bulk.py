@@ -9,6 +9,7 @@ the embedded default, gets the same rows through bulk_create.
 import json
 
 from django.db import connection
+from django.utils import timezone
 
 _JSON = ("JSONField",)
 
@@ -30,10 +31,13 @@ def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None, update
     # COPY and raw INSERTs do not know Django's defaults: fill the fields not given.
     named = set(fields)
     defaults = [f for f in model._meta.concrete_fields if not f.primary_key
-                and f.attname not in named and f.name not in named and f.has_default()]
+                and f.attname not in named and f.name not in named
+                and (f.has_default() or getattr(f, "auto_now_add", False)
+                     or getattr(f, "auto_now", False))]
     if defaults:
+        now = timezone.now()
         fields = (*fields, *(f.attname for f in defaults))
-        extra = tuple(f.get_default() for f in defaults)
+        extra = tuple(f.get_default() if f.has_default() else now for f in defaults)
         rows = [(*row, *extra) for row in rows]
     columns = _columns(model, fields)
     if on_conflict:

@@ -1,0 +1,86 @@
+"""Correlation benchmark: alerts/s of incidents.correlation at two sizes.
+
+    .venv/bin/python bench/correlate.py [--sizes 20000,100000] [--resources 5000]
+
+For each size it writes that many alerts awaiting correlation straight into a
+scratch PostgreSQL database with COPY (spread over the resources, times over
+30 days, so most resources gather several incidents), then times `correlate()`
+until nothing waits. The cost per alert must not grow with the total. Never
+run by the test suite.
+"""
+
+import argparse
+import os
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.ingest import DB, ENV, PG, machine, setup_database  # noqa: E402
+
+
+def seed(size, resources, run):
+    """`size` alerts in a fresh subscription, written with COPY; returns the subscription."""
+    from inventory.activity import Actor
+    from inventory.models import Resource
+    from inventory.subscriptions import create_subscription
+    from socconsole.lib.bulk import bulk_insert
+
+    sub = create_subscription(name=f"correlate-{run}-{size}", actor=Actor.of_system("bench"))
+    ids = bulk_insert(Resource, ("subscription_id", "kind", "name", "external_id"), [
+        (sub.pk, "virtual_machine", f"vm-{run}-{i}", "") for i in range(resources)])
+    rng = random.Random(size)
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    now = datetime.now(UTC)
+    rows = []
+    for i in range(size):
+        t = start + timedelta(seconds=rng.randrange(30 * 86400))
+        rows.append((sub.pk, rng.choice(ids), f"c{run}-{size}-{i}", "native", "bench",
+                     f"Alert {i % 50}", rng.randrange(4), "active",
+                     [rng.choice(["Execution", "Discovery", "CredentialAccess"])], t, now, t,
+                     now, now, True))
+    from alerts.models import Alert
+
+    bulk_insert(Alert, ("subscription_id", "resource_id", "key", "format", "provider",
+                        "display_name", "severity", "status", "tactics", "time",
+                        "ingested_at", "start_time", "first_seen", "last_seen",
+                        "awaiting_correlation"), rows)
+    return sub
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="20000,100000")
+    parser.add_argument("--resources", type=int, default=5000)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    setup_database()
+    os.environ.update({k: v for k, v in ENV.items() if k != "PATH"})
+    import django
+
+    django.setup()
+    from incidents.correlation import correlate
+    from incidents.models import Incident
+
+    print(f"machine: {machine()}")
+    print(f"backend: {PG}/{DB}, {args.resources} resources, alerts over 30 days")
+    for run, size in enumerate(sizes):
+        sub = seed(size, args.resources, run)
+        started = time.perf_counter()
+        done = 0
+        while step := correlate(subscription_id=sub.pk, limit=5000):
+            done += step
+        elapsed = time.perf_counter() - started
+        incidents = Incident.objects.filter(subscription=sub)
+        print(f"{size:>9,} alerts: {done / elapsed:,.0f} alerts/s ({elapsed:.1f} s); "
+              f"{incidents.filter(standalone=False).count():,} incidents, "
+              f"{incidents.filter(standalone=True).count():,} standalone", flush=True)
+
+
+if __name__ == "__main__":
+    main()
