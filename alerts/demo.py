@@ -9,6 +9,7 @@ On sqldb-orders: SQL injection attempts. Elsewhere: informational noise.
 import json
 from datetime import timedelta
 
+from django.apps import apps
 from django.utils import timezone
 
 from alerts.ingest.store import ingest_body
@@ -233,7 +234,12 @@ def seed_alerts(subscriptions, now=None, force=False):
     if newest and not force and now - newest < REFRESH_AFTER:
         return None
     for sub in (prod, dev):
-        # Demo data only: a stale demo is replaced so its times stay relative to now.
+        # Demo data only: a stale demo is replaced so its times stay relative to now,
+        # with the incidents built from it (looked up by name: incidents sits above us).
+        incident = apps.get_model("incidents", "Incident")
+        incident.objects.filter(subscription=sub, members__alert__key__startswith="demo-")\
+            .delete()
+        incident.objects.filter(subscription=sub, members__isnull=True).delete()
         Alert.objects.filter(subscription=sub, key__startswith="demo-").delete()
         ProviderIncident.objects.filter(subscription=sub, key__startswith="demo-").delete()
         Entity.objects.filter(subscription=sub, mentions__isnull=True).delete()
