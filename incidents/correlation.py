@@ -48,56 +48,124 @@ def correlate(*, subscription_id=None, limit=None):
     pending = Alert.objects.filter(awaiting_correlation=True)
     if subscription_id is not None:
         pending = pending.filter(subscription_id=subscription_id)
-    keys = list(pending.order_by().values_list("subscription_id", "resource_id")
-                .distinct()[:limit])
     done = 0
-    for sub_id, resource_id in keys:
-        done += correlate_resource(sub_id, resource_id)
+    for sub_id in pending.order_by().values_list("subscription_id", flat=True).distinct():
+        done += _correlate(sub_id, limit=limit - done)
         if done >= limit:
             break
     return done
 
 
-def _lock(subscription_id, resource_id):
+def correlate_resource(subscription_id, resource_id):
+    """Correlate one resource's waiting alerts; returns how many there were."""
+    return _correlate(subscription_id, resource_id=resource_id, only_resource=True)
+
+
+def _lock(subscription_id):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
-                           [CORRELATE_LOCK, (resource_id or -subscription_id) % 2**31])
+                           [CORRELATE_LOCK, subscription_id % 2**31])
     # SQLite: transactions begin IMMEDIATE (settings), which serialises writers.
 
 
-def correlate_resource(subscription_id, resource_id):
-    """Correlate one resource's waiting alerts; returns how many there were.
+CHUNK = 1000
 
-    Only the alerts within the window of a waiting alert are read (and those a producer's
-    incident groups with one): an incident that has grown to thousands of alerts costs a
-    few aggregate queries, not a scan, so the cost per alert does not grow with the total.
+
+def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=False):
+    """Correlate a subscription's waiting alerts (at most `limit`) in one transaction.
+
+    The waiting alerts, their neighbours (the same resource, within the window), the
+    incidents they are in and the producers' groupings are read with a few queries for
+    the whole batch; grouping is done in memory per resource; lone new alerts become
+    incidents of one in bulk. Only the alerts within the window of a waiting alert are
+    read, so an incident grown to thousands of alerts costs a few aggregate queries, not
+    a scan: the cost per alert does not grow with the total.
     """
     with transaction.atomic():
-        _lock(subscription_id, resource_id)
-        pending = list(Alert.objects.filter(
-            subscription_id=subscription_id, resource_id=resource_id,
-            awaiting_correlation=True).only(*ALERT_FIELDS))
+        _lock(subscription_id)
+        waiting_qs = Alert.objects.filter(subscription_id=subscription_id,
+                                          awaiting_correlation=True).only(*ALERT_FIELDS)
+        if only_resource:
+            waiting_qs = waiting_qs.filter(resource_id=resource_id)
+        pending = list(waiting_qs.order_by("id")[:limit or settings.CORRELATION_BATCH])
         if not pending:
             return 0
         waiting = {a.pk for a in pending}
-        if resource_id is None:
-            # No resource, nothing to relate: each alert stands alone.
-            existing = _incidents_of(pending)
-            groups = [[a] for a in pending]
-        else:
-            neighbours, provider = _neighbourhood(subscription_id, resource_id, pending)
-            existing = _incidents_of(pending + neighbours)
-            groups = [g for g in _group(pending + neighbours, provider, existing)
-                      if waiting.intersection(a.pk for a in g)]
-        # The common case, a new alert with nothing related, is written in bulk.
-        lone = [g[0] for g in groups if len(g) == 1 and g[0].pk not in existing]
+        by_resource = defaultdict(list)
+        for alert in pending:
+            by_resource[alert.resource_id].append(alert)
+        neighbours = _neighbours(subscription_id, by_resource, waiting)
+        provider = _provider_links(subscription_id, pending, neighbours)
+        existing = _incidents_of(pending + [a for alerts in neighbours.values()
+                                            for a in alerts])
+        lone, groups = [], []
+        for res_id, alerts in by_resource.items():
+            if res_id is None:
+                # No resource, nothing to relate: each alert stands alone.
+                candidates = [[a] for a in alerts]
+            else:
+                candidates = _group(alerts + neighbours.get(res_id, []), provider, existing)
+            for group in candidates:
+                if not waiting.intersection(a.pk for a in group):
+                    continue
+                if len(group) == 1 and group[0].pk not in existing:
+                    lone.append(group[0])  # the common case, written in bulk
+                else:
+                    groups.append(group)
         _standalone(lone)
         for group in groups:
-            if not (len(group) == 1 and group[0].pk not in existing):
-                _settle(group, existing, waiting)
-        Alert.objects.filter(pk__in=list(waiting)).update(awaiting_correlation=False)
+            _settle(group, existing, waiting)
+        ids = list(waiting)
+        for start in range(0, len(ids), CHUNK):
+            Alert.objects.filter(pk__in=ids[start:start + CHUNK])\
+                .update(awaiting_correlation=False)
     return len(pending)
+
+
+def _neighbours(subscription_id, by_resource, waiting):
+    """resource id -> its other alerts within the window of one of its waiting alerts."""
+    span = window()
+    ranges = {r: (min(a.time for a in alerts) - span, max(a.time for a in alerts) + span)
+              for r, alerts in by_resource.items() if r is not None}
+    found = defaultdict(list)
+    resources = list(ranges)
+    for start in range(0, len(resources), CHUNK):
+        chunk = resources[start:start + CHUNK]
+        low = min(ranges[r][0] for r in chunk)
+        high = max(ranges[r][1] for r in chunk)
+        for alert in Alert.objects.filter(subscription_id=subscription_id,
+                                          resource_id__in=chunk, time__gte=low,
+                                          time__lte=high).only(*ALERT_FIELDS):
+            r_low, r_high = ranges[alert.resource_id]
+            if alert.pk not in waiting and r_low <= alert.time <= r_high:
+                found[alert.resource_id].append(alert)
+    return found
+
+
+def _provider_links(subscription_id, pending, neighbours):
+    """alert id -> the producer incident that lists it; listed alerts of the same resources
+    that are outside the window are added to the neighbours."""
+    alerts = pending + [a for group in neighbours.values() for a in group]
+    keys = {a.key for a in alerts}
+    incidents = [i for i in ProviderIncident.objects.filter(subscription_id=subscription_id)
+                 .only("key", "alert_keys", "provider", "display_name")
+                 if keys.intersection(i.alert_keys)]
+    listed = {k for i in incidents for k in i.alert_keys} - keys
+    resources = {a.resource_id for a in pending if a.resource_id is not None}
+    if listed and resources:
+        for a in Alert.objects.filter(subscription_id=subscription_id,
+                                      resource_id__in=resources,
+                                      key__in=list(listed)[:10000]).only(*ALERT_FIELDS):
+            neighbours[a.resource_id].append(a)
+            alerts.append(a)
+    by_key = {a.key: a.pk for a in alerts}
+    links = {}
+    for incident in incidents:
+        for key in incident.alert_keys:
+            if key in by_key:
+                links[by_key[key]] = incident
+    return links
 
 
 def _standalone(alerts):
@@ -116,39 +184,14 @@ def _standalone(alerts):
 
 
 def _incidents_of(alerts):
-    by_alert = {}
-    for m in IncidentAlert.objects.filter(alert_id__in=[a.pk for a in alerts])\
-            .select_related("incident"):
-        by_alert[m.alert_id] = m.incident
-    return by_alert
-
-
-def _neighbourhood(subscription_id, resource_id, pending):
-    """The resource's other alerts within the window of a waiting one, plus those a
-    producer's incident groups with one; and the producer links (alert id -> incident)."""
-    span = window()
-    low = min(a.time for a in pending) - span
-    high = max(a.time for a in pending) + span
-    pending_ids = {a.pk for a in pending}
-    on_resource = Alert.objects.filter(subscription_id=subscription_id,
-                                       resource_id=resource_id).only(*ALERT_FIELDS)
-    neighbours = {a.pk: a for a in on_resource.filter(time__gte=low, time__lte=high)
-                  if a.pk not in pending_ids}
-    keys = {a.key for a in pending} | {a.key for a in neighbours.values()}
-    incidents = [i for i in ProviderIncident.objects.filter(subscription_id=subscription_id)
-                 .only("key", "alert_keys", "provider", "display_name")
-                 if keys.intersection(i.alert_keys)]
-    listed = {k for i in incidents for k in i.alert_keys} - keys
-    if listed:
-        for a in on_resource.filter(key__in=list(listed)[:10000]):
-            neighbours.setdefault(a.pk, a)
-    by_key = {a.key: a.pk for a in [*pending, *neighbours.values()]}
-    provider = {}
-    for incident in incidents:
-        for key in incident.alert_keys:
-            if key in by_key:
-                provider[by_key[key]] = incident
-    return list(neighbours.values()), provider
+    by_alert, ids = {}, [a.pk for a in alerts]
+    for start in range(0, len(ids), CHUNK):
+        for m in IncidentAlert.objects.filter(alert_id__in=ids[start:start + CHUNK])\
+                .select_related("incident"):
+            by_alert[m.alert_id] = m.incident
+    # One object per incident, so a merge seen through one alert is seen through all.
+    shared = {}
+    return {k: shared.setdefault(v.pk, v) for k, v in by_alert.items()}
 
 
 def _group(alerts, provider, existing):
