@@ -28,6 +28,7 @@ from alerts.models import Alert, AlertEntity, ProviderIncident, Severity, Status
 from incidents.models import Incident, IncidentAlert
 from inventory import activity
 from inventory.activity import Actor
+from inventory.models import Resource
 
 CORRELATE_LOCK = 7_300_002
 SYSTEM = Actor.of_system("correlation")
@@ -114,8 +115,11 @@ def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=F
                 else:
                     groups.append(group)
         _standalone(lone)
+        fresh = [g for g in groups if not any(a.pk in existing for a in g)]
+        _new_incidents(fresh)
         for group in groups:
-            _settle(group, existing, waiting)
+            if any(a.pk in existing for a in group):
+                _settle(group, existing, waiting)
         ids = list(waiting)
         for start in range(0, len(ids), CHUNK):
             Alert.objects.filter(pk__in=ids[start:start + CHUNK])\
@@ -181,6 +185,42 @@ def _standalone(alerts):
     IncidentAlert.objects.bulk_create([
         IncidentAlert(incident=i, alert_id=a.pk, subscription_id=a.subscription_id)
         for i, a in zip(incidents, alerts, strict=True)])
+
+
+def _new_incidents(groups):
+    """Incidents for groups of new alerts only: every alert is in memory, so they are
+    summarised without queries and written in bulk (mentions read once for all)."""
+    if not groups:
+        return
+    now = timezone.now()
+    rows = _entity_rows([a.pk for g in groups for a in g])
+    names = dict(Resource.objects.filter(pk__in={g[0].resource_id for g in groups})
+                 .values_list("pk", "name"))
+    incidents = []
+    for group in groups:
+        alerts = sorted(group, key=lambda a: (a.time, a.pk))
+        active = [a for a in alerts if a.status == Status.ACTIVE] or alerts
+        provider = next((a.provider_incident for a in alerts
+                         if getattr(a, "provider_incident", None)), None)
+        where = names.get(alerts[0].resource_id, "an unknown resource")
+        # Alerts all closed on arrival (suppressed) make a closed incident, not a new task.
+        closed = not any(a.status == Status.ACTIVE for a in alerts)
+        status = alerts[0].status if closed else Incident.Status.ACTIVE
+        incidents.append(Incident(
+            subscription_id=alerts[0].subscription_id, resource_id=alerts[0].resource_id,
+            standalone=False, title=f"Security incident detected on {where}",
+            description=_describe(alerts, where, len(alerts)),
+            severity=min(a.severity for a in active), status=status,
+            verdict=alerts[0].verdict if closed else "",
+            reasons=_reasons(alerts, where, provider, len(alerts), rows),
+            tactics=killchain.in_order([t for a in alerts for t in a.tactics]),
+            alert_count=len(alerts), first_time=alerts[0].time, last_time=alerts[-1].time,
+            last_activity=now, provider_key=provider.key if provider else "",
+            created_at=now))
+    Incident.objects.bulk_create(incidents)
+    IncidentAlert.objects.bulk_create([
+        IncidentAlert(incident=incident, alert_id=a.pk, subscription_id=a.subscription_id)
+        for incident, group in zip(incidents, groups, strict=True) for a in group])
 
 
 def _incidents_of(alerts):
@@ -332,12 +372,12 @@ def _describe(alerts, where, count):
             f"{alerts[-1].time:%Y-%m-%d %H:%M} UTC, in kill-chain order: {steps}{more}.")
 
 
-def _reasons(alerts, where, provider, count):
+def _reasons(alerts, where, provider, count, rows=None):
     hours = settings.CORRELATION_WINDOW_HOURS
     reasons = [{"code": "same_resource", "text": f"All {count} alerts are on {where}."},
                {"code": "within_window",
                 "text": f"Each alert is within {hours} hours of another."}]
-    for label in shared_entities([a.pk for a in alerts])[:5]:
+    for label in shared_entities([a.pk for a in alerts], rows)[:5]:
         reasons.append({"code": "shared_entity", "text": f"They share {label}."})
     stages = [_stage(a) for a in alerts if _stage(a)]
     distinct = list(dict.fromkeys(stages))
@@ -352,13 +392,16 @@ def _reasons(alerts, where, provider, count):
     return reasons
 
 
-def shared_entities(alert_ids):
-    """'the ip 203.0.113.87'-like labels of telling entities two or more alerts share."""
+def shared_entities(alert_ids, rows=None):
+    """'the ip 203.0.113.87'-like labels of telling entities two or more alerts share.
+    `rows` (from `_entity_rows`) lets a batch read the mentions once for many groups."""
+    wanted = set(alert_ids)
     counts = defaultdict(set)
     labels = {}
-    for entity_id, alert_id, kind, label in AlertEntity.objects.filter(
-            alert_id__in=alert_ids, kind__in=TELLING_KINDS).values_list(
-            "entity_id", "alert_id", "entity__kind", "entity__label"):
+    for entity_id, alert_id, kind, label in (_entity_rows(alert_ids) if rows is None
+                                             else rows):
+        if alert_id not in wanted:
+            continue
         counts[entity_id].add(alert_id)
         short = label if len(label) <= 80 else label[:77] + "…"
         labels[entity_id] = (TELLING_KINDS.index(kind) if kind in TELLING_KINDS else 99,
@@ -367,6 +410,16 @@ def shared_entities(alert_ids):
     # Addresses and accounts first: they say most about an attack.
     shared.sort(key=lambda e: (labels[e][0], -len(counts[e]), labels[e][1]))
     return [labels[e][1] for e in shared]
+
+
+def _entity_rows(alert_ids):
+    ids = list(alert_ids)
+    rows = []
+    for start in range(0, len(ids), CHUNK):
+        rows += AlertEntity.objects.filter(
+            alert_id__in=ids[start:start + CHUNK], kind__in=TELLING_KINDS).values_list(
+            "entity_id", "alert_id", "entity__kind", "entity__label")
+    return rows
 
 
 def worst(severities):
