@@ -38,23 +38,34 @@ def database_url():
             f"/{s['NAME']}")
 
 
-@pytest.fixture
-def worker():
-    broker = settings.CELERY_BROKER_URL
-    if not redis_reachable(broker) and os.environ.get("CI") != "true":
-        pytest.skip("Redis is not running here (CI always runs this test)")
+def start_worker(**env_extra):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "socconsole.settings_test",
-           "DATABASE_URL": database_url(), "CELERY_BROKER_URL": broker}
-    proc = subprocess.Popen(
+           "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+           **env_extra}
+    return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "socconsole", "worker", "--pool=solo",
          "--concurrency=1", "--loglevel=warning", "--without-gossip", "--without-mingle",
          "--without-heartbeat", "-n", f"test-{os.getpid()}@%h", "-Q", QUEUE],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+@pytest.fixture
+def broker():
+    if not redis_reachable(settings.CELERY_BROKER_URL) and os.environ.get("CI") != "true":
+        pytest.skip("Redis is not running here (CI always runs this test)")
     app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def worker(broker):
+    proc = start_worker()
     try:
         yield proc
     finally:
-        app.conf.task_always_eager = True
         proc.terminate()
         proc.wait(timeout=20)
 
@@ -74,3 +85,51 @@ def test_a_real_worker_runs_a_task_against_the_database(worker):
         raise
     assert answer == {"purged": 1}
     assert list(LoginFailure.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_correlation_loses_nothing(broker, p):
+    """Kill -9 a real worker while it correlates; a new one finishes: each alert once."""
+    import signal
+    import time as clock
+    from datetime import UTC, datetime, timedelta
+
+    from alerts.models import Alert
+    from incidents.models import Incident, IncidentAlert
+    from incidents.tasks import correlate_alerts
+    from inventory.models import Resource
+    from socconsole.lib.bulk import bulk_insert
+
+    resources = bulk_insert(Resource, ("subscription_id", "kind", "name", "external_id"),
+                            [(p.sub.pk, "virtual_machine", f"vm-k{i}", "") for i in range(300)])
+    start, now = datetime(2026, 11, 1, tzinfo=UTC), datetime.now(UTC)
+    bulk_insert(Alert, ("subscription_id", "resource_id", "key", "format", "display_name",
+                        "severity", "status", "tactics", "time", "ingested_at", "first_seen",
+                        "last_seen", "awaiting_correlation"),
+                [(p.sub.pk, resources[i % 300], f"k-{i}", "native", f"Alert {i}", i % 4,
+                  "active", ["Execution"], start + timedelta(hours=i % 200), now, now, now,
+                  True) for i in range(3000)])
+    first = start_worker(CORRELATION_BATCH="100")
+    try:
+        correlate_alerts.apply_async(args=[p.sub.pk], queue=QUEUE)
+        deadline = clock.monotonic() + 60
+        while not IncidentAlert.objects.exists() and clock.monotonic() < deadline:
+            clock.sleep(0.05)
+        first.send_signal(signal.SIGKILL)  # mid-way: some batches committed, others not
+        first.wait(timeout=20)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    left = Alert.objects.filter(awaiting_correlation=True).count()
+    output = first.stdout.read().decode(errors="replace")[-2000:]
+    assert 0 < left < 3000, f"the kill did not land mid-correlation ({left} left): {output}"
+    second = start_worker(CORRELATION_BATCH="500")
+    try:
+        result = correlate_alerts.apply_async(args=[p.sub.pk], queue=QUEUE)
+        result.get(timeout=120, disable_sync_subtasks=False)
+    finally:
+        second.terminate()
+        second.wait(timeout=20)
+    assert not Alert.objects.filter(awaiting_correlation=True).exists()
+    assert IncidentAlert.objects.count() == 3000  # each alert in exactly one incident
+    assert sum(Incident.objects.values_list("alert_count", flat=True)) == 3000
