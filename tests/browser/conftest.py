@@ -107,3 +107,18 @@ def page(browser, problems, request):
 def personas(transactional_db):
     """tests.conftest.Personas, committed so that the live server's thread sees them."""
     return Personas()
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def sign_in(page, live_server, username, password=PASSWORD, then=None):
+    """Sign in through the form; `then`, a path to open afterwards (sign-in lands on the
+    queue)."""
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    if then:
+        page.goto(f"{live_server.url}{then}")

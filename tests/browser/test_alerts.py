@@ -8,25 +8,13 @@ import pytest
 from playwright.sync_api import expect
 
 from inventory.people import grant_role
+from tests.browser.conftest import sign_in
 from tests.conftest import SYSTEM, make_subscription
 from tests.factories import make_alert
 
-PASSWORD = "correct horse battery staple"
 GENERIC_LOGIN_ERROR = "That user name and password do not match an active account."
 HOSTILE = "<img src=x onerror=window.__x=1>"
 SHOTS = Path("/tmp/browser-shots")
-
-
-def sign_in(page, live_server, username, password=PASSWORD, then=None):
-    """Sign in through the form; `then`, a path to open afterwards (sign-in lands on the
-    queue)."""
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
-    if then:
-        page.goto(f"{live_server.url}{then}")
 
 
 def alert_titles(page):

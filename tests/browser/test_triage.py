@@ -8,23 +8,11 @@ from playwright.sync_api import expect
 
 from incidents.correlation import correlate
 from incidents.models import Incident, IncidentAlert
+from tests.browser.conftest import sign_in
 from tests.factories import make_alert
 
-PASSWORD = "correct horse battery staple"
 HOSTILE = "<img src=x onerror=window.__x=1>"
 ROWS = "#queue-body tr[id^=incident-]"
-
-
-def sign_in(page, live_server, username, password=PASSWORD, then=None):
-    """Sign in through the form; `then`, a path to open afterwards (sign-in lands on the
-    queue)."""
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
-    if then:
-        page.goto(f"{live_server.url}{then}")
 
 
 def sign_out(page, live_server):
