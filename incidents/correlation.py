@@ -257,7 +257,8 @@ def _group(alerts, provider, existing):
             union(before.pk, after.pk)
     together = defaultdict(list)
     for alert_id, incident in provider.items():
-        together[("provider", incident.key)].append(alert_id)
+        if alert_id in parent:  # the links cover the whole batch, this is one resource
+            together[("provider", incident.key)].append(alert_id)
     for a in alerts:
         if a.pk in existing and not existing[a.pk].standalone:
             together[("incident", existing[a.pk].pk)].append(a.pk)

@@ -148,3 +148,14 @@ def test_two_correlations_racing_on_one_resource_correlate_each_alert_once(p, mo
     assert sorted(done) == [0, 20]  # one did the work; the other found nothing waiting
     assert IncidentAlert.objects.count() == 20
     assert Incident.objects.count() == 1
+
+
+def test_a_provider_incident_and_other_resources_in_one_batch(p):
+    # One batch: a producer's incident over two alerts of vm-a, and an alert on vm-b.
+    ingest(p.sub, [alert(0, id="q1"), alert(50, id="q2"), alert(1, host="vm-b", id="q3"),
+                   {"SystemAlertId": "inc-q", "AlertDisplayName": "Security incident detected",
+                    "Severity": "High", "IsIncident": True, "ProductName": "Defender",
+                    "Entities": [{"$id": "1", "Type": "alerts",
+                                  "SystemAlertIds": ["q1", "q2"]}]}])
+    assert incident_of("q1") == incident_of("q2") and incident_of("q1").provider_key == "inc-q"
+    assert incident_of("q3").standalone
