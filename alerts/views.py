@@ -144,27 +144,38 @@ def check_triage(request, subscription_id, obj, action):
         raise PermissionDenied("Only a shift lead may reopen a resolved item.")
 
 
+DONE = {"dismiss": "Dismissed.", "resolve": "Resolved.", "activate": "Active again.",
+        "comment": "Comment added."}
+
+
+def run_triage(request, obj, action, change, comment):
+    """Parse a triage POST and apply it to an alert or incident with `change`/`comment`;
+    returns the user-facing error, or None."""
+    actor = Actor.of_user(request.user)
+    try:
+        verdict, text = triage_request(request, obj, action)
+        if action == "comment":
+            comment(obj, actor=actor, comment=text)
+        else:
+            change(obj, action=action, actor=actor, verdict=verdict, reason=text)
+    except TriageError as exc:
+        return str(exc)
+    return None
+
+
 @require_POST
 def alert_action(request, sub, alert_id, action):
     if action not in ACTIONS:
         raise Http404("No such action.")
     alert = _alert(request, sub, alert_id, Perm.TRIAGE)
     check_triage(request, sub, alert, action)
-    actor = Actor.of_user(request.user)
-    try:
-        verdict, text = triage_request(request, alert, action)
-        if action == "comment":
-            comment_alert(alert, actor=actor, comment=text)
-        else:
-            change_alert(alert, action=action, actor=actor, verdict=verdict, reason=text)
-    except TriageError as exc:
-        if request.htmx:
-            return HttpResponse(str(exc), status=400)
-        messages.error(request, str(exc))
+    error = run_triage(request, alert, action, change_alert, comment_alert)
+    if error and request.htmx:
+        return HttpResponse(error, status=400)
+    if error:
+        messages.error(request, error)
     else:
-        messages.success(request, {"dismiss": "Dismissed.", "resolve": "Resolved.",
-                                   "activate": "Active again.",
-                                   "comment": "Comment added."}[action])
+        messages.success(request, DONE[action])
     return redirect("alerts:detail", sub=sub, alert_id=alert.pk)
 
 

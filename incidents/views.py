@@ -12,7 +12,7 @@ from alerts import tactics
 from alerts.forms import DismissForm
 from alerts.models import Severity
 from alerts.triage import TriageError
-from alerts.views import ACTIONS, check_triage, triage_request
+from alerts.views import ACTIONS, DONE, check_triage, run_triage
 from incidents.assignment import acknowledge_escalation, assign, escalate
 from incidents.forms import QueueFilterForm
 from incidents.models import HandoverNote, Incident, SavedView
@@ -147,17 +147,11 @@ def incident_action(request, sub, incident_id, action):
                             .select_related("resource", "assigned_to", "subscription"),
                             request.user, incident_id, Perm.TRIAGE)
     check_triage(request, sub, incident, action)
-    actor = Actor.of_user(request.user)
-    try:
-        verdict, text = triage_request(request, incident, action)
-        if action == "comment":
-            comment_incident(incident, actor=actor, comment=text)
-        else:
-            change_incident(incident, action=action, actor=actor, verdict=verdict, reason=text)
-    except TriageError as exc:
-        if request.htmx:
-            return HttpResponse(str(exc), status=400)
-        messages.error(request, str(exc))
+    error = run_triage(request, incident, action, change_incident, comment_incident)
+    if error and request.htmx:
+        return HttpResponse(error, status=400)
+    if error:
+        messages.error(request, error)
         return redirect("incidents:detail", sub=sub, incident_id=incident.pk)
     if request.htmx and request.POST.get("from") == "queue":
         incident.refresh_from_db()
@@ -169,8 +163,7 @@ def incident_action(request, sub, incident_id, action):
         html = render_to_string("incidents/partials/queue_row.html", context, request)
         html += render_to_string("incidents/partials/counts.html", context, request)
         return HttpResponse(html)
-    messages.success(request, {"dismiss": "Dismissed.", "resolve": "Resolved.",
-                               "activate": "Active again.", "comment": "Comment added."}[action])
+    messages.success(request, DONE[action])
     return redirect("incidents:detail", sub=sub, incident_id=incident.pk)
 
 
