@@ -84,6 +84,8 @@ class Workspace(models.Model):
     # The id Log Analytics clients address a workspace by.
     workspace_id = models.UUIDField(unique=True)
     is_default = models.BooleanField(default=False)
+    # Events are kept this many days after they were ingested (search.retention).
+    retention_days = models.PositiveIntegerField(default=90)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

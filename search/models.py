@@ -1,1 +1,116 @@
+from django.conf import settings
+from django.db import models
 
+from inventory.models import ApiToken, Resource, Subscription, Workspace
+
+
+class Event(models.Model):
+    """One raw security event of a workspace's table.
+
+    On PostgreSQL the table is partitioned by day of `time_generated` (migration 0002)
+    and its primary key is (id, time_generated); foreign keys are not enforced by the
+    database, so that ingestion pays for no constraint checks: events are written by
+    `search.events` only and deleted by workspace or by retention.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    subscription = models.ForeignKey(Subscription, on_delete=models.DO_NOTHING,
+                                     db_constraint=False, db_index=False, related_name="+")
+    workspace = models.ForeignKey(Workspace, on_delete=models.DO_NOTHING,
+                                  db_constraint=False, db_index=False, related_name="+")
+    table_name = models.CharField(max_length=128)
+    time_generated = models.DateTimeField()
+    ingested_at = models.DateTimeField()
+    # The hot columns (search/schema.py): typed, indexed where the benchmark says so.
+    computer = models.CharField(max_length=255, blank=True, default="")
+    event_id = models.IntegerField(null=True, blank=True)
+    account = models.CharField(max_length=255, blank=True, default="")
+    ip_address = models.CharField(max_length=64, blank=True, default="")
+    resource = models.ForeignKey(Resource, on_delete=models.DO_NOTHING, db_constraint=False,
+                                 db_index=False, null=True, blank=True, related_name="+")
+    # Every other field, under its Kusto column name.
+    fields = models.JSONField(default=dict)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "table_name", "time_generated"],
+                         name="event_ws_table_time"),
+            models.Index(fields=["workspace", "table_name", "event_id", "time_generated"],
+                         name="event_ws_table_eventid"),
+        ]
+
+
+class TableColumn(models.Model):
+    """The column catalog: the columns a workspace's table has beyond the seeded ones."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    table_name = models.CharField(max_length=128)
+    name = models.CharField(max_length=128)
+    kusto_type = models.CharField(max_length=16)
+    first_seen = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "table_name", "name"],
+                                    name="tablecolumn_unique"),
+        ]
+
+
+class EventDay(models.Model):
+    """What each day of events holds, kept up to date by ingestion.
+
+    Retention reads it to drop whole partitions without scanning them.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    table_name = models.CharField(max_length=128)
+    day = models.DateField()
+    events = models.BigIntegerField(default=0)
+    first_ingested_at = models.DateTimeField()
+    last_ingested_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "table_name", "day"],
+                                    name="eventday_unique"),
+        ]
+
+
+class QueryRun(models.Model):
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                             blank=True, related_name="+")
+    token = models.ForeignKey(ApiToken, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    query = models.TextField()
+    time_from = models.DateTimeField(null=True, blank=True)
+    time_to = models.DateTimeField(null=True, blank=True)
+    time_label = models.CharField(max_length=40, blank=True, default="")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.QUEUED)
+    # {"message", "line", "column", "token"} when the query was refused or failed.
+    error = models.JSONField(null=True, blank=True)
+    columns = models.JSONField(default=list, blank=True)
+    rows = models.JSONField(default=list, blank=True)
+    row_count = models.IntegerField(default=0)
+    truncated = models.BooleanField(default=False)
+    elapsed_ms = models.FloatField(null=True, blank=True)
+    # The database session running it, so that a cancel can interrupt the statement.
+    backend_pid = models.IntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"], name="queryrun_user_recent")]
+
+    @property
+    def finished(self):
+        return self.state in (self.State.DONE, self.State.FAILED, self.State.CANCELLED)
