@@ -9,13 +9,14 @@ Pure Python (standard library only). Typical use::
             report(item.index, exc.as_dict())
 """
 
+from socconsole.lib.jsonbody import RawItem, split_body
+from socconsole.lib.jsonsafe import MAX_DEPTH, JSONTooDeep, loads
+
 from .entities import KNOWN_KINDS
 from .errors import BodyError, InvalidJSON, ItemRejected, ParseWarning, Warning
 from .formats import FORMATS
-from .jsonsafe import MAX_DEPTH, JSONTooDeep, loads
 from .model import EntityMention, Normalized, RelationMention
 from .normalize import normalize
-from .split import RawItem, split_body
 
 __all__ = [
     "FORMATS", "KNOWN_KINDS", "MAX_DEPTH", "BodyError", "EntityMention", "InvalidJSON",

@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-class BodyError(Exception):
-    """The request body as a whole cannot be read (answer HTTP 400)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+from socconsole.lib.jsonbody import BodyError, InvalidJSON  # noqa: F401 - re-exported
 
 
 class ItemRejected(Exception):
@@ -42,11 +36,3 @@ class Warning:  # noqa: A001 - the name is part of the public API
 
 
 ParseWarning = Warning
-
-
-@dataclass(frozen=True, slots=True)
-class InvalidJSON:
-    """Stands in for the data of an NDJSON line that could not be decoded."""
-
-    message: str
-    code: str = "invalid_json"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from . import jsonsafe
+from socconsole.lib import jsonsafe
+
 from .errors import ItemRejected
 from .values import SEVERITIES, Context, canonical_tactic, parse_time, scrub, split_tactics
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from socconsole.lib.jsonsafe import MAX_DEPTH
+
 from .errors import ItemRejected, Warning
-from .jsonsafe import MAX_DEPTH
 
 MAX_STRING_BYTES = 1_048_576
 SEVERITIES = ("high", "medium", "low", "informational")

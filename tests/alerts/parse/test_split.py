@@ -3,7 +3,7 @@ import json
 import pytest
 
 from alerts.ingest.parse import BodyError, InvalidJSON, ItemRejected, normalize, split_body
-from alerts.ingest.parse.jsonsafe import JSONTooDeep, loads, max_depth
+from socconsole.lib.jsonsafe import JSONTooDeep, loads, max_depth
 
 
 def nested(depth):

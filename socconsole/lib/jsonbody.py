@@ -12,8 +12,24 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .errors import BodyError, InvalidJSON
 from .jsonsafe import DECODER, MAX_DEPTH, JSONTooDeep, describe, value_extent
+
+
+class BodyError(Exception):
+    """The request body as a whole cannot be read (answer HTTP 400)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidJSON:
+    """Stands in for the data of an NDJSON line that could not be decoded."""
+
+    message: str
+    code: str = "invalid_json"
+
 
 BOM = b"\xef\xbb\xbf"
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
