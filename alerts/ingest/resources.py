@@ -6,9 +6,8 @@ a host name it is known by; else a new resource. A resource learns the host
 names it is seen under, so a later alert naming only the host finds it.
 """
 
-from django.db.models.functions import Lower
-
 from inventory.models import Resource, ResourceHostName
+from inventory.resources import resources_by_host_name
 
 _KINDS = [
     ("/microsoft.compute/virtualmachines/", Resource.Kind.VIRTUAL_MACHINE),
@@ -94,14 +93,7 @@ class ResourceFinder:
         names |= {i.rsplit("/", 1)[-1] for i in ids}
         self.by_id = {r.external_id: r for r in Resource.objects.filter(
             subscription=subscription, external_id__in=ids)} if ids else {}
-        self.by_name = {}
-        if names:
-            for host in ResourceHostName.objects.filter(
-                    subscription=subscription, name__in=names).select_related("resource"):
-                self.by_name[host.name] = host.resource
-            for resource in Resource.objects.annotate(lower_name=Lower("name")).filter(
-                    subscription=subscription, lower_name__in=names):
-                self.by_name.setdefault(resource.name.lower(), resource)
+        self.by_name = resources_by_host_name(subscription.pk, names, short_names=False)
         self.known_names = set(self.by_name)
 
     def find(self, index):

@@ -14,6 +14,14 @@ from django.utils import timezone
 _JSON = ("JSONField",)
 
 
+class Json(str):
+    """A JSON document already serialised, written by COPY as it is."""
+
+
+def _json_text(value):
+    return value if isinstance(value, Json) else json.dumps(value, ensure_ascii=False)
+
+
 def _columns(model, fields):
     meta = model._meta
     return [meta.get_field(name) for name in fields]
@@ -21,8 +29,9 @@ def _columns(model, fields):
 
 def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None, update=()):
     """Insert `rows` (tuples of values for `fields`, FKs by attname); returns the new ids
-    in order. JSON values are Python objects. With `explicit_pk` the fields include the
-    primary key (e.g. a one-to-one) and nothing is returned. With `on_conflict` (the
+    in order. JSON values are Python objects (or `Json`, already serialised). With
+    `explicit_pk` nothing is returned: the fields include the primary key (e.g. a
+    one-to-one), or leave it to the database's default. With `on_conflict` (the
     columns of a unique constraint) rows that would break it are skipped, or update the
     `update` fields of the existing row; nothing is returned."""
     rows = list(rows)
@@ -44,6 +53,7 @@ def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None, update
         _insert_on_conflict(model, columns, rows, on_conflict, update)
         return None
     if connection.vendor != "postgresql":
+        rows = [tuple(json.loads(v) if isinstance(v, Json) else v for v in row) for row in rows]
         objs = model.objects.bulk_create(
             [model(**{c.attname: v for c, v in zip(columns, row, strict=True)})
              for row in rows], batch_size=500)
@@ -65,7 +75,7 @@ def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None, update
         with connection.wrap_database_errors, \
                 cursor.cursor.copy(f"COPY {table} ({prefix}{names}) FROM STDIN") as copy:
             for pk, row in keyed:
-                values = [json.dumps(v, ensure_ascii=False) if j and v is not None else v
+                values = [_json_text(v) if j and v is not None else v
                           for v, j in zip(row, is_json, strict=True)]
                 copy.write_row(values if explicit_pk else (pk, *values))
     return ids
