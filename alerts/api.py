@@ -16,7 +16,7 @@ from inventory.activity import Actor
 from inventory.api import require
 from inventory.roles import Perm
 from inventory.tokens import token_allows
-from socconsole.lib.apierrors import ApiError
+from socconsole.lib.apierrors import ApiError, read_body
 
 router = Router(tags=["alerts"])
 
@@ -51,23 +51,6 @@ class IngestOut(Schema):
 
 class ErrorOut(Schema):
     error: ItemError
-
-
-def read_body(request, limit):
-    """The request body, refusing (413) more than `limit` bytes before reading it all."""
-    if "CONTENT_LENGTH" not in request.META and request.META.get("HTTP_TRANSFER_ENCODING"):
-        raise ApiError(411, "length_required", "Send the body with a Content-Length "
-                       "(chunked transfer encoding is not supported).")
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise ApiError(400, "bad_request", "Content-Length is not a number.") from None
-    if declared > limit:
-        raise ApiError(413, "too_large", f"The body is {declared} bytes; the limit is {limit}.")
-    body = request.read(limit + 1)
-    if len(body) > limit:
-        raise ApiError(413, "too_large", f"The body is larger than the limit of {limit} bytes.")
-    return body
 
 
 @router.post("/alerts", response={200: IngestOut, 400: ErrorOut, 411: ErrorOut,

@@ -35,7 +35,8 @@ def ensure_for_days(days):
                 cur.execute(
                     f'CREATE TABLE "{name}" PARTITION OF {PARENT} FOR VALUES FROM (%s) TO (%s)',
                     [start, start + dt.timedelta(days=1)])
-    _known.update(missing)
+        # Remembered once committed: a rolled-back creation must be tried again.
+        transaction.on_commit(lambda: _known.update(missing))
 
 
 def existing_days():

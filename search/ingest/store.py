@@ -224,7 +224,8 @@ def _scrub(data):
 def _store(workspace, table, rows, fresh, now):
     partitions.ensure_for_days({row[0].date() for _, row in rows})
     names = {row[1].lower() for _, row in rows if row[1]}
-    resources = resources_by_host_name(workspace.subscription_id, names)
+    resources = {name: r.pk for name, r in
+                 resources_by_host_name(workspace.subscription_id, names).items()}
     fields = ("subscription_id", "workspace_id", "table_name", "ingested_at", "time_generated",
               "computer", "event_id", "account", "ip_address", "fields", "resource_id")
     base = (workspace.subscription_id, workspace.pk, table, now)

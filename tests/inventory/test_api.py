@@ -58,8 +58,7 @@ def test_every_api_error_is_the_json_envelope(p, client):
 def test_a_chunked_body_is_refused_with_411(rf):
     import pytest
 
-    from alerts.api import read_body
-    from socconsole.lib.apierrors import ApiError
+    from socconsole.lib.apierrors import ApiError, read_body
 
     request = rf.post("/api/v1/alerts", b"{}", content_type="application/json",
                       HTTP_TRANSFER_ENCODING="chunked")

@@ -3,12 +3,14 @@ import os
 from django.core.management.base import BaseCommand
 
 from alerts.demo import seed_alerts
-from inventory.demo import DEMO_USERS, seed_estate
+from inventory.demo import DEMO_USERS, PRODUCTION, seed_estate
+from search.demo import has_demo_events, seed_events
 
 
 class Command(BaseCommand):
     help = ("Load the demo: a Contoso-like estate, its people and a fresh attack told in "
-            "Defender alerts. Safe to run again; alerts older than 12 hours are replaced.")
+            "Defender alerts and the security events behind it. Safe to run again; alerts "
+            "and events older than 12 hours are replaced.")
 
     def add_arguments(self, parser):
         parser.add_argument("--refresh", action="store_true",
@@ -18,11 +20,16 @@ class Command(BaseCommand):
         subs = seed_estate()
         reports = seed_alerts(subs, force=refresh)
         names = ", ".join(s.name for s in subs.values())
-        if reports is None:
-            self.stdout.write(f"Demo ready: {names} (alerts already fresh).")
+        # The events are told with the same clock as the alerts they explain.
+        events = seed_events(subs[PRODUCTION]) if reports is not None or \
+            not has_demo_events(subs[PRODUCTION]) else None
+        if reports is None and events is None:
+            self.stdout.write(f"Demo ready: {names} (alerts and events already fresh).")
         else:
-            self.stdout.write(f"Demo ready: {names}; alerts: "
-                              + "; ".join(r.summary() for r in reports) + ".")
+            self.stdout.write(
+                f"Demo ready: {names}; alerts: "
+                + ("; ".join(r.summary() for r in reports) if reports else "already fresh")
+                + "; events: " + "; ".join(r.summary() for r in events or []) + ".")
         self.stdout.write("")
         self.stdout.write("Demo users (local demo only):")
         for username, password, role in DEMO_USERS:

@@ -1,0 +1,196 @@
+import datetime as dt
+import json
+
+import pytest
+from django.utils import timezone
+
+from inventory.models import Resource, ResourceHostName
+from search.catalog import Catalog
+from search.ingest import ingest_event_body
+from search.ingest.store import EventError
+from search.models import Event, EventDay, TableColumn
+from socconsole.lib.jsonbody import BodyError
+from tests.conftest import SAMPLES
+from tests.search.factories import default_workspace, ingest
+
+NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def ws(p):
+    return default_workspace(p.sub)
+
+
+def test_it_maps_windows_events_onto_security_event_columns(ws):
+    body = (SAMPLES / "windows-events-psexec.jsonl").read_bytes()
+    report = ingest_event_body(ws, "SecurityEvent", body, "application/x-ndjson")
+    assert (report.accepted, report.rejected) == (286, 0)
+    dump = Event.objects.get(workspace=ws, event_id=4688,
+                             fields__NewProcessName__endswith="PsExec.exe")
+    assert dump.computer == "WORKSTATION5"
+    assert dump.account == "WORKSTATION5\\wardog"
+    assert dump.time_generated == dt.datetime(2020, 10, 19, 3, 30, 46, 251000, tzinfo=dt.UTC)
+    assert dump.fields["Activity"] == "4688 - A new process has been created."
+    assert dump.fields["EventSourceName"] == "Microsoft-Windows-Security-Auditing"
+    assert "TimeCreated" not in dump.fields and "Hostname" not in dump.fields
+    assert EventDay.objects.get(workspace=ws, table_name="SecurityEvent").events == 286
+
+
+def test_it_learns_new_columns_with_their_kusto_type(ws):
+    ingest(ws, "SecurityEvent", [{"TimeGenerated": "2026-11-28T10:00:00Z", "EventID": 1,
+                                  "Flag": True, "Ratio": 0.5, "Blob": {"a": 1},
+                                  "Task": "13312", "Count": 3}], now=NOW)
+    columns = Catalog([ws.pk]).columns("SecurityEvent")
+    assert columns["Flag"] == "bool"
+    assert columns["Ratio"] == "real"
+    assert columns["Blob"] == "dynamic"
+    assert columns["Count"] == "long"
+    # A documented column keeps its documented type whatever an event sends.
+    assert columns["Task"] == "int"
+    assert not TableColumn.objects.filter(name="Task").exists()
+
+
+def test_it_knows_a_new_table_once_events_arrive(ws):
+    catalog = Catalog([ws.pk])
+    assert catalog.columns("FirewallLog") is None
+    ingest(ws, "FirewallLog", [{"TimeGenerated": "2026-11-28T10:00:00Z", "Action": "deny"}],
+           now=NOW)
+    assert catalog.columns("FirewallLog")["Action"] == "string"
+    assert "FirewallLog" in catalog.tables()
+
+
+def test_each_bad_item_is_refused_alone(ws):
+    body = b"\n".join([
+        b'{"TimeGenerated": "2026-11-28T10:00:00Z", "Computer": "a"}',
+        b'{"TimeGenerated": "not a time"}',
+        b'{not json',
+        b'[1, 2]',
+        b'{"TimeGenerated": "2031-01-01T00:00:00Z"}',
+        b'{"TimeGenerated": "1969-01-01T00:00:00Z"}',
+        b'{"TimeGenerated": "2026-11-28T10:00:00Z", "Computer": "b"}',
+    ])
+    report = ingest_event_body(ws, "Syslog", body, "application/x-ndjson")
+    codes = [(r.status, r.error and r.error["code"]) for r in report.results]
+    assert codes == [("created", None), ("rejected", "bad_time"),
+                     ("rejected", "invalid_json"), ("rejected", "not_an_object"),
+                     ("rejected", "time_out_of_range"), ("rejected", "time_out_of_range"),
+                     ("created", None)]
+    assert sorted(Event.objects.values_list("computer", flat=True)) == ["a", "b"]
+
+
+def test_a_nul_byte_is_a_warning_and_is_removed(ws):
+    report = ingest(ws, "Syslog", [{"TimeGenerated": "2026-11-28T10:00:00Z",
+                                    "SyslogMessage": "su\u0000do"}], now=NOW)
+    result = report.results[0]
+    assert result.status == "created"
+    assert [w["code"] for w in result.warnings] == ["nul_byte"]
+    assert Event.objects.get().fields["SyslogMessage"] == "sudo"
+
+
+def test_a_missing_time_is_the_ingestion_time_with_a_warning(ws):
+    report = ingest(ws, "Syslog", [{"SyslogMessage": "hello"}], now=NOW)
+    assert [w["code"] for w in report.results[0].warnings] == ["time_missing"]
+    assert Event.objects.get().time_generated == NOW
+
+
+def test_a_bad_event_id_is_kept_as_text_with_a_warning(ws):
+    report = ingest(ws, "SecurityEvent", [{"TimeGenerated": "2026-11-28T10:00:00Z",
+                                           "EventID": "four"}], now=NOW)
+    assert [w["code"] for w in report.results[0].warnings] == ["not_a_number"]
+    event = Event.objects.get()
+    assert event.event_id is None and event.fields["EventID_raw"] == "four"
+
+
+def test_an_event_finds_its_resource_by_host_name(p, ws):
+    vm = Resource.objects.create(subscription=p.sub, name="vm-web-01", kind="virtual_machine")
+    other = Resource.objects.create(subscription=p.sub, name="box", kind="virtual_machine")
+    ResourceHostName.objects.create(subscription=p.sub, name="web01-alias", resource=other)
+    ingest(ws, "SecurityEvent", [
+        {"TimeGenerated": "2026-11-28T10:00:00Z", "Computer": "VM-WEB-01.contoso.local"},
+        {"TimeGenerated": "2026-11-28T10:00:00Z", "Computer": "web01-alias"},
+        {"TimeGenerated": "2026-11-28T10:00:00Z", "Computer": "unknown"}], now=NOW)
+    assert dict(Event.objects.values_list("computer", "resource_id")) == {
+        "VM-WEB-01.contoso.local": vm.pk, "web01-alias": other.pk, "unknown": None}
+
+
+def test_another_subscriptions_resource_is_never_matched(p, ws):
+    Resource.objects.create(subscription=p.other, name="vm-web-01", kind="virtual_machine")
+    ingest(ws, "SecurityEvent", [{"TimeGenerated": "2026-11-28T10:00:00Z",
+                                  "Computer": "vm-web-01"}], now=NOW)
+    assert Event.objects.get().resource_id is None
+
+
+def test_syslog_json_and_suricata_eve_map_to_their_columns(ws):
+    ingest(ws, "Syslog", [{"timereported": "2026-11-28T09:00:00+01:00", "hostname": "web",
+                           "facility": "authpriv", "severity": "notice", "programname": "sudo",
+                           "msg": "deploy : COMMAND=/bin/ls", "fromhost-ip": "10.0.0.5"}],
+           now=NOW)
+    ingest(ws, "SuricataEve", [{"timestamp": "2026-11-28T10:00:00.123456+0000",
+                                "event_type": "alert", "src_ip": "203.0.113.87",
+                                "dest_port": 3389, "alert": {"signature": "ET SCAN"}}],
+           now=NOW)
+    syslog = Event.objects.get(table_name="Syslog")
+    assert syslog.time_generated == dt.datetime(2026, 11, 28, 8, 0, tzinfo=dt.UTC)
+    assert (syslog.computer, syslog.ip_address) == ("web", "10.0.0.5")
+    assert syslog.fields["Facility"] == "authpriv"
+    assert syslog.fields["SyslogMessage"] == "deploy : COMMAND=/bin/ls"
+    eve = Event.objects.get(table_name="SuricataEve")
+    assert eve.ip_address == "203.0.113.87"
+    assert eve.fields["EventType"] == "alert"
+    assert eve.fields["Alert"] == {"signature": "ET SCAN"}
+
+
+def test_overlong_hot_values_are_cut_and_kept_whole(ws):
+    long_name = "h" * 300
+    report = ingest(ws, "SecurityEvent", [{"TimeGenerated": "2026-11-28T10:00:00Z",
+                                           "Computer": long_name}], now=NOW)
+    assert [w["code"] for w in report.results[0].warnings] == ["truncated"]
+    event = Event.objects.get()
+    assert event.computer == long_name[:255]
+    assert event.fields["Computer_full"] == long_name
+
+
+@pytest.mark.parametrize("table", ["", "1abc", "a b", "x" * 200, "Security;Event", "é"])
+def test_a_bad_table_name_is_refused(ws, table):
+    with pytest.raises(EventError):
+        ingest_event_body(ws, table, b"[]", "application/json")
+
+
+def test_an_unreadable_body_is_refused_whole(ws):
+    with pytest.raises(BodyError):
+        ingest_event_body(ws, "Syslog", b"[{", "application/json")
+    assert not Event.objects.exists()
+
+
+def test_days_count_what_they_hold(ws):
+    ingest(ws, "Syslog", [{"TimeGenerated": "2026-11-27T23:59:59Z"},
+                          {"TimeGenerated": "2026-11-28T00:00:00Z"},
+                          {"TimeGenerated": "2026-11-28T08:00:00Z"}], now=NOW)
+    ingest(ws, "Syslog", [{"TimeGenerated": "2026-11-28T09:00:00Z"}], now=NOW)
+    assert dict(EventDay.objects.values_list("day", "events")) == {
+        dt.date(2026, 11, 27): 1, dt.date(2026, 11, 28): 3}
+
+
+def test_events_are_kept_in_daily_partitions_on_postgresql(ws):
+    from django.db import connection
+    if connection.vendor != "postgresql":
+        assert Event.objects.count() == 0  # SQLite keeps one plain table
+        return
+    ingest(ws, "Syslog", [{"TimeGenerated": "2026-11-27T23:59:59Z"},
+                          {"TimeGenerated": "2026-11-28T00:00:00Z"}], now=NOW)
+    with connection.cursor() as cur:
+        cur.execute("SELECT tableoid::regclass::text, count(*) FROM search_event GROUP BY 1 "
+                    "ORDER BY 1")
+        assert cur.fetchall() == [("search_event_p20261127", 1), ("search_event_p20261128", 1)]
+
+
+def test_a_timestamp_is_read_as_epoch_seconds_or_milliseconds(ws):
+    at = timezone.now().replace(microsecond=0)
+    ingest(ws, "Syslog", [{"TimeGenerated": at.timestamp()},
+                          {"TimeGenerated": int(at.timestamp() * 1000)}])
+    assert set(Event.objects.values_list("time_generated", flat=True)) == {at}
+
+
+def test_the_body_may_be_a_json_array(ws):
+    body = json.dumps([{"TimeGenerated": "2026-11-28T10:00:00Z"}] * 3).encode()
+    assert ingest_event_body(ws, "Syslog", body, "application/json").accepted == 3
