@@ -203,10 +203,12 @@ class PostgresDialect(Dialect):
         return sql("GREATEST({}, {})", a, b)
 
     def substring(self, s, start, length):
+        # substr() takes integers; Kusto's positions are longs, clamped to what fits.
+        first = sql("CAST(LEAST(GREATEST({}, 0), 2147483646) + 1 AS INTEGER)", start)
         if length is None:
-            return sql("SUBSTR({}, GREATEST({}, 0) + 1)", s, start, type="string")
-        return sql("SUBSTR({}, GREATEST({}, 0) + 1, GREATEST({}, 0))", s, start, length,
-                   type="string")
+            return sql("SUBSTR({}, {})", s, first, type="string")
+        count = sql("CAST(LEAST(GREATEST({}, 0), 2147483647) AS INTEGER)", length)
+        return sql("SUBSTR({}, {}, {})", s, first, count, type="string")
 
     def split(self, s, delimiter):
         return sql("(CASE WHEN {} = '' THEN '[\"\"]'::jsonb "

@@ -77,7 +77,8 @@ def _project(relation, op):
         expr = scalar.compile(definition.expr)
         name = definition.name or expression_name(definition.expr) or names.made_up()
         if name in seen:
-            raise definition.expr.error(f"the column '{name}' is projected twice")
+            where = definition if definition.name else definition.expr
+            raise where.error(f"the column '{name}' is projected twice")
         seen.add(name)
         limit = None
         if isinstance(definition.expr, ast.Column) and definition.expr.name in relation.names():

@@ -14,11 +14,11 @@ from search.schema import hot_columns, infer_type, seeded_columns
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 
 
-def make_events(workspace, table, rows):
+def make_events(workspace, table, rows, types=None):
     """Insert `rows` ({Kusto column: value}, TimeGenerated required) into `table`.
 
     Hot columns go to their typed column, everything else to `fields`; columns the
-    catalog does not know yet are added to it, as ingestion does.
+    catalog does not know yet are added to it, as ingestion does (or with `types`).
     """
     hot = hot_columns(table)
     known = seeded_columns(table)
@@ -32,7 +32,7 @@ def make_events(workspace, table, rows):
             typed.setdefault(storage, "")
         for name, value in row.items():
             if name not in known:
-                new_columns.setdefault(name, infer_type(value))
+                new_columns.setdefault(name, (types or {}).get(name) or infer_type(value))
         events.append(Event(subscription_id=workspace.subscription_id, workspace=workspace,
                             table_name=table, time_generated=when, ingested_at=when,
                             fields=row, **typed))
