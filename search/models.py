@@ -112,5 +112,17 @@ class QueryRun(models.Model):
         indexes = [models.Index(fields=["user", "-created_at"], name="queryrun_user_recent")]
 
     @property
+    def error_excerpt(self):
+        """(the query's line the error is on, spaces up to its column) for a caret."""
+        error = self.error or {}
+        line, column = error.get("line"), error.get("column")
+        lines = self.query.splitlines()
+        if not isinstance(line, int) or not isinstance(column, int) or \
+                not 1 <= line <= len(lines):
+            return None
+        text = lines[line - 1]
+        return text, " " * max(0, min(column - 1, len(text)))
+
+    @property
     def finished(self):
         return self.state in (self.State.DONE, self.State.FAILED, self.State.CANCELLED)

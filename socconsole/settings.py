@@ -170,7 +170,12 @@ CELERY_BEAT_SCHEDULE = {
     "purge-login-failures": {"task": "inventory.tasks.purge_login_failures", "schedule": 3600},
     "purge-rejected-items": {"task": "alerts.tasks.purge_rejected_items", "schedule": 3600},
     "correlate-alerts": {"task": "incidents.tasks.correlate_alerts", "schedule": 60},
+    "apply-event-retention": {"task": "search.tasks.apply_retention", "schedule": 3600},
 }
+
+# Searches (search.runs): each statement's time limit, and the rows a result keeps.
+SEARCH_TIMEOUT_SECONDS = env_int("SEARCH_TIMEOUT_SECONDS", 30, minimum=1)
+SEARCH_ROW_LIMIT = env_int("SEARCH_ROW_LIMIT", 10000, minimum=1)
 
 # Alerts on one resource whose times fall within this many hours of each other form one
 # incident (incidents.correlation).

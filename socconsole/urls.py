@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("inventory.urls")),
     path("", include("alerts.urls")),
     path("", include("incidents.urls")),
+    path("", include("search.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

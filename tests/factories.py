@@ -60,7 +60,21 @@ def objects_of(p):
         "incident_id": make_incident(p.sub).pk,
         "action": "dismiss",
         "rule_id": make_rule(p.sub).pk,
+        "run_id": make_query_run(p.sub).pk,
+        "fmt": "csv",
+        "ref": p.sub.workspaces.get(is_default=True).workspace_id,
     }
+
+
+def make_query_run(subscription, query="SecurityEvent | take 1", **fields):
+    """A finished run (as the task leaves it) in `subscription`'s default workspace."""
+    from search.models import QueryRun
+
+    workspace = subscription.workspaces.get(is_default=True)
+    defaults = {"state": QueryRun.State.DONE, "columns": [{"name": "n", "type": "long"}],
+                "rows": [[1]], "row_count": 1}
+    return QueryRun.objects.create(subscription=subscription, workspace=workspace, query=query,
+                                   **{**defaults, **fields})
 
 
 def make_rule(subscription, alert_type="Test_Alert", days=30):

@@ -57,3 +57,25 @@ document.addEventListener("keydown", (event) => {
   else return;
   event.preventDefault();
 });
+
+// The search page: custom range fields only when "Custom" is chosen; Ctrl+Enter runs.
+function syncRange(form) {
+  const range = form.querySelector("select[name=range]");
+  if (!range) return;
+  form.querySelectorAll(".custom-range").forEach((label) => {
+    label.hidden = range.value !== "custom";
+  });
+}
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll(".search-form").forEach(syncRange);
+});
+document.addEventListener("change", (event) => {
+  const form = event.target.closest(".search-form");
+  if (form && event.target.name === "range") syncRange(form);
+});
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.matches("textarea.kql")) {
+    event.preventDefault();
+    event.target.form.requestSubmit();
+  }
+});

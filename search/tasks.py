@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from . import retention, runs
+
+
+@shared_task(ignore_result=True)
+def run_query(run_id):
+    """Execute a queued query run (idempotent: a claimed or finished run is skipped)."""
+    return runs.execute(run_id)
+
+
+@shared_task(ignore_result=True)
+def apply_retention():
+    """Drop or delete events past their workspace's retention."""
+    return retention.apply_retention()
