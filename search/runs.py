@@ -117,16 +117,20 @@ def _backend_pid():
 
 def _fetch(run, compiled):
     # The run's id tags the statement so that a cancel interrupts this one and no other.
-    sql = f"/* queryrun {int(run.pk)} */ {compiled.sql}"
-    limit = settings.SEARCH_ROW_LIMIT + 1
+    return _fetch_rows(f"/* queryrun {int(run.pk)} */ {compiled.sql}", compiled.params,
+                       settings.SEARCH_ROW_LIMIT + 1)
+
+
+def _fetch_rows(sql, params, limit):
+    """At most `limit` rows of `sql`, read-only, under the search time limit."""
     if connection.vendor == "postgresql":
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute("SET TRANSACTION READ ONLY")
             cur.execute("SELECT set_config('statement_timeout', %s, true)",
                         [str(settings.SEARCH_TIMEOUT_SECONDS * 1000)])
-            cur.execute(sql, compiled.params)
+            cur.execute(sql, params)
             return cur.fetchmany(limit)
-    return _fetch_sqlite(sql, compiled.params, limit)
+    return _fetch_sqlite(sql, params, limit)
 
 
 def _fetch_sqlite(sql, params, limit):
@@ -153,6 +157,24 @@ def _jsonable(values):
 
 def _iso(value):
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def run_now(workspace, query, *, time_range=None, row_limit=200):
+    """Compile and run `query` on `workspace` at once, without a QueryRun: for the small,
+    bounded queries other pages make (an entity's logons on the investigation map).
+    Returns (columns [{"name", "type"}], rows, truncated); raises KqlError or
+    SearchError."""
+    compiled = compile_query(query, catalog=Catalog([workspace.pk]),
+                             workspace_ids=[workspace.pk], vendor=connection.vendor,
+                             time_range=time_range, row_limit=row_limit, now=timezone.now())
+    try:
+        rows = _fetch_rows(f"/* search {int(workspace.pk)} */ {compiled.sql}", compiled.params,
+                           row_limit + 1)
+    except DatabaseError as exc:
+        raise SearchError(_timeout_or(exc)) from exc
+    return ([{"name": n, "type": t} for n, t in compiled.columns],
+            [_jsonable(compiled.convert_row(r)) for r in rows[:row_limit]],
+            len(rows) > row_limit)
 
 
 def cancel_run(run, *, user=None):

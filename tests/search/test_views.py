@@ -157,3 +157,14 @@ def test_wrong_methods_are_refused(p, as_user):
     client = as_user(p.analyst)
     assert client.get(url(p, "run/")).status_code == 405
     assert client.post(url(p)).status_code == 405
+
+
+def test_run_now_answers_small_queries_directly(p, ws):
+    from search.runs import run_now
+
+    ingest(ws, "SecurityEvent", [{"TimeGenerated": "2026-11-28T10:00:00Z", "EventID": 4624,
+                                  "Account": "CONTOSO\\a"}] * 3)
+    columns, rows, truncated = run_now(ws, "SecurityEvent | project Account", row_limit=2)
+    assert columns == [{"name": "Account", "type": "string"}]
+    assert rows == [["CONTOSO\\a"], ["CONTOSO\\a"]] and truncated is True
+    assert not QueryRun.objects.exists()
