@@ -122,10 +122,14 @@ def syslog_events(now):
         at = now - timedelta(hours=24) + timedelta(minutes=i * 9 + rng.randint(0, 8))
         host = rng.choice(hosts)
         kind = i % 5
-        if kind == 0:
+        if kind == 0 and i % 2:
             row = ("authpriv", "notice", "sudo",
                    "deploy : TTY=pts/0 ; PWD=/srv/app ; USER=root ; COMMAND=/usr/bin/systemctl "
                    "restart orders-api")
+        elif kind == 0:
+            row = ("authpriv", "info", "sudo",
+                   "pam_unix(sudo:session): session opened for user root(uid=0) by "
+                   "deploy(uid=1001)")
         elif kind == 1:
             row = ("authpriv", "info", "sshd",
                    f"Accepted publickey for deploy from 10.0.1.{rng.randint(10, 60)} port "
