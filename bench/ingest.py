@@ -89,14 +89,16 @@ def make_subscription(name, with_token):
 
 
 class Server:
-    def __init__(self, workers):
+    """gunicorn serving the console on `port` with `env`, until stop()."""
+
+    def __init__(self, workers, env=None, port=PORT):
         self.proc = subprocess.Popen(
             [str(ROOT / ".venv/bin/gunicorn"), "socconsole.wsgi:application", "-b",
-             f"127.0.0.1:{PORT}", "-w", str(workers), "--timeout", "300", "--log-level",
-             "warning"], env=ENV, cwd=ROOT)
+             f"127.0.0.1:{port}", "-w", str(workers), "--timeout", "300", "--log-level",
+             "warning"], env=env or ENV, cwd=ROOT)
         for _ in range(100):
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
                     return

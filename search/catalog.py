@@ -9,6 +9,7 @@ class Catalog:
 
     def __init__(self, workspace_ids):
         self.workspace_ids = list(workspace_ids)
+        self._columns = {}
 
     def tables(self):
         seen = set(EventDay.objects.filter(workspace_id__in=self.workspace_ids)
@@ -19,6 +20,11 @@ class Catalog:
 
     def columns(self, table):
         """{column: Kusto type} for `table`, or None when the workspace has no such table."""
+        if table not in self._columns:
+            self._columns[table] = self._load(table)
+        return self._columns[table]
+
+    def _load(self, table):
         extra = dict(TableColumn.objects.filter(workspace_id__in=self.workspace_ids,
                                                 table_name=table)
                      .order_by("first_seen").values_list("name", "kusto_type"))

@@ -51,10 +51,10 @@ def test_it_learns_new_columns_with_their_kusto_type(ws):
 
 
 def test_it_knows_a_new_table_once_events_arrive(ws):
-    catalog = Catalog([ws.pk])
-    assert catalog.columns("FirewallLog") is None
+    assert Catalog([ws.pk]).columns("FirewallLog") is None
     ingest(ws, "FirewallLog", [{"TimeGenerated": "2026-11-28T10:00:00Z", "Action": "deny"}],
            now=NOW)
+    catalog = Catalog([ws.pk])
     assert catalog.columns("FirewallLog")["Action"] == "string"
     assert "FirewallLog" in catalog.tables()
 

@@ -1,0 +1,445 @@
+"""Search benchmark: KQL compiled to SQL vs hand-written SQL, and event ingestion.
+
+    .venv/bin/python bench/search.py [--events 1000000 5000000] [--runs 5]
+                                     [--ingest 50000] [--index-rows 200000]
+
+For each size it loads SecurityEvent and Syslog rows shaped like
+../shared/samples/windows-events-psexec.jsonl (about 1.4 KB each, over 30 days,
+200 computers, 5,000 accounts, 10,000 addresses) into a scratch PostgreSQL
+database by COPY, then times each query both as the KQL compiler's SQL and as
+hand-written SQL on the same tables and indexes (median of --runs, warm cache),
+and how long parsing and compiling take. It then measures event ingestion through
+the HTTP API (gunicorn, 2 workers) against a hand-written COPY of the same events,
+and what each secondary index costs ingestion. Never run by the test suite.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from queue import Empty, Queue
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.ingest import PG, Server, machine  # noqa: E402
+
+DB = "socbench_search"
+PORT = 8766
+ENV = {
+    **os.environ,
+    "DATABASE_URL": f"{PG}/{DB}",
+    "SECRET_KEY": "bench-only-" + "k" * 50,
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "false",
+    "DJANGO_SETTINGS_MODULE": "socconsole.settings",
+    "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/13"),
+    "LOG_LEVEL": "WARNING",
+}
+SAMPLE = ROOT.parent / "shared" / "samples" / "windows-events-psexec.jsonl"
+DAYS = 30
+ATTACKER = "203.0.113.87"
+
+# (name, KQL, hand-written SQL with {ws} and {since_1d}-style parameters by name)
+QUERIES = [
+    ("failed logons, last day, count",
+     "SecurityEvent | where EventID == 4625 and TimeGenerated > ago(1d) | count",
+     "SELECT count(*) FROM search_event WHERE workspace_id = %(ws)s "
+     "AND table_name = 'SecurityEvent' AND event_id = 4625 AND time_generated > %(d1)s"),
+    ("failed logons by account and address",
+     "SecurityEvent | where EventID == 4625 and TimeGenerated > ago(1d) "
+     "| summarize FailedLogons = count() by Account, IpAddress | where FailedLogons > 5 "
+     "| sort by FailedLogons",
+     "SELECT account, ip_address, count(*) AS n FROM search_event WHERE workspace_id = %(ws)s "
+     "AND table_name = 'SecurityEvent' AND event_id = 4625 AND time_generated > %(d1)s "
+     "GROUP BY account, ip_address HAVING count(*) > 5 ORDER BY n DESC"),
+    ("dumping command line (has), 7 days",
+     "SecurityEvent | where TimeGenerated > ago(7d) | where EventID == 4688 and CommandLine "
+     "has \"comsvcs.dll\" | project TimeGenerated, Computer, Account, CommandLine | take 50",
+     "SELECT time_generated, computer, account, fields->>'CommandLine' FROM search_event "
+     "WHERE workspace_id = %(ws)s AND table_name = 'SecurityEvent' AND event_id = 4688 "
+     "AND time_generated > %(d7)s AND fields->>'CommandLine' ~* "
+     "'(^|[^[:alnum:]])comsvcs\\.dll($|[^[:alnum:]])' LIMIT 50"),
+    ("syslog sudo by hour and computer",
+     "Syslog | where TimeGenerated > ago(7d) | where Facility == \"authpriv\" and "
+     "SyslogMessage contains \"sudo\" | summarize count() by bin(TimeGenerated, 1h), Computer",
+     "SELECT date_bin('1 hour', time_generated, '2001-01-01'), computer, count(*) "
+     "FROM search_event WHERE workspace_id = %(ws)s AND table_name = 'Syslog' "
+     "AND time_generated > %(d7)s AND fields->>'Facility' = 'authpriv' "
+     "AND strpos(lower(fields->>'SyslogMessage'), 'sudo') > 0 GROUP BY 1, 2"),
+    ("busiest computers, last hour",
+     "SecurityEvent | where TimeGenerated > ago(1h) | summarize count() by Computer "
+     "| top 10 by count_",
+     "SELECT computer, count(*) AS n FROM search_event WHERE workspace_id = %(ws)s "
+     "AND table_name = 'SecurityEvent' AND time_generated > %(h1)s GROUP BY computer "
+     "ORDER BY n DESC LIMIT 10"),
+    ("one account's events, last day",
+     "SecurityEvent | where TimeGenerated > ago(1d) | where Account == \"CONTOSO\\\\user42\" "
+     "| project TimeGenerated, Computer, EventID | take 100",
+     "SELECT time_generated, computer, event_id FROM search_event WHERE workspace_id = %(ws)s "
+     "AND table_name = 'SecurityEvent' AND time_generated > %(d1)s "
+     "AND account = 'CONTOSO\\user42' LIMIT 100"),
+    ("attacker address by event id, 7 days",
+     f"SecurityEvent | where TimeGenerated > ago(7d) | where IpAddress == \"{ATTACKER}\" "
+     "| summarize count() by EventID",
+     "SELECT event_id, count(*) FROM search_event WHERE workspace_id = %(ws)s "
+     f"AND table_name = 'SecurityEvent' AND time_generated > %(d7)s AND ip_address = "
+     f"'{ATTACKER}' GROUP BY event_id"),
+    ("distinct accounts per computer, last day",
+     "SecurityEvent | where TimeGenerated > ago(1d) | summarize dcount(Account) by Computer",
+     "SELECT computer, count(DISTINCT account) FROM search_event WHERE workspace_id = %(ws)s "
+     "AND table_name = 'SecurityEvent' AND time_generated > %(d1)s GROUP BY computer"),
+    ("last logon per account, 6 hours",
+     "SecurityEvent | where TimeGenerated > ago(6h) and EventID == 4624 "
+     "| summarize arg_max(TimeGenerated, Computer, IpAddress) by Account",
+     "SELECT DISTINCT ON (account) account, time_generated, computer, ip_address "
+     "FROM search_event WHERE workspace_id = %(ws)s AND table_name = 'SecurityEvent' "
+     "AND time_generated > %(h6)s AND event_id = 4624 ORDER BY account, time_generated DESC"),
+    ("recent process creations, newest first",
+     "SecurityEvent | where TimeGenerated > ago(1d) and EventID == 4688 "
+     "| project TimeGenerated, Computer, NewProcessName | sort by TimeGenerated desc "
+     "| take 100",
+     "SELECT time_generated, computer, fields->>'NewProcessName' FROM search_event "
+     "WHERE workspace_id = %(ws)s AND table_name = 'SecurityEvent' AND event_id = 4688 "
+     "AND time_generated > %(d1)s ORDER BY time_generated DESC LIMIT 100"),
+]
+
+
+def setup_database():
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB}")
+        conn.execute(f"CREATE DATABASE {DB}")
+    import subprocess
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], check=True, env=ENV,
+                   cwd=ROOT)
+
+
+def django_setup():
+    os.environ.update({k: v for k, v in ENV.items() if k != "PATH"})
+    import django
+
+    django.setup()
+
+
+def templates():
+    """The sample's events, as SecurityEvent column dicts (mapped as ingestion maps them)."""
+    from search.ingest.mapping import to_columns
+
+    rows = [to_columns(json.loads(line)) for line in SAMPLE.read_text().splitlines()]
+    for row in rows:
+        row.pop("TimeGenerated", None)
+    return rows
+
+
+def security_rows(n, now, rng, temps):
+    """(time, computer, event_id, account, ip, fields) tuples shaped like the sample."""
+    computers = [f"web{i:03d}.contoso.local" for i in range(200)]
+    logon = [t for t in temps if t.get("EventID") not in (4688,)]
+    proc = [t for t in temps if t.get("EventID") == 4688]
+    span = DAYS * 86400
+    for i in range(n):
+        at = now - dt.timedelta(seconds=rng.random() * span)
+        pick = rng.random()
+        if pick < 0.06:
+            event_id, base = 4625, logon[i % len(logon)]
+        elif pick < 0.12:
+            event_id, base = 4624, logon[i % len(logon)]
+        elif pick < 0.22:
+            event_id, base = 4688, proc[i % len(proc)]
+        else:
+            base = temps[i % len(temps)]
+            event_id = base.get("EventID")
+        fields = {k: v for k, v in base.items()
+                  if k not in ("Computer", "EventID", "Account", "IpAddress")}
+        if event_id == 4688:
+            fields["CommandLine"] = ("rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump "
+                                     "624 C:\\Windows\\Temp\\lsass.dmp full") \
+                if i % 5000 == 0 else f"C:\\Windows\\System32\\svchost.exe -k group{i % 97}"
+        ip = ATTACKER if event_id == 4625 and i % 50 == 0 else \
+            f"10.{i % 7}.{(i // 7) % 256}.{i % 251}"
+        yield (at, computers[i % 200], event_id, f"CONTOSO\\user{i % 5000}", ip, fields)
+
+
+def syslog_rows(n, now, rng):
+    facilities = ["authpriv", "daemon", "cron", "kern", "user"]
+    for i in range(n):
+        at = now - dt.timedelta(seconds=rng.random() * DAYS * 86400)
+        facility = facilities[i % 5]
+        message = (f"deploy : TTY=pts/0 ; PWD=/srv ; USER=root ; COMMAND=/bin/systemctl "
+                   f"restart app{i % 13}") if i % 10 == 0 else \
+            f"pam_unix(sshd:session): session opened for user u{i % 300}"
+        yield (at, f"lnx{i % 50:02d}", None, "", f"10.9.{i % 256}.{i % 199}",
+               {"Facility": facility, "SeverityLevel": "info", "ProcessName": "sshd",
+                "ProcessID": 1000 + i % 5000, "SyslogMessage": message,
+                "HostName": f"lnx{i % 50:02d}"})
+
+
+def load(workspace, table, rows, now):
+    """Hand-written COPY of `rows` into search_event (partitions made first)."""
+    from django.db import connection
+
+    from search import partitions
+    from search.models import EventDay
+
+    rows = list(rows)
+    partitions.ensure_for_days({r[0].date() for r in rows})
+    start = time.perf_counter()
+    with connection.cursor() as cur:
+        with cur.cursor.copy(
+                "COPY search_event (subscription_id, workspace_id, table_name, ingested_at, "
+                "time_generated, computer, event_id, account, ip_address, fields) "
+                "FROM STDIN") as copy:
+            for at, computer, event_id, account, ip, fields in rows:
+                copy.write_row((workspace.subscription_id, workspace.pk, table, now, at,
+                                computer, event_id, account, ip, json.dumps(fields)))
+    elapsed = time.perf_counter() - start
+    days = {}
+    for r in rows:
+        days[r[0].date()] = days.get(r[0].date(), 0) + 1
+    for day, count in days.items():
+        EventDay.objects.update_or_create(workspace=workspace, table_name=table, day=day,
+                                          defaults={"events": count, "first_ingested_at": now,
+                                                    "last_ingested_at": now})
+    return len(rows), elapsed
+
+
+def timed(cur, sql, params, runs):
+    times = []
+    for _ in range(runs + 1):
+        start = time.perf_counter()
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[1:]) * 1000, rows
+
+
+def run_queries(workspace, runs, now, only=None):
+    from django.db import connection
+
+    from search.catalog import Catalog
+    from search.kql import compile_query
+
+    params = {"ws": workspace.pk, "h1": now - dt.timedelta(hours=1),
+              "h6": now - dt.timedelta(hours=6), "d1": now - dt.timedelta(days=1),
+              "d7": now - dt.timedelta(days=7)}
+    results = []
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE search_event")
+        for name, kql, hand in QUERIES:
+            if only and name != only:
+                continue
+            compile_times, lookup_times = [], []
+            for _ in range(20):
+                catalog = Catalog([workspace.pk])
+                start = time.perf_counter()
+                catalog.columns(kql.split("|", 1)[0].strip())
+                lookup_times.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                compiled = compile_query(kql, catalog=catalog,
+                                         workspace_ids=[workspace.pk], vendor="postgresql",
+                                         row_limit=10000, now=now)
+                compile_times.append(time.perf_counter() - start)
+            ours, our_rows = timed(cur, compiled.sql, compiled.params, runs)
+            theirs, their_rows = timed(cur, hand, params, runs)
+            # Interleave a second pass so that neither side always runs on a warmer cache.
+            ours = min(ours, timed(cur, compiled.sql, compiled.params, runs)[0])
+            theirs = min(theirs, timed(cur, hand, params, runs)[0])
+            results.append({"query": name, "compile_ms": statistics.median(compile_times) * 1000,
+                            "catalog_ms": statistics.median(lookup_times) * 1000,
+                            "kql_ms": ours, "sql_ms": theirs, "ratio": ours / max(theirs, 1e-6),
+                            "rows": (len(our_rows), len(their_rows))})
+    return results
+
+
+CANDIDATES = {
+    "account": ("bench_account", "(workspace_id, table_name, account, time_generated)",
+                "one account's events, last day"),
+    "ip_address": ("bench_ip", "(workspace_id, table_name, ip_address, time_generated)",
+                   "attacker address by event id, 7 days"),
+}
+
+
+def index_gains(workspace, runs, now):
+    """The queries a candidate index is for, timed without it and with it."""
+    from django.db import connection
+
+    before = {r["query"]: r for r in run_queries(workspace, runs, now)}
+    out = []
+    with connection.cursor() as cur:
+        for column, (name, columns, query) in CANDIDATES.items():
+            cur.execute(f"CREATE INDEX {name} ON search_event {columns}")
+            cur.execute("ANALYZE search_event")
+            after = {r["query"]: r for r in run_queries(workspace, runs, now, only=query)}
+            cur.execute(f"DROP INDEX {name}")
+            out.append((column, query, before[query]["kql_ms"], after[query]["kql_ms"]))
+    return out
+
+
+def index_costs(workspace, n, now, rng, temps):
+    """COPY throughput of n events with only the primary key, then with each index."""
+    from django.db import connection
+
+    indexes = {
+        "event_ws_table_time": "(workspace_id, table_name, time_generated)",
+        "event_ws_table_eventid": "(workspace_id, table_name, event_id, time_generated)",
+        "bench_account": "(workspace_id, table_name, account, time_generated)",
+        "bench_ip": "(workspace_id, table_name, ip_address, time_generated)",
+        "bench_computer": "(workspace_id, table_name, computer, time_generated)",
+    }
+    rows = list(security_rows(n, now, rng, temps))
+    out = []
+    with connection.cursor() as cur:
+        for name in ("event_ws_table_time", "event_ws_table_eventid"):
+            cur.execute(f"DROP INDEX IF EXISTS {name}")
+        steps = [("primary key only", None)] + list(indexes.items())
+        for label, columns in steps:
+            if columns:
+                cur.execute(f"CREATE INDEX {label} ON search_event {columns}")
+            cur.execute("DELETE FROM search_event WHERE table_name = 'IndexBench'")
+            _, seconds = load(workspace, "IndexBench", rows, now)
+            out.append((label, n / seconds))
+        for label in ("bench_account", "bench_ip", "bench_computer"):
+            cur.execute(f"DROP INDEX IF EXISTS {label}")
+        cur.execute("DELETE FROM search_event WHERE table_name = 'IndexBench'")
+    return out
+
+
+def post_all(bodies, token, workspace_guid, clients=2):
+    import http.client
+
+    queue, errors, accepted = Queue(), [], [0]
+    for body in bodies:
+        queue.put(body)
+    lock = threading.Lock()
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=300)
+        while True:
+            try:
+                body = queue.get_nowait()
+            except Empty:
+                return
+            conn.request("POST", f"/api/v1/workspaces/{workspace_guid}/events"
+                         "?table=SecurityEvent", body=body,
+                         headers={"Authorization": f"Bearer {token}",
+                                  "Content-Type": "application/x-ndjson"})
+            response = conn.getresponse()
+            answer = json.loads(response.read())
+            with lock:
+                if response.status != 200:
+                    errors.append((response.status, answer))
+                else:
+                    accepted[0] += answer["accepted"]
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} requests failed, first: {errors[0]}")
+    return time.perf_counter() - start, accepted[0]
+
+
+def ingest_comparison(workspace, token, n, now):
+    """Events/s through the API vs hand-written COPY (parse, map, COPY) of the same lines."""
+    from search.ingest.mapping import to_columns
+
+    lines = [json.loads(line) for line in SAMPLE.read_text().splitlines()]
+    events = []
+    for i in range(n):
+        event = dict(lines[i % len(lines)])
+        event["TimeCreated"] = (now - dt.timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S.%f")
+        events.append(json.dumps(event))
+    bodies = ["\n".join(events[i:i + 1000]).encode() for i in range(0, n, 1000)]
+    size = sum(len(e) for e in events) / n
+    server = Server(2, env=ENV, port=PORT)
+    try:
+        api_seconds, accepted = post_all(bodies, token, workspace.workspace_id)
+    finally:
+        server.stop()
+    assert accepted == n, accepted
+
+    def hand_rows():
+        for body in bodies:
+            for line in body.split(b"\n"):
+                cols = to_columns(json.loads(line))
+                at = dt.datetime.fromisoformat(cols.pop("TimeGenerated")).replace(tzinfo=dt.UTC)
+                yield (at, cols.pop("Computer", ""), cols.pop("EventID", None),
+                       cols.pop("Account", ""), cols.pop("IpAddress", ""), cols)
+
+    start = time.perf_counter()
+    _, _copy = load(workspace, "SecurityEvent", hand_rows(), now)
+    copy_seconds = time.perf_counter() - start
+    return {"events": n, "bytes_per_event": size, "api_per_s": n / api_seconds,
+            "copy_per_s": n / copy_seconds, "ratio": copy_seconds / api_seconds}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--ingest", type=int, default=50_000)
+    parser.add_argument("--index-rows", type=int, default=200_000)
+    args = parser.parse_args()
+    print(f"# bench/search.py on {machine()}, {dt.date.today()}")
+    setup_database()
+    django_setup()
+    from django.db import connection
+
+    from inventory.activity import Actor
+    from inventory.subscriptions import create_subscription
+    from inventory.tokens import create_token
+
+    actor = Actor.of_system("bench")
+    sub = create_subscription(name="bench", actor=actor)
+    workspace = sub.workspaces.get(is_default=True)
+    token = create_token(subscription=sub, name="bench", actor=actor)[1]
+    now = dt.datetime.now(dt.UTC)
+    rng = random.Random(1)
+    temps = templates()
+    # Measured on the empty table first, so that each step's clean-up is cheap.
+    print(f"\n## What each index costs ingestion ({args.index_rows:,} events by COPY)\n")
+    print("| indexes | rows/s |")
+    print("| --- | ---: |")
+    for label, rate in index_costs(workspace, args.index_rows, now, rng, temps):
+        print(f"| + {label} | {rate:,.0f} |")
+    loaded = 0
+    for size in sorted(args.events):
+        grow = size - loaded
+        n_sys = grow // 10
+        count, seconds = load(workspace, "SecurityEvent",
+                              security_rows(grow - n_sys, now, rng, temps), now)
+        load(workspace, "Syslog", syslog_rows(n_sys, now, rng), now)
+        loaded = size
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE search_event")
+        print(f"\n## {size:,} events ({count / seconds:,.0f} rows/s loaded by COPY)\n")
+        print("| query | catalog ms | parse+compile ms | KQL SQL ms | hand SQL ms | ratio | rows |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for r in run_queries(workspace, args.runs, now):
+            print(f"| {r['query']} | {r['catalog_ms']:.2f} | {r['compile_ms']:.2f} | "
+                  f"{r['kql_ms']:.1f} | "
+                  f"{r['sql_ms']:.1f} | {r['ratio']:.2f} | {r['rows'][0]}/{r['rows'][1]} |")
+        print("\n| candidate index | query | without ms | with ms |")
+        print("| --- | --- | ---: | ---: |")
+        for column, query, without, with_ in index_gains(workspace, args.runs, now):
+            print(f"| {column} | {query} | {without:.1f} | {with_:.1f} |")
+    print("\n## Ingestion of sample-shaped events\n")
+    result = ingest_comparison(workspace, token, args.ingest, now)
+    print(f"{result['events']:,} events of {result['bytes_per_event']:,.0f} bytes: API "
+          f"{result['api_per_s']:,.0f}/s, hand-written COPY {result['copy_per_s']:,.0f}/s, "
+          f"ratio {result['ratio']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
