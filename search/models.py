@@ -111,6 +111,15 @@ class QueryRun(models.Model):
     class Meta:
         indexes = [models.Index(fields=["user", "-created_at"], name="queryrun_user_recent")]
 
+    def shown(self):
+        """(columns, rows, hidden) for the page: columns empty in every row are left out
+        (a bare `SecurityEvent | take 10` has some 230), the downloads keep them all."""
+        keep = [i for i in range(len(self.columns))
+                if any(row[i] not in ("", None) for row in self.rows)] if self.rows \
+            else list(range(len(self.columns)))
+        return ([self.columns[i] for i in keep], [[row[i] for i in keep] for row in self.rows],
+                len(self.columns) - len(keep))
+
     @property
     def error_excerpt(self):
         """(the query's line the error is on, spaces up to its column) for a caret."""

@@ -168,3 +168,13 @@ def test_run_now_answers_small_queries_directly(p, ws):
     assert columns == [{"name": "Account", "type": "string"}]
     assert rows == [["CONTOSO\\a"], ["CONTOSO\\a"]] and truncated is True
     assert not QueryRun.objects.exists()
+
+
+def test_columns_empty_in_every_row_are_not_shown(p, as_user):
+    done = make_query_run(p.sub, columns=[{"name": "Shown", "type": "string"},
+                                          {"name": "Blank", "type": "string"},
+                                          {"name": "Nulls", "type": "long"}],
+                          rows=[["a", "", None], ["", "", None]], row_count=2)
+    page = as_user(p.analyst).get(url(p) + f"?run={done.pk}").content.decode()
+    assert "Shown" in page and "Blank" not in page and "Nulls" not in page
+    assert "2 columns empty in every row are not shown" in page
