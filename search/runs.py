@@ -9,6 +9,7 @@ workspace filter itself, every statement runs read-only under a time limit, and 
 import datetime as dt
 import time
 
+from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -44,7 +45,7 @@ def start_run(*, workspace, query, time_range=None, time_label="", user=None, to
         run.save()
         return run
     run.save()
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if current_app.conf.task_always_eager:
         # The embedded default runs tasks in process: run it now, not at a commit that a
         # surrounding transaction (a test's) may never make.
         execute(run.pk)

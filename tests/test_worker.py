@@ -133,3 +133,27 @@ def test_a_worker_killed_mid_correlation_loses_nothing(broker, p):
     assert not Alert.objects.filter(awaiting_correlation=True).exists()
     assert IncidentAlert.objects.count() == 3000  # each alert in exactly one incident
     assert sum(Incident.objects.values_list("alert_count", flat=True)) == 3000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_a_search(worker, p):
+    from search.models import QueryRun
+    from search.runs import wait_for
+    from search.tasks import run_query
+    from tests.search.factories import default_workspace, ingest
+
+    ws = default_workspace(p.sub)
+    ingest(ws, "SecurityEvent", [{"TimeGenerated": "2026-11-28T10:00:00Z", "EventID": 4625,
+                                  "Account": "CONTOSO\\svc-backup"}] * 4)
+    run = QueryRun.objects.create(subscription=p.sub, workspace=ws, user=p.analyst,
+                                  query="SecurityEvent | summarize count() by Account")
+    run_query.apply_async(args=[run.pk], queue=QUEUE)
+    wait_for(run, timeout=60)  # the task keeps no result: the run row is the result
+    assert (run.state, run.rows, run.truncated) == ("done", [["CONTOSO\\svc-backup", 4]], False)
+    finished = run.finished_at
+    # Delivered twice (a retry, a second worker): the run is not executed again.
+    run_query.apply_async(args=[run.pk], queue=QUEUE)
+    import time
+    time.sleep(2)
+    run.refresh_from_db()
+    assert run.finished_at == finished and run.rows == [["CONTOSO\\svc-backup", 4]]
