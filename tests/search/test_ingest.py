@@ -194,3 +194,21 @@ def test_a_timestamp_is_read_as_epoch_seconds_or_milliseconds(ws):
 def test_the_body_may_be_a_json_array(ws):
     body = json.dumps([{"TimeGenerated": "2026-11-28T10:00:00Z"}] * 3).encode()
     assert ingest_event_body(ws, "Syslog", body, "application/json").accepted == 3
+
+
+def test_the_sample_answers_queries_like_sentinel_would(ws):
+    from search.runs import run_now
+
+    body = (SAMPLES / "windows-events-psexec.jsonl").read_bytes()
+    ingest_event_body(ws, "SecurityEvent", body, "application/x-ndjson")
+    _, rows, _ = run_now(ws, "SecurityEvent | summarize n = count() by EventID | top 3 by n")
+    assert rows == [[7, 130], [10, 38], [13, 23]]
+    _, rows, _ = run_now(ws, "SecurityEvent | where EventID == 4688 and CommandLine has "
+                             "\"secrets\" | project Account, NewProcessName "
+                             "| sort by NewProcessName asc")
+    assert rows == [["WORKSTATION5\\wardog", "C:\\Users\\wardog\\Downloads\\PSTools\\PsExec.exe"],
+                    ["WORKGROUP\\WORKSTATION5$", "C:\\Windows\\System32\\reg.exe"]]
+    _, rows, _ = run_now(ws, "SecurityEvent | where TimeGenerated between "
+                             "(datetime(2020-10-19 03:30:46) .. datetime(2020-10-19 03:30:47)) "
+                             "and EventID == 4688 | count")
+    assert rows == [[4]]
