@@ -60,3 +60,13 @@ class MemberForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False, strip=True)
+
+
+class WorkspaceForm(forms.Form):
+    name = forms.CharField(max_length=120, strip=True)
+    retention_days = forms.IntegerField(min_value=1, max_value=3650, initial=90)
+
+
+class RetentionForm(forms.Form):
+    retention_days = forms.IntegerField(min_value=1, max_value=3650)
+    reason = forms.CharField(max_length=500, required=False, strip=True)

@@ -11,6 +11,9 @@ urlpatterns = [
     path("s/<id:sub>/settings/tokens/", views.token_create, name="token-create"),
     path("s/<id:sub>/settings/tokens/<id:pk>/revoke/", views.token_revoke, name="token-revoke"),
     path("s/<id:sub>/settings/members/", views.member_save, name="member-save"),
+    path("s/<id:sub>/settings/workspaces/", views.workspace_create, name="workspace-create"),
+    path("s/<id:sub>/settings/workspaces/<id:workspace_id>/retention/",
+         views.workspace_retention, name="workspace-retention"),
     path("s/<id:sub>/settings/members/<id:user_id>/remove/", views.member_remove,
          name="member-remove"),
 ]

@@ -10,11 +10,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from inventory.access import get_for_user, get_subscription_for_user, subscriptions_for
 from inventory.activity import Actor
-from inventory.forms import LoginForm, MemberForm, ReasonForm, TokenForm
-from inventory.models import Activity, ApiToken, Membership
+from inventory.forms import (
+    LoginForm,
+    MemberForm,
+    ReasonForm,
+    RetentionForm,
+    TokenForm,
+    WorkspaceForm,
+)
+from inventory.models import Activity, ApiToken, Membership, Workspace
 from inventory.people import grant_role, remove_member
 from inventory.roles import Perm
-from inventory.subscriptions import InventoryError
+from inventory.subscriptions import InventoryError, create_workspace, set_retention
 from inventory.tokens import TokenError, create_token, revoke_token
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.paging import BadCursor, keyset_page
@@ -74,6 +81,8 @@ def _settings_context(subscription, user, **extra):
         "tokens": ApiToken.objects.filter(subscription=subscription).select_related("user"),
         "token_form": TokenForm(members=own),
         "member_form": MemberForm(),
+        "workspaces": subscription.workspaces.order_by("-is_default", "name"),
+        "workspace_form": WorkspaceForm(),
         **extra,
     }
 
@@ -174,3 +183,37 @@ def member_remove(request, sub, user_id):
                   actor=Actor.of_user(request.user), reason=form.cleaned_data.get("reason", ""))
     messages.success(request, f"{membership.user.get_username()} removed.")
     return redirect("inventory:settings", sub=sub)
+
+
+@require_POST
+def workspace_create(request, sub):
+    subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
+    form = WorkspaceForm(request.POST)
+    if form.is_valid():
+        try:
+            workspace = create_workspace(subscription=subscription, name=form.cleaned_data["name"],
+                                         retention_days=form.cleaned_data["retention_days"],
+                                         actor=Actor.of_user(request.user))
+        except InventoryError as exc:
+            form.add_error("name", str(exc))
+        else:
+            messages.success(request, f"Workspace {workspace.name} created.")
+            return redirect(reverse("inventory:settings", kwargs={"sub": sub}) + "#workspaces")
+    context = _settings_context(subscription, request.user, workspace_form=form)
+    return render(request, "inventory/settings.html", context, status=400)
+
+
+@require_POST
+def workspace_retention(request, sub, workspace_id):
+    get_subscription_for_user(request.user, sub, Perm.VIEW)
+    workspace = get_for_user(Workspace.objects.filter(subscription_id=sub), request.user,
+                             workspace_id, Perm.ADMINISTER)
+    form = RetentionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Retention is a number of days from 1 to 3650.")
+    else:
+        set_retention(workspace, form.cleaned_data["retention_days"],
+                      actor=Actor.of_user(request.user), reason=form.cleaned_data["reason"])
+        messages.success(request, f"{workspace.name} keeps events "
+                                  f"{workspace.retention_days} days after ingestion.")
+    return redirect(reverse("inventory:settings", kwargs={"sub": sub}) + "#workspaces")

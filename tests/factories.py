@@ -63,6 +63,7 @@ def objects_of(p):
         "run_id": make_query_run(p.sub).pk,
         "fmt": "csv",
         "ref": p.sub.workspaces.get(is_default=True).workspace_id,
+        "workspace_id": p.sub.workspaces.get(is_default=True).pk,
     }
 
 
