@@ -1,0 +1,393 @@
+"""Expanding a node: its neighbours that are not shown yet, at most LIMIT per click.
+
+For an entity: the entities related to it in any alert of the subscription, the other
+alerts that name it (with their incidents: "seen in N other incidents"), and, for a
+host, an account or an IP, what the workspace's security events say (who logged on from
+where, which programs ran). For an alert: its entities and its incident. For an
+incident or a collapsed group: its members. What does not fit is counted in one
+"+N more" node; expanding that one continues where the click stopped.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count
+
+from alerts.models import Alert, AlertEntity, Entity, EntityIdentifier, Relation
+from incidents.models import Incident, IncidentAlert
+from investigation import evidence
+from investigation.graph import add_entity, connect, db_ref, digest
+
+LIMIT = 50
+PER_ALERT = 5   # entities brought along with each other alert of an entity
+
+
+class ExpandError(Exception):
+    """A node that cannot be expanded; the message is fit for the user."""
+
+
+@dataclass
+class Found:
+    """One candidate node and the edges that tie it to the map."""
+
+    node_id: str
+    kind: str
+    label: str
+    attrs: dict = field(default_factory=dict)
+    edges: list = field(default_factory=list)   # (source, target, relation)
+    entity: object = None
+    # False for a node that comes along with a counted one (an alert's incident, its
+    # entities): it uses the budget but is not one of the source's `total`.
+    counted: bool = True
+
+
+@dataclass
+class Source:
+    """One kind of neighbour: how many there are beyond the map, and how to fetch some."""
+
+    total: int
+    fetch: object  # callable(limit) -> [Found]
+
+
+def expand(m, subscription_id, node_id, *, incident_id=None, limit=LIMIT):
+    """Add `node_id`'s hidden neighbours to `m` (at most `limit`, then "+N more").
+    Returns the ids added. Positions are not set here (see layout.place)."""
+    if node_id not in m.g:
+        raise ExpandError("That node is not on the map.")
+    attrs = m.node(node_id)
+    anchor = node_id
+    if attrs["kind"] == "more":
+        anchor = attrs.get("parent", "")
+        if anchor not in m.g:
+            raise ExpandError("That summary no longer belongs to a node on the map.")
+    sources = _sources(m, subscription_id, anchor, incident_id)
+    added, budget, total, taken = [], limit, 0, 0
+    for source in sources:
+        total += source.total
+        if budget <= 0 or source.total <= 0:
+            continue
+        for found in source.fetch(budget):
+            if budget <= 0:
+                break
+            if found.node_id in m.g:
+                total -= 1  # found by an earlier source of this click
+                continue
+            if found.entity is not None:
+                add_entity(m, found.entity, **found.attrs)
+            else:
+                m.add_node(found.node_id, found.kind, found.label, **found.attrs)
+            added.append(found.node_id)
+            budget -= 1
+            taken += found.counted
+            for edge in found.edges:
+                m.add_edge(*edge)
+    more_id = f"more:{anchor}"
+    if more_id in m.g:
+        m.remove_node(more_id)
+    connect(m, subscription_id, added)
+    left = total - taken
+    if left > 0:
+        m.add_node(more_id, "more", f"+{left:,} more", count=left, parent=anchor)
+        m.add_edge(anchor, more_id, "more")
+        added.append(more_id)
+    return added
+
+
+def _sources(m, subscription_id, node_id, incident_id):
+    kind, pk = db_ref(node_id)
+    attrs = m.node(node_id)
+    if kind == "entity":
+        entity = Entity.objects.filter(subscription_id=subscription_id, pk=pk).first()
+        if entity is None:
+            raise ExpandError("That entity is no longer there.")
+        return [_related(m, subscription_id, entity),
+                _other_alerts(m, subscription_id, entity, incident_id),
+                *_events(m, subscription_id, node_id, entity.kind, entity.label, entity.props)]
+    if kind == "alert":
+        return _alert_members(m, subscription_id, pk)
+    if kind == "incident":
+        return [_incident_alerts(m, subscription_id, pk, node_id)]
+    if attrs["kind"] == "group":
+        of = (attrs.get("props") or {}).get("of", "")
+        if incident_id is None or not isinstance(of, str):
+            return []
+        if of == "alert":
+            return [_incident_alerts(m, subscription_id, incident_id, node_id)]
+        return [_group_entities(m, subscription_id, incident_id, of, node_id)]
+    if attrs.get("origin") == "events" and attrs["kind"] in evidence.EVENT_KINDS:
+        return _events(m, subscription_id, node_id, attrs["kind"], attrs["label"],
+                       attrs.get("props"))
+    return []
+
+
+def _related(m, subscription_id, entity):
+    """Entities tied to this one by a typed relation in any alert of the subscription."""
+    shown = m.ids_of("entity")
+    relations = Relation.objects.filter(subscription_id=subscription_id, target__isnull=False)
+    outgoing = relations.filter(source__entity_id=entity.pk).exclude(
+        target__entity_id__in=shown).exclude(target__entity_id=entity.pk)
+    incoming = relations.filter(target__entity_id=entity.pk).exclude(
+        source__entity_id__in=shown).exclude(source__entity_id=entity.pk)
+    total = (outgoing.values("target__entity_id").distinct().count()
+             + incoming.values("source__entity_id").distinct().count())
+
+    def fetch(limit):
+        pairs = list(outgoing.values_list("target__entity_id", "type").distinct()
+                     .order_by("target__entity_id", "type")[:limit])
+        pairs += [(other, kind, True) for other, kind in incoming.values_list(
+            "source__entity_id", "type").distinct().order_by("source__entity_id", "type")
+            [:limit]]
+        rows = Entity.objects.in_bulk({p[0] for p in pairs})
+        found, seen = [], set()
+        for pair in pairs:
+            other, kind, reverse = pair[0], pair[1], len(pair) == 3
+            e = rows.get(other)
+            if e is None or e.subscription_id != subscription_id or other in seen:
+                continue
+            seen.add(other)
+            here, there = f"entity:{entity.pk}", f"entity:{other}"
+            edge = (there, here, kind) if reverse else (here, there, kind)
+            found.append(Found(there, e.kind, e.label, edges=[edge], entity=e))
+        return found
+
+    return Source(total, fetch)
+
+
+def _other_alerts(m, subscription_id, entity, incident_id):
+    """The other alerts naming the entity, newest first, each with its incident."""
+    shown = m.ids_of("alert")
+    mentions = AlertEntity.objects.filter(entity_id=entity.pk,
+                                          alert__subscription_id=subscription_id)\
+        .exclude(alert_id__in=shown)
+    total = mentions.values("alert_id").distinct().count()
+    incidents = IncidentAlert.objects.filter(subscription_id=subscription_id,
+                                             alert__mentions__entity_id=entity.pk)
+    if incident_id is not None:
+        incidents = incidents.exclude(incident_id=incident_id)
+    seen_in = incidents.values("incident_id").distinct().count()
+    m.node(f"entity:{entity.pk}")["seen_in"] = seen_in
+
+    def fetch(limit):
+        alerts = list(Alert.objects.filter(subscription_id=subscription_id,
+                                           pk__in=mentions.values("alert_id"))
+                      .only("pk", "display_name", "severity", "time")
+                      .order_by("-time", "-pk")[:limit])
+        ids = [a.pk for a in alerts]
+        links = {a_id: i for a_id, i in IncidentAlert.objects.filter(
+            subscription_id=subscription_id, alert_id__in=ids,
+            incident__standalone=False).values_list("alert_id", "incident_id")}
+        groups = Incident.objects.in_bulk(set(links.values()))
+        named = {}
+        for alert_id, entity_id in AlertEntity.objects.filter(alert_id__in=ids).exclude(
+                entity_id=entity.pk).values_list("alert_id", "entity_id").order_by(
+                "alert_id", "position"):
+            named.setdefault(alert_id, []).append(entity_id)
+        rows = Entity.objects.filter(subscription_id=subscription_id).in_bulk(
+            {e for ids_ in named.values() for e in ids_})
+        found = []
+        for a in alerts:
+            node = f"alert:{a.pk}"
+            found.append(Found(node, "alert", a.display_name, {"sev": a.severity},
+                               [(node, f"entity:{entity.pk}", "involves")]))
+            incident = groups.get(links.get(a.pk))
+            if incident is not None and incident.subscription_id == subscription_id:
+                found.append(Found(f"incident:{incident.pk}", "incident", incident.title,
+                                   {"sev": incident.severity},
+                                   [(f"incident:{incident.pk}", node, "contains")],
+                                   counted=False))
+            # The entities named beside it in that alert (what else the attacker touched).
+            for entity_id in list(dict.fromkeys(named.get(a.pk, [])))[:PER_ALERT]:
+                e = rows.get(entity_id)
+                if e is not None:
+                    found.append(Found(f"entity:{e.pk}", e.kind, e.label, entity=e,
+                                       edges=[(node, f"entity:{e.pk}", "involves")],
+                                       counted=False))
+        return found
+
+    return Source(total, fetch)
+
+
+def _alert_members(m, subscription_id, alert_id):
+    """An alert's entities and its incident, when they are not shown."""
+    alert = Alert.objects.filter(subscription_id=subscription_id, pk=alert_id).first()
+    if alert is None:
+        raise ExpandError("That alert is no longer there.")
+    shown = m.ids_of("entity")
+    entity_ids = AlertEntity.objects.filter(alert_id=alert.pk).exclude(
+        entity_id__in=shown).values("entity_id").distinct()
+    link = IncidentAlert.objects.filter(alert_id=alert.pk, subscription_id=subscription_id,
+                                        incident__standalone=False)\
+        .select_related("incident").first()
+    sources = []
+    if link is not None and f"incident:{link.incident_id}" not in m.g:
+        incident = link.incident
+        sources.append(Source(1, lambda limit: [Found(
+            f"incident:{incident.pk}", "incident", incident.title, {"sev": incident.severity},
+            [(f"incident:{incident.pk}", f"alert:{alert.pk}", "contains")])]))
+
+    def fetch(limit):
+        rows = Entity.objects.filter(subscription_id=subscription_id, pk__in=entity_ids)\
+            .order_by("pk")[:limit]
+        return [Found(f"entity:{e.pk}", e.kind, e.label, entity=e,
+                      edges=[(f"alert:{alert.pk}", f"entity:{e.pk}", "involves")])
+                for e in rows]
+
+    sources.append(Source(entity_ids.count(), fetch))
+    return sources
+
+
+def _incident_alerts(m, subscription_id, incident_id, from_node):
+    shown = m.ids_of("alert")
+    alerts = Alert.objects.filter(subscription_id=subscription_id,
+                                  membership__incident_id=incident_id).exclude(pk__in=shown)
+
+    def fetch(limit):
+        return [Found(f"alert:{a.pk}", "alert", a.display_name, {"sev": a.severity},
+                      [(from_node, f"alert:{a.pk}",
+                        "contains" if from_node.startswith("incident:") else "member")])
+                for a in alerts.only("pk", "display_name", "severity")
+                .order_by("severity", "-time", "-pk")[:limit]]
+
+    return Source(alerts.count(), fetch)
+
+
+def _group_entities(m, subscription_id, incident_id, kind, from_node):
+    """A collapsed kind's entities, the most named first."""
+    shown = m.ids_of("entity")
+    members = AlertEntity.objects.filter(
+        alert__membership__incident_id=incident_id, alert__subscription_id=subscription_id,
+        entity__kind=kind).exclude(entity_id__in=shown)
+
+    def fetch(limit):
+        ranked = list(members.values("entity_id").annotate(n=Count("alert_id", distinct=True))
+                      .order_by("-n", "entity_id")[:limit])
+        rows = Entity.objects.filter(subscription_id=subscription_id).in_bulk(
+            [r["entity_id"] for r in ranked])
+        return [Found(f"entity:{r['entity_id']}", kind, rows[r["entity_id"]].label,
+                      entity=rows[r["entity_id"]],
+                      edges=[(from_node, f"entity:{r['entity_id']}", "member")])
+                for r in ranked if r["entity_id"] in rows]
+
+    return Source(members.values("entity_id").distinct().count(), fetch)
+
+
+# What the events say
+
+
+def _events(m, subscription_id, node_id, kind, label, props):
+    """Hosts, accounts, addresses and programs the events tie to a host, account or IP.
+    An event value that names a known entity of the subscription joins that entity."""
+    if kind not in evidence.EVENT_KINDS:
+        return []
+    workspace = evidence.workspace_of(subscription_id)
+    if workspace is None:
+        return []
+    logons = evidence.successful_logons(workspace, kind, label, props)
+    found = []
+    names = set()
+    for r in logons.records():
+        for value, what in ((r.get("Account"), "account"), (r.get("Computer"), "host"),
+                            (r.get("IpAddress"), "ip")):
+            if _usable(value, what):
+                names.add((what, value))
+    known = _known_entities(subscription_id, names)
+    for r in logons.records():
+        account = _event_node(m, known, "account", r.get("Account"), found)
+        host = _event_node(m, known, "host", r.get("Computer"), found)
+        ip = _event_node(m, known, "ip", r.get("IpAddress"), found)
+        for edge, ok in (((account, host, "logged on to"), account and host),
+                         ((ip, account, "logon as"), ip and account),
+                         ((ip, host, "connected to"), ip and host)):
+            if ok:
+                _attach(m, found, edge)
+    if kind == "host":
+        for r in evidence.started_processes(workspace, label, props).records():
+            image = r.get("NewProcessName")
+            if not isinstance(image, str) or not image:
+                continue
+            node = f"ev:process:{digest(node_id, image.lower())}"
+            name = image.replace("/", "\\").rsplit("\\", 1)[-1] or image
+            found.append(Found(node, "process", name, {
+                "origin": "events", "props": {"NewProcessName": image, "Computer":
+                                              r.get("Computer"), "Runs": r.get("Runs"),
+                                              "Last": r.get("Last")}},
+                [(node, node_id, "ran on")]))
+    # Only what is not on the map yet counts; edges between shown nodes are still added.
+    fresh, seen = [], set()
+    for f in found:
+        if f.node_id in m.g:
+            for edge in f.edges:
+                m.add_edge(*edge)
+        elif f.node_id not in seen:
+            seen.add(f.node_id)
+            fresh.append(f)
+    pending = {f.node_id for f in fresh}
+
+    def fetch(limit):
+        return [Found(f.node_id, f.kind, f.label, f.attrs,
+                      [e for e in f.edges if e[0] in m.g or e[0] in pending
+                       if e[1] in m.g or e[1] in pending], f.entity) for f in fresh[:limit]]
+
+    return [Source(len(fresh), fetch)]
+
+
+_SKIP = {"", "-", "::1", "127.0.0.1", "localhost"}
+
+
+def _usable(value, what):
+    return isinstance(value, str) and value.strip().lower() not in _SKIP and len(value) < 300
+
+
+def _identifier(what, value):
+    v = value.strip().lower()
+    if what == "ip":
+        return f"ip|address|{v}"
+    if what == "host":
+        return f"host|name|{v.split('.', 1)[0]}"
+    if "\\" in v:
+        domain, _, name = v.partition("\\")
+        return f"account|name-ntdomain|{name}|{domain}"
+    return f"account|name|{v}"
+
+
+def _known_entities(subscription_id, names):
+    """{(kind, value): Entity} for event values that name exactly one entity."""
+    wanted = {_identifier(what, value): (what, value) for what, value in names}
+    owners = {}
+    for value, entity_id in EntityIdentifier.objects.filter(
+            subscription_id=subscription_id, value__in=list(wanted)).values_list(
+            "value", "entity_id"):
+        owners.setdefault(value, set()).add(entity_id)
+    single = {v: ids.pop() for v, ids in owners.items() if len(ids) == 1}
+    rows = Entity.objects.filter(subscription_id=subscription_id).in_bulk(set(single.values()))
+    return {wanted[v]: rows[e] for v, e in single.items() if e in rows}
+
+
+def _event_node(m, known, what, value, found):
+    """The node id for an event value: the entity it names, or an events-only node."""
+    if not _usable(value, what):
+        return None
+    entity = known.get((what, value))
+    if entity is not None:
+        node = f"entity:{entity.pk}"
+        if node not in m.g and not any(f.node_id == node for f in found):
+            found.append(Found(node, entity.kind, entity.label, entity=entity))
+        return node
+    node = f"ev:{what}:{digest(what, value.strip().lower())}"
+    if node not in m.g and not any(f.node_id == node for f in found):
+        found.append(Found(node, what, value.strip(), {"origin": "events", "props": {
+            {"account": "Account", "host": "Computer", "ip": "IpAddress"}[what]:
+                value.strip()}}))
+    return node
+
+
+def _attach(m, found, edge):
+    """Hang `edge` on the candidate that brings its last missing end, so that it is added
+    with that node; between two shown nodes it is added at once."""
+    ends = [i for i, f in enumerate(found) if f.node_id in (edge[0], edge[1])
+            and f.node_id not in m.g]
+    if not ends:
+        m.add_edge(*edge)
+        return
+    f = found[max(ends)]
+    if edge not in f.edges:
+        f.edges.append(edge)
