@@ -173,9 +173,9 @@ def syslog_rows(n, now, rng):
     for i in range(n):
         at = now - dt.timedelta(seconds=rng.random() * DAYS * 86400)
         facility = facilities[i % 5]
-        message = (f"deploy : TTY=pts/0 ; PWD=/srv ; USER=root ; COMMAND=/bin/systemctl "
-                   f"restart app{i % 13}") if i % 10 == 0 else \
-            f"pam_unix(sshd:session): session opened for user u{i % 300}"
+        message = (f"pam_unix(sudo:session): session opened for user root by deploy{i % 13}"
+                   if i % 10 == 0 else
+                   f"pam_unix(sshd:session): session opened for user u{i % 300}")
         yield (at, f"lnx{i % 50:02d}", None, "", f"10.9.{i % 256}.{i % 199}",
                {"Facility": facility, "SeverityLevel": "info", "ProcessName": "sshd",
                 "ProcessID": 1000 + i % 5000, "SyslogMessage": message,

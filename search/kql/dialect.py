@@ -130,6 +130,10 @@ class Dialect:
     def position(self, haystack, needle):
         return sql(self.strpos + "({}, {})", haystack, needle)
 
+    def contains_ci(self, e, needle):
+        """`e` contains the constant `needle`, ignoring case."""
+        return self.ilike(e, "%" + like_escape(needle) + "%")
+
 
 class PostgresDialect(Dialect):
     vendor = "postgresql"
@@ -178,6 +182,13 @@ class PostgresDialect(Dialect):
 
     def ilike(self, e, pattern):
         return sql("({} ILIKE {})", e, Frag("%s", [pattern]))
+
+    def contains_ci(self, e, needle):
+        # STRPOS over LOWER runs about twice as fast as ILIKE '%...%'; ASCII needles only,
+        # so that Python's and the database's case folding cannot disagree.
+        if needle.isascii():
+            return sql("(STRPOS(LOWER({}), {}) > 0)", e, Frag("%s", [needle.lower()]))
+        return super().contains_ci(e, needle)
 
     def like_cs(self, e, pattern):
         return sql("({} LIKE {})", e, Frag("%s", [pattern]))

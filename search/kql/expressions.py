@@ -271,7 +271,7 @@ class Scalar:
         if base == "contains":
             if cs:
                 return sql("({} > 0)", d.position(left, Frag("%s", [needle])))
-            return d.ilike(left, "%" + like_escape(needle) + "%")
+            return d.contains_ci(left, needle)
         if base == "startswith":
             return d.starts_cs(left, needle) if cs else d.ilike(left, like_escape(needle) + "%")
         return d.ends_cs(left, needle) if cs else d.ilike(left, "%" + like_escape(needle))
@@ -311,7 +311,7 @@ class Scalar:
         if case_sensitive:
             prefilter = sql("({} > 0)", self.d.position(left, Frag("%s", [needle])))
         else:
-            prefilter = self.d.ilike(left, "%" + like_escape(needle) + "%")
+            prefilter = self.d.contains_ci(left, needle)
         return sql("({} AND {})", prefilter, regex)
 
     def _inlist(self, node):

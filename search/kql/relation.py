@@ -15,6 +15,9 @@ from search.schema import HOT_STORAGE, hot_columns
 
 from .sqltext import Expr, Frag, join, sql
 
+# Typed columns of search_event that are never null.
+NOT_NULL = {"time_generated", "ingested_at"}
+
 # Kusto types the catalog may hold that the compiler reads as another.
 _READ_AS = {"guid": "string", "decimal": "real"}
 
@@ -101,6 +104,10 @@ class Relation:
             expr = d.order_text(key.expr) if key.expr.type == "string" else key.expr
             direction = " DESC" if key.descending else " ASC"
             nulls = " NULLS FIRST" if key.nulls_first else " NULLS LAST"
+            if key.expr.text in NOT_NULL:
+                # No nulls to place: without the clause a DESC sort can walk the
+                # (workspace, table, time) index backwards instead of sorting.
+                nulls = ""
             parts.append(sql("{}" + direction + nulls, expr))
         return parts
 
