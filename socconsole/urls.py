@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("alerts.urls")),
     path("", include("incidents.urls")),
     path("", include("search.urls")),
+    path("", include("investigation.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -62,6 +62,8 @@ def objects_of(p):
         "rule_id": make_rule(p.sub).pk,
         "run_id": make_query_run(p.sub).pk,
         "fmt": "csv",
+        "investigation_id": make_investigation(p.sub).pk,
+        "tab": "alerts",
         "ref": p.sub.workspaces.get(is_default=True).workspace_id,
         "workspace_id": p.sub.workspaces.get(is_default=True).pk,
     }
@@ -97,3 +99,12 @@ def make_incident(subscription, **fields):
     alert = make_alert(subscription, **fields)
     correlate(subscription_id=subscription.pk)
     return IncidentAlert.objects.get(alert=alert).incident
+
+
+def make_investigation(subscription, **fields):
+    """An investigation of a new alert of `subscription`, started by the system."""
+    from investigation.actions import start_investigation
+
+    investigation, _ = start_investigation(actor=SYSTEM, alert=make_alert(subscription,
+                                                                          **fields))
+    return investigation
