@@ -10,6 +10,7 @@ from alerts.api import router as alerts_router
 from incidents.api import router as incidents_router
 from inventory.api import router as inventory_router
 from inventory.tokens import verify_token
+from investigation.api import router as investigation_router
 from search.api import router as search_router
 from socconsole.lib.apierrors import ApiError, envelope
 from socconsole.lib.paging import BadCursor
@@ -83,6 +84,7 @@ def on_http_error(request, exc):
 
 
 api.add_router("/", inventory_router)
+api.add_router("/", investigation_router)  # before alerts: /alerts/{id}/graph
 api.add_router("/", alerts_router)
 api.add_router("/", incidents_router)
 api.add_router("/", search_router)
