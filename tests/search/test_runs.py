@@ -1,0 +1,72 @@
+"""Query runs: limits, read-only execution, truncation, idempotence."""
+
+import pytest
+from django.db import DatabaseError, OperationalError, connection
+from django.test import override_settings
+
+from search.models import Event, QueryRun
+from search.runs import SearchError, _fetch_rows, execute, run_now, start_run
+from tests.search.factories import default_workspace, ingest
+
+SLOW = {
+    # A statement that runs for seconds on each database.
+    "postgresql": "SELECT pg_sleep(5)",
+    "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+              "WHERE i < 100000000) SELECT count(*) FROM n",
+}
+
+
+@pytest.fixture
+def ws(p):
+    return default_workspace(p.sub)
+
+
+@override_settings(SEARCH_TIMEOUT_SECONDS=1)
+def test_a_statement_is_stopped_at_the_time_limit(db):
+    with pytest.raises(OperationalError):
+        _fetch_rows(SLOW[connection.vendor], [], 10)
+
+
+def test_a_search_cannot_write(ws):
+    ingest(ws, "Syslog", [{"TimeGenerated": "2026-11-28T10:00:00Z"}])
+    with pytest.raises(DatabaseError):
+        _fetch_rows("DELETE FROM search_event", [], 10)
+    assert Event.objects.count() == 1
+
+
+@override_settings(SEARCH_ROW_LIMIT=2)
+def test_the_row_limit_cuts_the_result_and_says_so(p, ws):
+    ingest(ws, "Syslog", [{"TimeGenerated": "2026-11-28T10:00:00Z"}] * 3)
+    run = start_run(workspace=ws, query="Syslog | project TimeGenerated", user=p.analyst)
+    assert (run.state, run.row_count, run.truncated) == ("done", 2, True)
+
+
+def test_a_run_is_executed_once(p, ws):
+    ingest(ws, "Syslog", [{"TimeGenerated": "2026-11-28T10:00:00Z"}])
+    run = start_run(workspace=ws, query="Syslog | count", user=p.analyst)
+    assert run.state == "done"
+    assert execute(run.pk) is None  # already claimed: left alone
+    run.refresh_from_db()
+    assert run.rows == [[1]]
+
+
+def test_a_refused_query_fails_at_once_without_a_task(p, ws):
+    run = start_run(workspace=ws, query="Syslog | join (SecurityEvent) on Computer",
+                    user=p.analyst)
+    assert run.state == QueryRun.State.FAILED and run.started_at is None
+    assert run.error["token"] == "join"
+
+
+@pytest.mark.parametrize("query", ["", "   ", "x" * 20001])
+def test_an_empty_or_huge_query_is_refused(p, ws, query):
+    with pytest.raises(SearchError):
+        start_run(workspace=ws, query=query, user=p.analyst)
+    assert not QueryRun.objects.exists()
+
+
+def test_run_now_reads_only_its_workspace(p, ws):
+    ingest(ws, "Syslog", [{"TimeGenerated": "2026-11-28T10:00:00Z", "Computer": "ours"}])
+    ingest(default_workspace(p.other), "Syslog",
+           [{"TimeGenerated": "2026-11-28T10:00:00Z", "Computer": "theirs"}])
+    _, rows, _ = run_now(ws, "Syslog | project Computer")
+    assert rows == [["ours"]]
