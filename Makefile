@@ -38,6 +38,7 @@ worker: $(VENV)/.installed
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
+	$(BIN)/python bench/investigation.py $(INVESTIGATION_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
