@@ -9,18 +9,20 @@ one survives). The alerts a producer's own incident lists (IsIncident) are held
 together whatever their times, with the producer named as a reason.
 
 Ingest marks each new alert `awaiting_correlation`; `correlate` works through
-them resource by resource, each in its own transaction under an advisory lock
-on the resource, so two workers never correlate one resource at once, and a
-crash mid-way leaves the alerts marked for the next run. Running it again
+the waiting alerts a batch at a time, each batch in its own transaction under an
+advisory lock on the subscription, so two workers never correlate it at once,
+and a crash mid-way leaves the alerts marked for the next run. Running it again
 changes nothing: it is idempotent.
 """
 
+import json
 from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Case, Count, F, Lookup, Min, Q, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from alerts import tactics as killchain
@@ -29,6 +31,7 @@ from incidents.models import Incident, IncidentAlert
 from inventory import activity
 from inventory.activity import Actor
 from inventory.models import Resource
+from socconsole.lib.bulk import bulk_insert, bulk_update
 
 CORRELATE_LOCK = 7_300_002
 SYSTEM = Actor.of_system("correlation")
@@ -37,6 +40,25 @@ TELLING_KINDS = ("ip", "account", "filehash", "file", "url", "dns", "process", "
                  "mailbox", "azure-resource")
 ALERT_FIELDS = ("id", "subscription_id", "resource_id", "key", "display_name", "severity",
                 "verdict", "status", "tactics", "time", "provider")
+
+
+class _Alert:
+    """An alert as correlation reads it (ALERT_FIELDS), without a model instance's cost:
+    a batch reads tens of thousands."""
+
+    __slots__ = (*ALERT_FIELDS, "provider_incident")
+
+    def __init__(self, row):
+        for name, value in zip(ALERT_FIELDS, row, strict=True):
+            setattr(self, name, value)
+
+    @property
+    def pk(self):
+        return self.id
+
+
+def _read(queryset):
+    return [_Alert(row) for row in queryset.values_list(*ALERT_FIELDS)]
 
 
 def window():
@@ -73,23 +95,52 @@ def _lock(subscription_id):
 CHUNK = 1000
 
 
+class _AnyOf(Lookup):
+    """`field = ANY(%s)`: a list of ids as one array parameter, which PostgreSQL takes
+    whole and Django builds in a fraction of the time of an IN list of thousands."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*params, list(self.rhs)]
+
+
+def _pieces(ids):
+    """`ids` in lists fit for one query: whole on PostgreSQL, CHUNK at a time elsewhere
+    (SQLite limits the parameters of a statement)."""
+    ids = list(ids)
+    size = max(len(ids), 1) if connection.vendor == "postgresql" else CHUNK
+    return [ids[start:start + size] for start in range(0, len(ids), size)]
+
+
+def _among(field, ids):
+    """A filter: `field` is one of `ids` (one of `_pieces`)."""
+    if connection.vendor == "postgresql":
+        return _AnyOf(F(field), ids)
+    return Q(**{f"{field}__in": ids})
+INTERVALS = 2000  # (resource, time range) pairs per neighbours query
+
+
 def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=False):
     """Correlate a subscription's waiting alerts (at most `limit`) in one transaction.
 
     The waiting alerts, their neighbours (the same resource, within the window), the
     incidents they are in and the producers' groupings are read with a few queries for
     the whole batch; grouping is done in memory per resource; lone new alerts become
-    incidents of one in bulk. Only the alerts within the window of a waiting alert are
-    read, so an incident grown to thousands of alerts costs a few aggregate queries, not
-    a scan: the cost per alert does not grow with the total.
+    incidents of one in bulk; groups that join incidents already there are summarised
+    together with a few statements for the batch, never per group. Only the alerts
+    within the window of a waiting alert are read, so the cost per alert does not grow
+    with the total.
     """
     with transaction.atomic():
         _lock(subscription_id)
         waiting_qs = Alert.objects.filter(subscription_id=subscription_id,
-                                          awaiting_correlation=True).only(*ALERT_FIELDS)
+                                          awaiting_correlation=True)
         if only_resource:
             waiting_qs = waiting_qs.filter(resource_id=resource_id)
-        pending = list(waiting_qs.order_by("id")[:limit or settings.CORRELATION_BATCH])
+        pending = _read(waiting_qs.order_by("id")[:limit or settings.CORRELATION_BATCH])
         if not pending:
             return 0
         waiting = {a.pk for a in pending}
@@ -115,36 +166,65 @@ def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=F
                 else:
                     groups.append(group)
         _standalone(lone)
-        fresh = [g for g in groups if not any(a.pk in existing for a in g)]
-        _new_incidents(fresh)
-        for group in groups:
-            if any(a.pk in existing for a in group):
-                _settle(group, existing, waiting)
-        ids = list(waiting)
-        for start in range(0, len(ids), CHUNK):
-            Alert.objects.filter(pk__in=ids[start:start + CHUNK])\
-                .update(awaiting_correlation=False)
+        joining = [g for g in groups if any(a.pk in existing for a in g)]
+        _new_incidents([g for g in groups if not any(a.pk in existing for a in g)])
+        _join(joining, existing, waiting)
+        for ids in _pieces(waiting):
+            Alert.objects.filter(_among("id", ids)).update(awaiting_correlation=False)
     return len(pending)
 
 
 def _neighbours(subscription_id, by_resource, waiting):
-    """resource id -> its other alerts within the window of one of its waiting alerts."""
+    """resource id -> its other alerts within the window of one of its waiting alerts.
+
+    Each resource's windows around its waiting alerts are merged into intervals, and
+    only those are read: a resource with waiting alerts a month apart does not read the
+    month in between."""
     span = window()
-    ranges = {r: (min(a.time for a in alerts) - span, max(a.time for a in alerts) + span)
-              for r, alerts in by_resource.items() if r is not None}
+    intervals = []
+    for resource_id, alerts in by_resource.items():
+        if resource_id is None:
+            continue
+        times = sorted(a.time for a in alerts)
+        low, high = times[0] - span, times[0] + span
+        for t in times[1:]:
+            if t - span > high:
+                intervals.append((resource_id, low, high))
+                low = t - span
+            high = t + span
+        intervals.append((resource_id, low, high))
     found = defaultdict(list)
-    resources = list(ranges)
-    for start in range(0, len(resources), CHUNK):
-        chunk = resources[start:start + CHUNK]
-        low = min(ranges[r][0] for r in chunk)
-        high = max(ranges[r][1] for r in chunk)
-        for alert in Alert.objects.filter(subscription_id=subscription_id,
-                                          resource_id__in=chunk, time__gte=low,
-                                          time__lte=high).only(*ALERT_FIELDS):
-            r_low, r_high = ranges[alert.resource_id]
-            if alert.pk not in waiting and r_low <= alert.time <= r_high:
+    for start in range(0, len(intervals), INTERVALS):
+        for alert in _alerts_within(subscription_id, intervals[start:start + INTERVALS],
+                                    waiting):
+            if alert.pk not in waiting:
                 found[alert.resource_id].append(alert)
     return found
+
+
+def _alerts_within(subscription_id, intervals, waiting):
+    """The alerts of each (resource, low, high) interval, but the waiting ones: on
+    PostgreSQL one join against the intervals as arrays; elsewhere one OR of the ranges,
+    which gives the same."""
+    if connection.vendor != "postgresql":
+        around = Q()
+        for resource_id, low, high in intervals:
+            around |= Q(resource_id=resource_id, time__gte=low, time__lte=high)
+        return _read(Alert.objects.filter(around, subscription_id=subscription_id))
+    columns = ", ".join(f"a.{Alert._meta.get_field(f).column}" for f in ALERT_FIELDS)
+    tactics = ALERT_FIELDS.index("tactics")
+    resources, lows, highs = zip(*intervals, strict=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM unnest(%s::bigint[], %s::timestamptz[], "  # noqa: S608 — names from the model
+            "%s::timestamptz[]) AS v(resource_id, low, high) JOIN alerts_alert a "
+            "ON a.resource_id = v.resource_id AND a.time >= v.low AND a.time <= v.high "
+            "WHERE a.subscription_id = %s AND a.id NOT IN (SELECT unnest(%s::bigint[]))",
+            [list(resources), list(lows), list(highs), subscription_id, list(waiting)])
+        rows = cursor.fetchall()
+    # The raw cursor leaves JSON as text, as Django's own reads do before decoding.
+    return [_Alert((*row[:tactics], json.loads(row[tactics]), *row[tactics + 1:]))
+            for row in rows]
 
 
 def _provider_links(subscription_id, pending, neighbours):
@@ -158,9 +238,9 @@ def _provider_links(subscription_id, pending, neighbours):
     listed = {k for i in incidents for k in i.alert_keys} - keys
     resources = {a.resource_id for a in pending if a.resource_id is not None}
     if listed and resources:
-        for a in Alert.objects.filter(subscription_id=subscription_id,
-                                      resource_id__in=resources,
-                                      key__in=list(listed)[:10000]).only(*ALERT_FIELDS):
+        for a in _read(Alert.objects.filter(subscription_id=subscription_id,
+                                            resource_id__in=resources,
+                                            key__in=list(listed)[:10000])):
             neighbours[a.resource_id].append(a)
             alerts.append(a)
     by_key = {a.key: a.pk for a in alerts}
@@ -177,14 +257,15 @@ def _standalone(alerts):
     if not alerts:
         return
     now = timezone.now()
-    incidents = Incident.objects.bulk_create([Incident(
-        subscription_id=a.subscription_id, resource_id=a.resource_id, standalone=True,
-        title=a.display_name, severity=a.severity, status=a.status, verdict=a.verdict,
-        tactics=killchain.in_order(a.tactics), alert_count=1, first_time=a.time,
-        last_time=a.time, last_activity=now, created_at=now) for a in alerts])
-    IncidentAlert.objects.bulk_create([
-        IncidentAlert(incident=i, alert_id=a.pk, subscription_id=a.subscription_id)
-        for i, a in zip(incidents, alerts, strict=True)])
+    ids = bulk_insert(Incident, (
+        "subscription_id", "resource_id", "standalone", "title", "severity", "status",
+        "verdict", "tactics", "alert_count", "first_time", "last_time", "last_activity",
+        "created_at"), [
+        (a.subscription_id, a.resource_id, True, a.display_name, a.severity, a.status,
+         a.verdict, killchain.in_order(a.tactics), 1, a.time, a.time, now, now)
+        for a in alerts])
+    bulk_insert(IncidentAlert, ("incident_id", "alert_id", "subscription_id"), [
+        (pk, a.pk, a.subscription_id) for pk, a in zip(ids, alerts, strict=True)])
 
 
 def _new_incidents(groups):
@@ -194,9 +275,8 @@ def _new_incidents(groups):
         return
     now = timezone.now()
     rows = _entity_rows([a.pk for g in groups for a in g])
-    names = dict(Resource.objects.filter(pk__in={g[0].resource_id for g in groups})
-                 .values_list("pk", "name"))
-    incidents = []
+    names = _resource_names({g[0].resource_id for g in groups})
+    values = []
     for group in groups:
         alerts = sorted(group, key=lambda a: (a.time, a.pk))
         active = [a for a in alerts if a.status == Status.ACTIVE] or alerts
@@ -206,32 +286,37 @@ def _new_incidents(groups):
         # Alerts all closed on arrival (suppressed) make a closed incident, not a new task.
         closed = not any(a.status == Status.ACTIVE for a in alerts)
         status = alerts[0].status if closed else Incident.Status.ACTIVE
-        incidents.append(Incident(
-            subscription_id=alerts[0].subscription_id, resource_id=alerts[0].resource_id,
-            standalone=False, title=f"Security incident detected on {where}",
-            description=_describe(alerts, where, len(alerts)),
-            severity=min(a.severity for a in active), status=status,
-            verdict=alerts[0].verdict if closed else "",
-            reasons=_reasons(alerts, where, provider, len(alerts), rows),
-            tactics=killchain.in_order([t for a in alerts for t in a.tactics]),
-            alert_count=len(alerts), first_time=alerts[0].time, last_time=alerts[-1].time,
-            last_activity=now, provider_key=provider.key if provider else "",
-            created_at=now))
-    Incident.objects.bulk_create(incidents)
-    IncidentAlert.objects.bulk_create([
-        IncidentAlert(incident=incident, alert_id=a.pk, subscription_id=a.subscription_id)
-        for incident, group in zip(incidents, groups, strict=True) for a in group])
+        values.append((
+            alerts[0].subscription_id, alerts[0].resource_id, False,
+            f"Security incident detected on {where}", _describe(alerts, where, len(alerts)),
+            min(a.severity for a in active), status, alerts[0].verdict if closed else "",
+            _reasons(alerts, where, provider, len(alerts), rows),
+            killchain.in_order([t for a in alerts for t in a.tactics]), len(alerts),
+            alerts[0].time, alerts[-1].time, now, provider.key if provider else "", now))
+    ids = bulk_insert(Incident, (
+        "subscription_id", "resource_id", "standalone", "title", "description", "severity",
+        "status", "verdict", "reasons", "tactics", "alert_count", "first_time", "last_time",
+        "last_activity", "provider_key", "created_at"), values)
+    bulk_insert(IncidentAlert, ("incident_id", "alert_id", "subscription_id"), [
+        (pk, a.pk, a.subscription_id) for pk, group in zip(ids, groups, strict=True)
+        for a in group])
+
+
+INCIDENT_FIELDS = ("id", "subscription_id", "resource_id", "standalone", "title", "status",
+                   "alert_count", "provider_key", "last_activity")
 
 
 def _incidents_of(alerts):
-    by_alert, ids = {}, [a.pk for a in alerts]
-    for start in range(0, len(ids), CHUNK):
-        for m in IncidentAlert.objects.filter(alert_id__in=ids[start:start + CHUNK])\
-                .select_related("incident"):
-            by_alert[m.alert_id] = m.incident
-    # One object per incident, so a merge seen through one alert is seen through all.
-    shared = {}
-    return {k: shared.setdefault(v.pk, v) for k, v in by_alert.items()}
+    """alert id -> the incident it is in; one object per incident, so a merge seen
+    through one alert is seen through all."""
+    by_alert, incidents = {}, {}
+    for ids in _pieces(a.pk for a in alerts):
+        by_alert.update(IncidentAlert.objects.filter(_among("alert_id", ids))
+                        .values_list("alert_id", "incident_id"))
+    for ids in _pieces(set(by_alert.values())):
+        incidents.update((i.pk, i) for i in Incident.objects.filter(_among("id", ids))
+                         .only(*INCIDENT_FIELDS))
+    return {alert_id: incidents[pk] for alert_id, pk in by_alert.items()}
 
 
 def _group(alerts, provider, existing):
@@ -272,90 +357,190 @@ def _group(alerts, provider, existing):
     return list(groups.values())
 
 
-def _settle(group, existing, waiting):
-    """Make `group` one incident: reuse the oldest, merge the others into it."""
-    incidents = sorted({existing[a.pk].pk: existing[a.pk] for a in group
-                        if a.pk in existing}.values(),
-                       key=lambda i: (i.standalone, i.pk))
+def _join(groups, existing, waiting):
+    """Groups that touch incidents already there: each becomes its oldest incident (one of
+    several alerts before a standalone one), the others merged into it. Counts and
+    severities come from window aggregates over all the touched incidents' alerts, in
+    the one query per chunk of incidents that also reads each one's first and latest
+    alerts (times, tactics, description, reasons); the incidents are written back with
+    one UPDATE per chunk."""
+    if not groups:
+        return
     now = timezone.now()
-    new_alerts = [a for a in group if a.pk not in existing]
-    if incidents:
-        target = incidents[0]
-    else:
-        first = group[0]
-        target = Incident.objects.create(
-            subscription_id=first.subscription_id, resource_id=first.resource_id,
-            title=first.display_name, severity=first.severity, first_time=first.time,
-            last_time=first.time, last_activity=now, created_at=now)
-    for other in incidents[1:]:
-        IncidentAlert.objects.filter(incident=other).update(incident=target)
+    plans = _plans(groups, existing)
+    merged = [(other, plan.target) for plan in plans for other in plan.others]
+    for start in range(0, len(merged), CHUNK):
+        chunk = merged[start:start + CHUNK]
+        IncidentAlert.objects.filter(incident_id__in=[o.pk for o, _ in chunk]).update(
+            incident_id=Case(*[When(incident_id=o.pk, then=Value(t.pk)) for o, t in chunk]))
+    for other, target in merged:
         activity.record(actor=SYSTEM, verb="incident.merge", target_type="incident",
                         target_id=target.pk, target_label=target.title,
                         subscription_id=target.subscription_id,
                         reason=f"an alert bridged it with incident {other.pk}",
                         before={"merged": other.pk})
-        other.delete()
-    IncidentAlert.objects.bulk_create([
-        IncidentAlert(incident=target, alert_id=a.pk, subscription_id=a.subscription_id)
-        for a in new_alerts])
-    arrived = [a for a in group if a.pk in waiting]
-    reopened = bool(arrived) and target.status != Incident.Status.ACTIVE and \
-        any(a.status == Status.ACTIVE for a in arrived)
-    before = {"status": target.status, "alert_count": target.alert_count}
-    provider = next((a.provider_incident for a in group
-                     if getattr(a, "provider_incident", None)), None)
-    _summarise(target, provider)
-    if arrived:
-        target.last_activity = now
+    if merged:
+        Incident.objects.filter(pk__in=[o.pk for o, _ in merged]).delete()
+    bulk_insert(IncidentAlert, ("incident_id", "alert_id", "subscription_id"), [
+        (plan.target.pk, a.pk, a.subscription_id)
+        for plan in plans for a in plan.alerts if a.pk not in existing])
+
+    targets = {plan.target.pk: plan for plan in plans}
+    stats, samples = _samples(list(targets))
+    rows = _entity_rows([a.pk for alerts in samples.values() for a in alerts])
+    names = _resource_names({plan.target.resource_id for plan in plans})
+    providers = _providers_by_key(plans)
+    reopened = []
+    for pk, plan in targets.items():
+        target, arrived = plan.target, [a for a in plan.alerts if a.pk in waiting]
+        before = {"status": target.status, "alert_count": target.alert_count}
+        provider = plan.provider or providers.get(target.provider_key)
+        _summarise(target, stats[pk], samples[pk], names, provider, rows)
+        if arrived:
+            target.last_activity = now
+        if arrived and target.status != Incident.Status.ACTIVE and \
+                any(a.status == Status.ACTIVE for a in arrived):
+            target.status, target.verdict = Incident.Status.ACTIVE, ""
+            reopened.append((target, arrived[0], before))
+    # Only the summary: a triage change made meanwhile (status, owner) is not overwritten.
+    for start in range(0, len(plans), CHUNK):
+        bulk_update(Incident, SUMMARY_FIELDS, [
+            (p.target.pk, *(getattr(p.target, f) for f in SUMMARY_FIELDS))
+            for p in plans[start:start + CHUNK]])
     if reopened:
-        target.status, target.verdict = Incident.Status.ACTIVE, ""
-    target.save()
-    if reopened:
+        Incident.objects.filter(pk__in=[t.pk for t, _, _ in reopened])\
+            .update(status=Incident.Status.ACTIVE, verdict="")
+    for target, alert, before in reopened:
         activity.record(actor=SYSTEM, verb="incident.reopen", target_type="incident",
                         target_id=target.pk, target_label=target.title,
                         subscription_id=target.subscription_id,
-                        reason=f"new alert: {arrived[0].display_name}", before=before,
+                        reason=f"new alert: {alert.display_name}", before=before,
                         after={"status": target.status, "alert_count": target.alert_count})
+
+
+SUMMARY_FIELDS = ("alert_count", "first_time", "last_time", "severity", "standalone",
+                  "provider_key", "tactics", "title", "description", "reasons",
+                  "last_activity")
+
+
+class _Plan:
+    """What becomes of the incidents one group touches: `target` survives."""
+
+    __slots__ = ("alerts", "incidents", "others", "provider", "target")
+
+    def __init__(self):
+        self.alerts, self.incidents = [], {}
+
+
+def _plans(groups, existing):
+    # Groups touching one incident become one plan (grouping is per resource, so this
+    # only happens with an incident whose alerts are on several resources).
+    parent = {}
+
+    def find(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    touched = []
+    for group in groups:
+        ids = [existing[a.pk].pk for a in group if a.pk in existing]
+        touched.append(ids)
+        for other in ids[1:]:
+            ra, rb = find(ids[0]), find(other)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    plans = defaultdict(_Plan)
+    for group, ids in zip(groups, touched, strict=True):
+        plan = plans[find(ids[0])]
+        plan.alerts += group
+        for a in group:
+            if a.pk in existing:
+                plan.incidents[existing[a.pk].pk] = existing[a.pk]
+    for plan in plans.values():
+        ordered = sorted(plan.incidents.values(), key=lambda i: (i.standalone, i.pk))
+        plan.target, plan.others = ordered[0], ordered[1:]
+        plan.provider = next((a.provider_incident for a in plan.alerts
+                              if getattr(a, "provider_incident", None)), None)
+    return list(plans.values())
 
 
 SAMPLE = 300  # alerts read to describe an incident: its first and its latest
 
 
-def _summarise(incident, provider):
-    """Count, times and severity from aggregates over all the incident's alerts; tactics,
-    title, description and reasons from its first and latest alerts."""
-    members = Alert.objects.filter(membership__incident=incident)
-    stats = members.aggregate(n=Count("id"), first=Min("time"), last=Max("time"),
-                              worst=Min("severity"),
-                              worst_active=Min("severity", filter=Q(status=Status.ACTIVE)))
+class _Sample:
+    """One of the alerts that describe an incident."""
+
+    __slots__ = ("pk", "display_name", "tactics", "time", "provider")
+
+    def __init__(self, pk, display_name, tactics, time, provider):
+        self.pk, self.display_name, self.tactics = pk, display_name, tactics
+        self.time, self.provider = time, provider
+
+
+def _samples(incident_ids):
+    """incident id -> (count and worst severities over all its alerts, its first and
+    latest alerts in time order, SAMPLE in all): one windowed pass over their alerts."""
+    half = SAMPLE // 2
+    incident = F("membership__incident_id")
+    whole = {"partition_by": [incident]}
+    samples, stats = defaultdict(list), {}
+    for ids in _pieces(incident_ids):
+        ranked = Alert.objects.filter(_among("membership__incident_id", ids)).annotate(
+            incident_pk=incident,
+            head=Window(RowNumber(), order_by=[F("time").asc(), F("id").asc()], **whole),
+            tail=Window(RowNumber(), order_by=[F("time").desc(), F("id").desc()], **whole),
+            n=Window(Count("id"), **whole), worst=Window(Min("severity"), **whole),
+            worst_active=Window(Min(Case(When(status=Status.ACTIVE, then=F("severity")))),
+                                **whole))
+        for pk, *sample, n, worst, worst_active in ranked.filter(
+                Q(head__lte=half) | Q(tail__lte=half)).values_list(
+                "incident_pk", "id", "display_name", "tactics", "time", "provider", "n",
+                "worst", "worst_active"):
+            samples[pk].append(_Sample(*sample))
+            stats[pk] = {"n": n, "worst": worst, "worst_active": worst_active}
+    for alerts in samples.values():
+        alerts.sort(key=lambda a: (a.time, a.pk))
+    return stats, samples
+
+
+def _resource_names(resource_ids):
+    return dict(Resource.objects.filter(pk__in=[r for r in resource_ids if r is not None])
+                .values_list("pk", "name"))
+
+
+def _providers_by_key(plans):
+    """The producer incidents of targets that hold one but got no alert listed by it now."""
+    keys = {p.target.provider_key for p in plans if p.provider is None and
+            p.target.provider_key}
+    if not keys:
+        return {}
+    subscription_id = plans[0].target.subscription_id
+    return {i.key: i for i in ProviderIncident.objects.filter(
+        subscription_id=subscription_id, key__in=keys)}
+
+
+def _summarise(incident, stats, alerts, names, provider, rows):
+    """Count and severity from the aggregates over all the incident's alerts; times,
+    tactics, title, description and reasons from its first and latest alerts."""
     incident.alert_count = stats["n"]
-    incident.first_time, incident.last_time = stats["first"], stats["last"]
+    incident.first_time, incident.last_time = alerts[0].time, alerts[-1].time
     incident.severity = stats["worst_active"] if stats["worst_active"] is not None \
         else stats["worst"]
     incident.standalone = stats["n"] == 1
     if provider is not None:
         incident.provider_key = provider.key
-    fields = ("id", "display_name", "tactics", "time", "provider")
-    half = SAMPLE // 2
-    alerts = list(members.only(*fields).order_by("time", "id")[:half])
-    if stats["n"] > half:
-        seen = {a.pk for a in alerts}
-        alerts += [a for a in members.only(*fields).order_by("-time", "-id")[:half]
-                   if a.pk not in seen]
-        alerts.sort(key=lambda a: (a.time, a.pk))
     incident.tactics = killchain.in_order([t for a in alerts for t in a.tactics])
     if incident.standalone:
         incident.title = alerts[0].display_name
         incident.description = ""
         incident.reasons = []
         return
-    where = incident.resource.name if incident.resource_id else "an unknown resource"
+    where = names.get(incident.resource_id, "an unknown resource")
     incident.title = f"Security incident detected on {where}"
     incident.description = _describe(alerts, where, stats["n"])
-    if provider is None and incident.provider_key:
-        provider = ProviderIncident.objects.filter(
-            subscription_id=incident.subscription_id, key=incident.provider_key).first()
-    incident.reasons = _reasons(alerts, where, provider, stats["n"])
+    incident.reasons = _reasons(alerts, where, provider, stats["n"], rows)
 
 
 def _stage(alert):
@@ -396,17 +581,16 @@ def _reasons(alerts, where, provider, count, rows=None):
 def shared_entities(alert_ids, rows=None):
     """'the ip 203.0.113.87'-like labels of telling entities two or more alerts share.
     `rows` (from `_entity_rows`) lets a batch read the mentions once for many groups."""
-    wanted = set(alert_ids)
+    if rows is None:
+        rows = _entity_rows(alert_ids)
     counts = defaultdict(set)
     labels = {}
-    for entity_id, alert_id, kind, label in (_entity_rows(alert_ids) if rows is None
-                                             else rows):
-        if alert_id not in wanted:
-            continue
-        counts[entity_id].add(alert_id)
-        short = label if len(label) <= 80 else label[:77] + "…"
-        labels[entity_id] = (TELLING_KINDS.index(kind) if kind in TELLING_KINDS else 99,
-                             f"the {kind} {short}")
+    for alert_id in set(alert_ids):
+        for entity_id, kind, label in rows.get(alert_id, ()):
+            counts[entity_id].add(alert_id)
+            short = label if len(label) <= 80 else label[:77] + "…"
+            labels[entity_id] = (TELLING_KINDS.index(kind) if kind in TELLING_KINDS else 99,
+                                 f"the {kind} {short}")
     shared = [e for e, alerts in counts.items() if len(alerts) >= 2]
     # Addresses and accounts first: they say most about an attack.
     shared.sort(key=lambda e: (labels[e][0], -len(counts[e]), labels[e][1]))
@@ -414,12 +598,13 @@ def shared_entities(alert_ids, rows=None):
 
 
 def _entity_rows(alert_ids):
-    ids = list(alert_ids)
-    rows = []
-    for start in range(0, len(ids), CHUNK):
-        rows += AlertEntity.objects.filter(
-            alert_id__in=ids[start:start + CHUNK], kind__in=TELLING_KINDS).values_list(
-            "entity_id", "alert_id", "entity__kind", "entity__label")
+    """alert id -> [(entity id, kind, label)] of its telling entities."""
+    rows = defaultdict(list)
+    for ids in _pieces(alert_ids):
+        for entity_id, alert_id, kind, label in AlertEntity.objects.filter(
+                _among("alert_id", ids), kind__in=TELLING_KINDS).values_list(
+                "entity_id", "alert_id", "entity__kind", "entity__label"):
+            rows[alert_id].append((entity_id, kind, label))
     return rows
 
 
