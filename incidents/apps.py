@@ -7,8 +7,16 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from alerts.signals import alert_status_changed, alerts_ingested
 
+        alerts_ingested.connect(_show_in_queue, dispatch_uid="incidents.show")
         alerts_ingested.connect(_queue_correlation, dispatch_uid="incidents.correlation")
         alert_status_changed.connect(_follow_alerts, dispatch_uid="incidents.follow")
+
+
+def _show_in_queue(sender, subscription, alert_ids, **kwargs):
+    """New alerts are in the queue when the ingest commits, before correlation runs."""
+    from incidents.correlation import show_in_queue
+
+    show_in_queue(alert_ids)
 
 
 def _queue_correlation(sender, subscription, alert_ids, **kwargs):

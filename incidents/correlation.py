@@ -8,11 +8,14 @@ fits joins its incident; one that bridges two incidents merges them (the older
 one survives). The alerts a producer's own incident lists (IsIncident) are held
 together whatever their times, with the producer named as a reason.
 
-Ingest marks each new alert `awaiting_correlation`; `correlate` works through
-the waiting alerts a batch at a time, each batch in its own transaction under an
-advisory lock on the subscription, so two workers never correlate it at once,
-and a crash mid-way leaves the alerts marked for the next run. Running it again
-changes nothing: it is idempotent.
+Ingest marks each new alert `awaiting_correlation` and, in the same transaction,
+gives it an incident of one (`show_in_queue`), so it is in the queue at once;
+`correlate` works through the waiting alerts a batch at a time, each batch in
+its own transaction under an advisory lock on the subscription, so two workers
+never correlate it at once, and a crash mid-way leaves the alerts marked for the
+next run. A waiting alert that joins others leaves its incident of one (nobody
+has touched it yet; one that was touched is merged and the merge recorded).
+Running it again changes nothing: it is idempotent.
 """
 
 import json
@@ -39,7 +42,7 @@ SYSTEM = Actor.of_system("correlation")
 TELLING_KINDS = ("ip", "account", "filehash", "file", "url", "dns", "process", "malware",
                  "mailbox", "azure-resource")
 ALERT_FIELDS = ("id", "subscription_id", "resource_id", "key", "display_name", "severity",
-                "verdict", "status", "tactics", "time", "provider")
+                "verdict", "status", "tactics", "time", "provider", "awaiting_correlation")
 
 
 class _Alert:
@@ -149,8 +152,13 @@ def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=F
             by_resource[alert.resource_id].append(alert)
         neighbours = _neighbours(subscription_id, by_resource, waiting)
         provider = _provider_links(subscription_id, pending, neighbours)
-        existing = _incidents_of(pending + [a for alerts in neighbours.values()
-                                            for a in alerts])
+        everyone = pending + [a for alerts in neighbours.values() for a in alerts]
+        existing = _incidents_of(everyone)
+        # The incidents of one that ingest gave alerts still waiting are not incidents to
+        # merge: grouped, they are absorbed silently; alone, they are already right.
+        provisional = {a.pk: existing.pop(a.pk) for a in everyone
+                       if a.awaiting_correlation and a.pk in existing
+                       and _is_provisional(existing[a.pk])}
         lone, groups = [], []
         for res_id, alerts in by_resource.items():
             if res_id is None:
@@ -162,10 +170,12 @@ def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=F
                 if not waiting.intersection(a.pk for a in group):
                     continue
                 if len(group) == 1 and group[0].pk not in existing:
-                    lone.append(group[0])  # the common case, written in bulk
+                    if group[0].pk not in provisional:
+                        lone.append(group[0])  # the common case, written in bulk
                 else:
                     groups.append(group)
         _standalone(lone)
+        _absorb([provisional[a.pk] for g in groups for a in g if a.pk in provisional])
         joining = [g for g in groups if any(a.pk in existing for a in g)]
         _new_incidents([g for g in groups if not any(a.pk in existing for a in g)])
         _join(joining, existing, waiting)
@@ -252,6 +262,29 @@ def _provider_links(subscription_id, pending, neighbours):
     return links
 
 
+def show_in_queue(alert_ids):
+    """Incidents of one for newly ingested alerts, written in the ingest's transaction so
+    that they show in the queue at once, even while the broker is down; correlation
+    folds them into their incidents later."""
+    for ids in _pieces(alert_ids):
+        _standalone(_read(Alert.objects.filter(_among("id", ids)).order_by("id")))
+
+
+def _is_provisional(incident):
+    """An incident of one given at ingest that nobody has touched yet."""
+    return incident.standalone and incident.alert_count == 1 and \
+        incident.acknowledged_at is None and incident.assigned_to_id is None and \
+        not incident.escalated
+
+
+def _absorb(incidents):
+    """Remove the incidents of one of alerts that now belong to a group (their alerts get
+    their place in it next): two statements for the batch."""
+    for ids in _pieces({i.pk for i in incidents}):
+        IncidentAlert.objects.filter(_among("incident_id", ids)).delete()
+        Incident.objects.filter(_among("id", ids)).delete()
+
+
 def _standalone(alerts):
     """Incidents of one for new alerts with nothing related: two statements in all."""
     if not alerts:
@@ -303,7 +336,8 @@ def _new_incidents(groups):
 
 
 INCIDENT_FIELDS = ("id", "subscription_id", "resource_id", "standalone", "title", "status",
-                   "alert_count", "provider_key", "last_activity")
+                   "alert_count", "provider_key", "last_activity", "acknowledged_at",
+                   "assigned_to_id", "escalated")
 
 
 def _incidents_of(alerts):

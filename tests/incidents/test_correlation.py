@@ -159,3 +159,39 @@ def test_a_provider_incident_and_other_resources_in_one_batch(p):
                                   "SystemAlertIds": ["q1", "q2"]}]}])
     assert incident_of("q1") == incident_of("q2") and incident_of("q1").provider_key == "inc-q"
     assert incident_of("q3").standalone
+
+
+def test_a_new_alert_is_in_the_queue_before_it_is_correlated(p, monkeypatch):
+    monkeypatch.setattr("incidents.tasks.correlate_alerts.delay_on_commit", lambda *a: None)
+    ingest(p.sub, [alert(0, id="s1")])
+    shown = incident_of("s1")
+    assert shown.standalone and shown.status == "active" and shown.alert_count == 1
+    assert Alert.objects.get(key="s1").awaiting_correlation
+    ingest(p.sub, [alert(1, id="s2")])
+    assert correlate() == 2
+    together = incident_of("s1")
+    assert together == incident_of("s2") and not together.standalone
+    assert Incident.objects.count() == 1  # the incidents of one were folded in, not left
+    assert not Activity.objects.filter(verb="incident.merge").exists()
+    assert correlate() == 0
+
+
+def test_incidents_of_one_someone_touched_are_merged_and_the_merge_recorded(p, monkeypatch):
+    monkeypatch.setattr("incidents.tasks.correlate_alerts.delay_on_commit", lambda *a: None)
+    ingest(p.sub, [alert(0, id="t1")])
+    ingest(p.sub, [alert(1, id="t2")])
+    first, second = incident_of("t1"), incident_of("t2")
+    Incident.objects.update(acknowledged_at=first.created_at)  # an analyst looked at both
+    correlate()
+    survivor = incident_of("t2")
+    assert survivor == first and survivor.alert_count == 2 and not survivor.standalone
+    merge = Activity.objects.get(verb="incident.merge")
+    assert merge.target_id == str(first.pk) and str(second.pk) in merge.reason
+
+
+def test_a_lone_new_alert_keeps_the_incident_it_was_shown_in(p, monkeypatch):
+    monkeypatch.setattr("incidents.tasks.correlate_alerts.delay_on_commit", lambda *a: None)
+    ingest(p.sub, [alert(0, id="o1")])
+    shown = incident_of("o1")
+    assert correlate() == 1
+    assert incident_of("o1") == shown and Incident.objects.count() == 1
