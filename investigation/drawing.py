@@ -12,8 +12,6 @@ from alerts.models import Severity
 from investigation.graph import RELATION_LABELS
 
 RADIUS = 18
-LABEL_CHARS = 26
-MARGIN = 120
 SHAPES = {
     "incident": "hexagon", "alert": "diamond", "host": "rect", "account": "circle",
     "ip": "hexagon", "process": "rect", "file": "doc", "filehash": "diamond",
@@ -44,6 +42,16 @@ POINTS = {
 }
 
 
+STRUCTURAL = {"contains", "involves", "member", "involve", "more"}
+LINE_CHARS = 18     # a node label is at most two lines of this many characters
+LINE_HEIGHT = 14
+LABEL_Y = 35        # the first line of a label, under the node
+CLEAR = 24          # an edge passing closer than this to a node's centre is bent
+# The drawing's margins around the nodes' centres: room for a label's half-width on the
+# sides, for the node above and for two lines and a badge below.
+PAD_X, PAD_TOP, PAD_BOTTOM = 95, 45, 80
+
+
 @dataclass
 class DrawnNode:
     id: str
@@ -53,37 +61,130 @@ class DrawnNode:
     shape: str
     css: str
     label: str
-    short: str
+    lines: list
     icon: str
     points: str
     badge: str
+    badge_y: int
     selected: bool
     expanded: bool
 
 
 @dataclass
 class DrawnEdge:
-    x1: float
-    y1: float
-    x2: float
-    y2: float
+    d: str
     lx: float
     ly: float
     label: str
     css: str
+    marker: str
 
 
-def _short(text, n=LABEL_CHARS):
+@dataclass
+class Drawing:
+    nodes: list
+    edges: list
+    view_box: str     # everything
+    focus_box: str    # the selected node and what its last click brought
+
+
+def _short(text, n=LINE_CHARS):
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _basename(word):
+    """explorer.exe for C:\\Windows\\explorer.exe: a path's last part, for a label."""
+    cut = max(word.rfind("\\"), word.rfind("/"))
+    return word[cut + 1:] if 0 <= cut < len(word) - 1 and "://" not in word else word
+
+
+def label_lines(text, kind, n=LINE_CHARS):
+    """A label in at most two lines of `n` characters, cut with "…" (the whole text is in
+    the node's tooltip and the pane). Paths in a process or file label keep their last
+    part: the program's name says more than its folder."""
+    words = " ".join(str(text).split()).split(" ")
+    if kind in ("process", "file"):
+        words = [_basename(w) for w in words]
+    first = ""
+    rest = list(words)
+    while rest and len(first) + bool(first) + len(rest[0]) <= n:
+        first += (" " if first else "") + rest.pop(0)
+    if not first:  # one word longer than a line: cut it, after a \\ . / - or @ if it can
+        word = rest.pop(0) if rest else ""
+        cut = max((word.rfind(c, 0, n) for c in "\\./-@:"), default=-1) + 1
+        cut = n if word[n:n + 1] in ("/", "\\", ".", "") or cut < n // 3 else cut
+        first, rest = word[:cut], [word[cut:]] + rest if word[cut:] else rest
+    second = " ".join(w for w in rest if w)
+    return [first, _short(second, n)] if second else [first]
 
 
 def _slug(kind):
     return "".join(c if c.isalnum() or c == "-" else "-" for c in kind.lower())[:40]
 
 
+def _box(points):
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points]
+    return (min(xs) - PAD_X, min(ys) - PAD_TOP, max(xs) - min(xs) + 2 * PAD_X,
+            max(ys) - min(ys) + PAD_TOP + PAD_BOTTOM)
+
+
+def _focus(m):
+    """The nodes to show first: the selected one and what its last click brought in (or
+    its neighbours); everything when nothing is selected."""
+    if not m.selected or m.selected not in m.g:
+        return list(m.g)
+    last = m.history[-1] if m.history else {}
+    added = last.get("added") if last.get("node") in (m.selected, f"more:{m.selected}") \
+        else None
+    around = [n for n in added if n in m.g] if isinstance(added, list) and added \
+        else list(m.g.predecessors(m.selected)) + list(m.g.successors(m.selected))
+    return [m.selected, *around]
+
+
+def _blocked(points, a, b, ends):
+    (ax, ay), (bx, by) = a, b
+    dx, dy = bx - ax, by - ay
+    length2 = dx * dx + dy * dy or 1
+    lo_x, hi_x = min(ax, bx) - CLEAR, max(ax, bx) + CLEAR
+    lo_y, hi_y = min(ay, by) - CLEAR, max(ay, by) + CLEAR
+    for node_id, (px, py) in points:
+        if node_id in ends or not (lo_x <= px <= hi_x and lo_y <= py <= hi_y):
+            continue
+        t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / length2))
+        if math.hypot(ax + t * dx - px, ay + t * dy - py) < CLEAR:
+            return True
+    return False
+
+
+def _edge_path(points, s, t, p1, p2, at=0.5):
+    """The path of an edge from p1 to p2, its ends off the nodes' shapes: straight, or
+    bent when a straight line would run through another node. Returns (d, label x, y),
+    the label `at` that fraction of the way."""
+    (x1, y1), (x2, y2) = p1, p2
+    length = math.hypot(x2 - x1, y2 - y1)
+    pad = RADIUS + 4
+    if _blocked(points, p1, p2, (s, t)):
+        # A quadratic curve bulging to the left of the direction of travel.
+        bend = min(0.3 * length, 90)
+        cx = (x1 + x2) / 2 + (y2 - y1) / length * bend
+        cy = (y1 + y2) / 2 - (x2 - x1) / length * bend
+        d1, d2 = math.hypot(cx - x1, cy - y1), math.hypot(x2 - cx, y2 - cy)
+        sx, sy = x1 + (cx - x1) / d1 * pad, y1 + (cy - y1) / d1 * pad
+        ex, ey = x2 - (x2 - cx) / d2 * (pad + 4), y2 - (y2 - cy) / d2 * (pad + 4)
+        a, b, c = (1 - at) ** 2, 2 * (1 - at) * at, at ** 2
+        return (f"M{sx:.1f},{sy:.1f} Q{cx:.1f},{cy:.1f} {ex:.1f},{ey:.1f}",
+                round(a * x1 + b * cx + c * x2, 1), round(a * y1 + b * cy + c * y2 - 4, 1))
+    ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    return (f"M{x1 + ux * pad:.1f},{y1 + uy * pad:.1f} "
+            f"L{x2 - ux * (pad + 4):.1f},{y2 - uy * (pad + 4):.1f}",
+            round(x1 + (x2 - x1) * at, 1), round(y1 + (y2 - y1) * at - 4, 1))
+
+
 def draw(m):
-    """(nodes, edges, viewBox) for the template."""
+    """What the template draws: nodes, edges (those of the selected node last, so that
+    they are on top) and the view boxes."""
     nodes = []
     for node_id, attrs in m.g.nodes(data=True):
         x, y = m.positions.get(node_id, (0, 0))
@@ -100,33 +201,47 @@ def draw(m):
         if attrs.get("seen_in"):
             badge = f"seen in {attrs['seen_in']} other incident" + \
                 ("s" if attrs["seen_in"] != 1 else "")
-        elif attrs.get("origin") == "events":
-            badge = "from events"
         shape = SHAPES.get(kind, "rect")
+        lines = label_lines(attrs["label"], kind)
         nodes.append(DrawnNode(
             id=node_id, x=x, y=y, kind=kind, shape=shape, css=" ".join(css),
-            label=attrs["label"], short=_short(attrs["label"]), icon=ICONS.get(kind, "•"),
-            points=POINTS.get(shape, ""), badge=badge, selected=node_id == m.selected,
+            label=attrs["label"], lines=lines, icon=ICONS.get(kind, "•"),
+            points=POINTS.get(shape, ""), badge=badge,
+            badge_y=LABEL_Y + LINE_HEIGHT * len(lines), selected=node_id == m.selected,
             expanded=node_id in m.expanded))
-    edges = []
+    points = [(n, m.positions.get(n, (0, 0))) for n in m.g]
+    edges, near = [], []
     for s, t, relation in m.edges():
-        (x1, y1), (x2, y2) = m.positions.get(s, (0, 0)), m.positions.get(t, (0, 0))
-        length = math.hypot(x2 - x1, y2 - y1)
-        if length < 2 * RADIUS + 8:
+        p1, p2 = m.positions.get(s, (0, 0)), m.positions.get(t, (0, 0))
+        if math.hypot(p2[0] - p1[0], p2[1] - p1[1]) < 2 * RADIUS + 8:
             continue
-        ux, uy = (x2 - x1) / length, (y2 - y1) / length
-        pad = RADIUS + 4
-        edges.append(DrawnEdge(
-            round(x1 + ux * pad, 1), round(y1 + uy * pad, 1), round(x2 - ux * (pad + 4), 1),
-            round(y2 - uy * (pad + 4), 1), round((x1 + x2) / 2, 1), round((y1 + y2) / 2 - 4, 1),
-            RELATION_LABELS.get(relation, relation.replace("_", " ")),
-            "edge-dangling" if t.startswith("dangling:") else
-            "edge-events" if s.startswith("ev:") or t.startswith("ev:") else "edge"))
+        # A long edge of the selected node is named nearer its other end, where the
+        # selected node's edges have spread apart; a short one in its middle, between
+        # the labels of its two nodes.
+        length = math.hypot(p2[0] - p1[0], p2[1] - p1[1])
+        far = max(0.5, min(0.65, 1 - 90 / length))
+        at = far if s == m.selected else 1 - far if t == m.selected else 0.5
+        d, lx, ly = _edge_path(points, s, t, p1, p2, at)
+        # Relations the events tell are free text ("logged on to"); the alerts' are keys.
+        events = s.startswith("ev:") or t.startswith("ev:") or not (
+            relation in STRUCTURAL or relation in RELATION_LABELS or t.startswith("dangling:"))
+        css = ["edge-dangling" if t.startswith("dangling:") else
+               "edge-events" if events else "edge",
+               "edge-structural" if relation in STRUCTURAL else "edge-relation"]
+        selected = m.selected in (s, t)
+        if selected:
+            css.append("edge-focus")
+            if not events and relation not in STRUCTURAL:
+                # Named on the map; the many "logged on to" of a busy host only on hover.
+                css.append("edge-named")
+        edge = DrawnEdge(d, lx, ly, RELATION_LABELS.get(relation, relation.replace("_", " ")),
+                         " ".join(css), "arrow-focus" if selected else
+                         "arrow-faint" if relation in STRUCTURAL else "arrow")
+        (near if selected else edges).append(edge)
     if m.positions:
-        xs = [p[0] for p in m.positions.values()]
-        ys = [p[1] for p in m.positions.values()]
-        box = (min(xs) - MARGIN, min(ys) - MARGIN, max(xs) - min(xs) + 2 * MARGIN,
-               max(ys) - min(ys) + 2 * MARGIN)
+        box = _box(list(m.positions.values()))
+        focus = _box([m.positions[n] for n in _focus(m) if n in m.positions])
     else:
-        box = (-300, -200, 600, 400)
-    return nodes, edges, " ".join(str(v) for v in box)
+        box = focus = (-300, -200, 600, 400)
+    return Drawing(nodes, edges + near, " ".join(str(round(v)) for v in box),
+                   " ".join(str(round(v)) for v in focus))

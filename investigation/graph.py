@@ -197,7 +197,7 @@ def build(subscription_id, *, alert=None, incident=None, max_alerts=MAX_ALERTS_S
         _collapsed(m, len(alert_ids), mentions)
         return m
     new = []
-    for a in alerts.only("pk", "display_name", "severity").order_by("severity", "time", "pk"):
+    for a in alerts.only("pk", "display_name", "severity").order_by("time", "pk"):
         node_id = f"alert:{a.pk}"
         if m.add_node(node_id, "alert", a.display_name, sev=a.severity):
             new.append(node_id)

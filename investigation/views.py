@@ -42,11 +42,12 @@ def start_incident(request, sub, incident_id):
 
 
 def _context(request, inv, m, node_id=None, oob=False):
-    nodes, edges, box = drawing.draw(m)
+    drawn = drawing.draw(m)
     node_id = m.selected if node_id is None else node_id
     return {
         "subscription": inv.subscription, "investigation": inv, "map": m,
-        "nodes": nodes, "edges": edges, "view_box": box,
+        "nodes": drawn.nodes, "edges": drawn.edges, "view_box": drawn.view_box,
+        "focus_box": drawn.focus_box,
         "pane": pane.pane(m, inv.subscription_id, node_id, incident_id=inv.incident_id)
         if node_id else None,
         "can_undo": bool(m.history), "node_count": m.g.number_of_nodes(),

@@ -5,6 +5,10 @@
 
   let view = null;          // the user's view box {x, y, w, h}, kept across swaps
   let drag = null;
+  let moved = false;        // whether the user panned or zoomed since the view was chosen
+  let shown = -1;           // how many nodes the map had then
+  const READABLE = 0.75;    // screen pixels per map unit below which labels are too small
+  const CLOSE = 1.1;        // and above which a few nodes fill the screen
 
   function svg() { return document.getElementById("inv-svg"); }
 
@@ -20,7 +24,45 @@
 
   function current() {
     const s = svg();
-    return view || (s ? parseBox(s.dataset.viewBox) : null);
+    return view || (s ? parseBox(s.getAttribute("viewBox")) : null);
+  }
+
+  function selectedPoint(s) {
+    const node = s.querySelector(".node.selected");
+    const match = node && /translate\((-?[\d.]+) (-?[\d.]+)\)/.exec(node.getAttribute("transform"));
+    return match ? { x: Number(match[1]), y: Number(match[2]) } : null;
+  }
+
+  // The first view of a map: all of it when its labels can be read so, else the selected
+  // node and what its last click brought in, else a readable box around them.
+  function initialView() {
+    const s = svg();
+    if (!s) return;
+    const rect = s.getBoundingClientRect();
+    if (!rect.width || !rect.height) return;
+    const scale = (b) => Math.min(rect.width / b.w, rect.height / b.h);
+    const full = parseBox(s.dataset.viewBox);
+    const focus = parseBox(s.dataset.focusBox || s.dataset.viewBox);
+    let box = full;
+    if (scale(full) < READABLE) {
+      box = focus;
+      if (scale(focus) < READABLE) {
+        // Too much to read at once: a readable box around the selected node.
+        const w = rect.width / READABLE;
+        const h = rect.height / READABLE;
+        const at = selectedPoint(s) || { x: focus.x + focus.w / 2, y: focus.y + focus.h / 2 };
+        box = { x: at.x - w / 2, y: at.y - h / 2, w, h };
+      }
+    }
+    if (scale(box) > CLOSE) {
+      const w = rect.width / CLOSE;
+      const h = rect.height / CLOSE;
+      box = { x: box.x + box.w / 2 - w / 2, y: box.y + box.h / 2 - h / 2, w, h };
+    }
+    view = box;
+    moved = false;
+    shown = s.querySelectorAll(".node").length;
+    apply();
   }
 
   function zoom(factor, cx, cy) {
@@ -31,6 +73,7 @@
     const px = cx === undefined ? box.x + box.w / 2 : cx;
     const py = cy === undefined ? box.y + box.h / 2 : cy;
     view = { x: px - (px - box.x) * (w / box.w), y: py - (py - box.y) * (h / box.h), w, h };
+    moved = true;
     apply();
   }
 
@@ -96,6 +139,7 @@
     drag.s.classList.add("panning");
     const scale = toMap(drag.s, 0, 0).scale;
     view = { x: drag.box.x - dx * scale, y: drag.box.y - dy * scale, w: drag.box.w, h: drag.box.h };
+    moved = true;
     apply();
   });
 
@@ -119,9 +163,10 @@
     const button = event.target.closest("[data-zoom]");
     if (button) {
       if (button.dataset.zoom === "fit") {
-        view = null;
         const s = svg();
-        if (s) s.setAttribute("viewBox", s.dataset.viewBox);
+        if (s) view = parseBox(s.dataset.viewBox);
+        moved = true;
+        apply();
       } else {
         zoom(button.dataset.zoom === "in" ? 1 / 1.3 : 1.3);
       }
@@ -145,8 +190,22 @@
     }
   }
 
-  // After htmx redraws the map, keep the user's pan and zoom.
-  document.addEventListener("htmx:afterSettle", () => apply());
+  // After htmx redraws the map, keep the user's pan and zoom while the selected node is in
+  // it; otherwise show the selected node and what its click brought in.
+  document.addEventListener("htmx:afterSettle", () => {
+    const s = svg();
+    if (!s) return;
+    const at = selectedPoint(s);
+    const inside = view && at && at.x >= view.x && at.x <= view.x + view.w &&
+      at.y >= view.y && at.y <= view.y + view.h;
+    if (moved && inside && s.querySelectorAll(".node").length === shown) apply();
+    else initialView();
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", initialView);
+  } else {
+    initialView();
+  }
   document.addEventListener("htmx:responseError", () => {
     const main = document.getElementById("inv-main");
     if (main) main.classList.remove("busy");

@@ -2,6 +2,7 @@
 deterministic layout, export."""
 
 import json
+import math
 import xml.etree.ElementTree as ET
 
 from investigation import layout
@@ -63,6 +64,32 @@ def test_the_layout_is_the_same_for_the_same_graph(p):
     assert again.positions == first.positions and again.edges() == first.edges()
 
 
+def overlapping(m):
+    """Pairs of nodes whose shapes and labels would overlap."""
+    points = sorted(m.positions.items())
+    return [(a, b) for i, (a, pa) in enumerate(points) for b, pb in points[i + 1:]
+            if abs(pa[0] - pb[0]) < layout.CLEAR_W and abs(pa[1] - pb[1]) < layout.CLEAR_H]
+
+
+def test_the_first_map_is_layered_alerts_in_time_order_then_entities_by_kind(p):
+    incident, alerts = incident_with(p.sub, count=3)
+    m = initial_map(incident=incident)
+    y = {n: m.positions[n][1] for n in m.g}
+    x = {n: m.positions[n][0] for n in m.g}
+    by_kind = {a["kind"]: n for n, a in m.g.nodes(data=True)}
+    alert_ids = [f"alert:{a.pk}" for a in sorted(alerts, key=lambda a: a.time)]
+    # The alerts in one row under the incident, the first to happen on the left.
+    assert len({y[a] for a in alert_ids}) == 1 and y[alert_ids[0]] > y[m.root]
+    assert [x[a] for a in alert_ids] == sorted(x[a] for a in alert_ids)
+    # Then what the attacker left, the process, and the host, account and IP below it:
+    # the process's relations join neighbouring bands.
+    assert y[alert_ids[0]] < y[by_kind["file"]] < y[by_kind["process"]] < y[by_kind["host"]]
+    assert y[by_kind["host"]] == y[by_kind["account"]] == y[by_kind["ip"]]
+    assert overlapping(m) == []
+    # The incident sits over the middle of its alerts.
+    assert x[m.root] == 0 and min(x[a] for a in alert_ids) == -max(x[a] for a in alert_ids)
+
+
 def test_an_expansion_keeps_every_placed_node_where_it_was(p):
     incident, _ = incident_with(p.sub, count=2)
     m = initial_map(incident=incident)
@@ -74,9 +101,46 @@ def test_an_expansion_keeps_every_placed_node_where_it_was(p):
     placed = layout.place(m, around=host)
     assert len(placed) == 30
     assert {n: m.positions[n] for n in before} == before
-    points = list(m.positions.values())
-    assert all(abs(a[0] - b[0]) + abs(a[1] - b[1]) > 0 for i, a in enumerate(points)
-               for b in points[i + 1:])
+    # In free space: no node or label over another, …
+    assert overlapping(m) == []
+    # … near the host, on the side away from the rest of the map.
+    hx, hy = m.positions[host]
+    for n in placed:
+        x, y = m.positions[n]
+        assert abs(x - hx) <= layout.REACH * layout.CELL_W
+        assert abs(y - hy) <= layout.REACH * layout.CELL_H
+    cx = sum(x for x, _ in before.values()) / len(before)
+    cy = sum(y for _, y in before.values()) / len(before)
+    mx = sum(m.positions[n][0] for n in placed) / len(placed)
+    my = sum(m.positions[n][1] for n in placed) / len(placed)
+    assert (mx - hx) * (hx - cx) + (my - hy) * (hy - cy) > 0
+    # The same expansion of the same map lands on the same spots.
+    again = initial_map(incident=incident)
+    for i in range(30):
+        again.add_node(f"ev:ip:{i}", "ip", f"10.0.0.{i}", origin="events")
+        again.add_edge(f"ev:ip:{i}", host, "connected to")
+    layout.place(again, around=host)
+    assert again.positions == m.positions
+
+
+def test_an_expansion_puts_a_node_near_the_others_it_is_tied_to(p):
+    incident, _ = incident_with(p.sub, count=1)
+    m = initial_map(incident=incident)
+    host = next(n for n, a in m.g.nodes(data=True) if a["kind"] == "host")
+    for i in range(6):
+        m.add_node(f"ev:account:{i}", "account", f"user{i}", origin="events")
+        m.add_edge(f"ev:account:{i}", host, "logged on to")
+    layout.place(m, around=host)
+    m.add_node("ev:ip:x", "ip", "10.9.9.9", origin="events")
+    m.add_edge("ev:ip:x", host, "connected to")
+    m.add_edge("ev:ip:x", "ev:account:5", "logon as")
+    layout.place(m, around=host)
+    (ax, ay), (ix, iy) = m.positions["ev:account:5"], m.positions["ev:ip:x"]
+    others = [m.positions[f"ev:account:{i}"] for i in range(5)]
+    def cells(x, y):
+        return math.hypot((ix - x) / layout.CELL_W, (iy - y) / layout.CELL_H)
+
+    assert cells(ax, ay) < sum(cells(x, y) for x, y in others) / len(others)
 
 
 def test_a_huge_incident_opens_collapsed_by_kind_with_counts(p):

@@ -2,6 +2,8 @@
 
 import json
 
+from django.utils.html import escape
+
 from inventory.models import Activity
 from investigation.models import Investigation
 from tests.factories import native_alert
@@ -206,7 +208,10 @@ def test_hostile_labels_are_escaped_everywhere(p, as_user):
         body = response.content.decode()
         assert response.status_code == 200
         assert "<script>alert(1)" not in body and "<img src=x" not in body, body[:200]
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in responses[0].content.decode()
+    page = responses[0].content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    # The map cuts the label; its tooltip has all of it, escaped.
+    assert f"<title>host: {escape(HOSTILE)}</title>" in page
     # In JSON the label is the attacker's text, as data.
     data = json.loads(client.get(url + "export.json").content)
     assert any(n["label"] == HOSTILE for n in data["nodes"])
