@@ -43,6 +43,11 @@ def coordinates(page):
         "nodes => nodes.map(n => [n.dataset.node, n.getAttribute('transform')])"))
 
 
+def tab_rows(pane, tab):
+    pane.get_by_role("tab", name=tab).click()
+    return pane.locator(f"#tab-{tab.lower()} tr")
+
+
 def test_an_analyst_follows_the_demo_attack_and_continues_after_a_reload(
         live_server, transactional_db, page, problems):
     sub, incident = demo()
@@ -54,16 +59,36 @@ def test_an_analyst_follows_the_demo_attack_and_continues_after_a_reload(
     nodes = page.locator("#inv-svg g.node")
     first = nodes.count()
     assert first == 21  # the incident, 5 alerts, 15 entities
+    pane = page.locator("#inv-pane")
+    # Relation names are drawn for the selected node's edges only (and on hover).
+    expect(page.locator("#inv-svg .edge-label:visible")).to_have_count(0)
+    # A long label is cut on the map and whole in the node's tooltip.
+    dump_label = ("rundll32.exe C:\\Windows\\System32\\comsvcs.dll, MiniDump 624 "
+                  "C:\\Windows\\Temp\\lsass.dmp full")
+    dump = node(page, sub, "process", dump_label)
+    expect(dump.locator(".node-label tspan")).to_have_text(["rundll32.exe",
+                                                          "comsvcs.dll, Mini…"])
+    expect(dump.locator("title")).to_have_text(f"process: {dump_label}")
 
-    # The host: new nodes from its security events, and the demo's successful logon.
+    # The brute-force address: it reached vm-web-01.
+    attacker = node(page, sub, "ip", "203.0.113.87")
+    click_and_wait(page, attacker)
+    expect(pane.locator(".pane-label")).to_have_text("203.0.113.87")
+    expect(tab_rows(pane, "Connections").filter(has_text="vm-web-01")).to_have_count(1)
+
+    # The account it logged on as, then the host.
+    click_and_wait(page, node(page, sub, "account", "CONTOSO\\svc-backup"))
+    expect(pane.locator(".pane-label")).to_have_text("CONTOSO\\svc-backup")
+    expect(page.locator("#inv-svg .edge-label:visible")).to_have_text(
+        ["session of", "ran as", "ran as"])
+    expect(tab_rows(pane, "Logons").filter(has_text="203.0.113.87")).not_to_have_count(0)
     host = node(page, sub, "host", "vm-web-01")
+    before_host = nodes.count()
     click_and_wait(page, host)
     expect(host).to_have_class("node kind-host selected expanded")
-    assert nodes.count() > first
-    pane = page.locator("#inv-pane")
+    assert nodes.count() > before_host
     expect(pane.locator(".pane-label")).to_have_text("vm-web-01")
-    pane.get_by_role("tab", name="Logons").click()
-    logon = pane.locator("#tab-logons tr").filter(has_text="4624").filter(
+    logon = tab_rows(pane, "Logons").filter(has_text="4624").filter(
         has_text="CONTOSO\\svc-backup").filter(has_text="203.0.113.87")
     expect(logon).to_have_count(1)
     search = pane.get_by_role("link", name="Search events for this").get_attribute("href")
@@ -71,16 +96,24 @@ def test_an_analyst_follows_the_demo_attack_and_continues_after_a_reload(
     assert path == f"/s/{sub.pk}/search/"
     assert 'Computer =~ @"vm-web-01"' in parse_qs(query)["query"][0]
 
-    # Two more: the attacker's address, then the dumping process.
-    click_and_wait(page, node(page, sub, "ip", "203.0.113.87"))
-    expect(pane.locator(".pane-label")).to_have_text("203.0.113.87")
-    dump = node(page, sub, "process", "rundll32.exe C:\\Windows\\System32\\comsvcs.dll, "
-                                      "MiniDump 624 C:\\Windows\\Temp\\lsass.dmp full")
+    # The dumping process, and its image file.
     click_and_wait(page, dump)
+    expect(pane.locator(".pane-label")).to_have_text(dump_label)
     pane.get_by_role("tab", name="Tree").click()
     expect(pane.locator("#tab-tree")).to_contain_text("powershell.exe -NoProfile")
+    image = node(page, sub, "file", "rundll32.exe")
+    click_and_wait(page, image)
+    expect(image).to_have_class("node kind-file selected expanded")
+    expect(pane.locator(".pane-label")).to_have_text("rundll32.exe")
+    pane.get_by_role("tab", name="Hashes").click()
+    expect(pane.locator("#tab-hashes")).to_contain_text("vm-web-01")
     before = coordinates(page)
     assert len(before) > first
+    # Every node of the map is clear of the others, label included.
+    boxes = page.locator("#inv-svg g.node .shape").evaluate_all(
+        "shapes => shapes.map(s => { const r = s.getBoundingClientRect(); "
+        "return [r.x + r.width / 2, r.y + r.height / 2]; })")
+    assert len({(round(x), round(y)) for x, y in boxes}) == len(boxes)
 
     # Reload, leave, and continue: the same map, the same coordinates, the same selection.
     page.reload()
@@ -90,12 +123,13 @@ def test_an_analyst_follows_the_demo_attack_and_continues_after_a_reload(
     expect(nodes).to_have_count(len(before))
     assert coordinates(page) == before
     expect(page.locator("#inv-svg g.node.selected")).to_have_attribute(
-        "data-node", dump.get_attribute("data-node"))
+        "data-node", image.get_attribute("data-node"))
+    expect(pane.locator(".pane-label")).to_have_text("rundll32.exe")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "investigation.png"), full_page=True)
 
-    # Undo steps back the last expansion only.
+    # Undo steps back the last expansion only: the process is selected again.
     page.get_by_role("button", name="Undo").click()
     expect(page.locator("#inv-svg g.node.selected")).to_have_attribute(
-        "data-node", node(page, sub, "ip", "203.0.113.87").get_attribute("data-node"))
+        "data-node", dump.get_attribute("data-node"))
     problems.assert_none(page)
