@@ -70,3 +70,52 @@ def test_run_now_reads_only_its_workspace(p, ws):
            [{"TimeGenerated": "2026-11-28T10:00:00Z", "Computer": "theirs"}])
     _, rows, _ = run_now(ws, "Syslog | project Computer")
     assert rows == [["ours"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_a_running_search_interrupts_its_statement(p, ws):
+    """On PostgreSQL the statement tagged with the run's id is cancelled in its session;
+    SQLite has no other session: the run is marked cancelled and its result dropped."""
+    import threading
+    import time
+
+    from search.runs import cancel_run
+
+    run = QueryRun.objects.create(subscription=p.sub, workspace=ws, user=p.analyst,
+                                  query="Syslog | count", state=QueryRun.State.RUNNING)
+    if connection.vendor != "postgresql":
+        assert cancel_run(run) is True
+        assert run.state == QueryRun.State.CANCELLED
+        QueryRun.objects.filter(pk=run.pk, state=QueryRun.State.RUNNING).update(rows=[[1]])
+        run.refresh_from_db()
+        assert run.rows == []  # what the executor writes on finishing is dropped
+        return
+    import psycopg
+
+    settings_dict = connection.settings_dict
+    other = psycopg.connect(dbname=settings_dict["NAME"], user=settings_dict["USER"],
+                            host=settings_dict["HOST"] or "127.0.0.1",
+                            port=settings_dict["PORT"] or 5432, autocommit=True)
+    pid = other.info.backend_pid
+    QueryRun.objects.filter(pk=run.pk).update(backend_pid=pid)
+    run.refresh_from_db()
+    outcome = {}
+
+    def slow():
+        started = time.monotonic()
+        try:
+            other.execute(f"/* queryrun {run.pk} */ SELECT pg_sleep(20)")
+            outcome["error"] = None
+        except psycopg.errors.QueryCanceled as exc:
+            outcome["error"] = exc
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.5)
+    assert cancel_run(run) is True
+    thread.join(timeout=10)
+    other.close()
+    assert isinstance(outcome["error"], psycopg.errors.QueryCanceled)
+    assert outcome["seconds"] < 5
+    assert run.state == QueryRun.State.CANCELLED
