@@ -155,12 +155,15 @@ def _related(m, subscription_id, entity):
 def _other_alerts(m, subscription_id, entity, incident_id):
     """The other alerts naming the entity, newest first, each with its incident."""
     shown = m.ids_of("alert")
+    # Scoped through the entity, which is the subscription's: joining every mention to its
+    # alert only to check the subscription again tripled the count on a busy entity.
     mentions = AlertEntity.objects.filter(entity_id=entity.pk,
-                                          alert__subscription_id=subscription_id)\
+                                          entity__subscription_id=subscription_id)\
         .exclude(alert_id__in=shown)
     total = mentions.values("alert_id").distinct().count()
-    incidents = IncidentAlert.objects.filter(subscription_id=subscription_id,
-                                             alert__mentions__entity_id=entity.pk)
+    incidents = IncidentAlert.objects.filter(
+        subscription_id=subscription_id,
+        alert_id__in=AlertEntity.objects.filter(entity_id=entity.pk).values("alert_id"))
     if incident_id is not None:
         incidents = incidents.exclude(incident_id=incident_id)
     seen_in = incidents.values("incident_id").distinct().count()

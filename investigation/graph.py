@@ -19,7 +19,7 @@ import io
 import json
 
 import networkx as nx
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from alerts.models import Alert, AlertEntity, Entity, Relation
 from incidents.models import Incident, IncidentAlert
@@ -240,41 +240,36 @@ def connect(m, subscription_id, new_ids):
     new_alerts = {pk for pk in alerts if f"alert:{pk}" in new}
     new_entities = {pk for pk in entities if f"entity:{pk}" in new}
     new_incidents = {pk for pk in incidents if f"incident:{pk}" in new}
+    # One query per kind of edge: the new nodes on either end, everything shown on both.
     if new_incidents or new_alerts:
-        links = IncidentAlert.objects.filter(subscription_id=subscription_id)
-        rows = set(links.filter(incident_id__in=new_incidents, alert_id__in=alerts)
-                   .values_list("incident_id", "alert_id"))
-        rows |= set(links.filter(incident_id__in=incidents, alert_id__in=new_alerts)
-                    .values_list("incident_id", "alert_id"))
-        for incident_id, alert_id in sorted(rows):
+        rows = IncidentAlert.objects.filter(
+            Q(incident_id__in=new_incidents) | Q(alert_id__in=new_alerts),
+            subscription_id=subscription_id, incident_id__in=incidents, alert_id__in=alerts,
+        ).values_list("incident_id", "alert_id")
+        for incident_id, alert_id in sorted(set(rows)):
             m.add_edge(f"incident:{incident_id}", f"alert:{alert_id}", "contains")
     if (new_alerts and entities) or (new_entities and alerts):
-        mentions = AlertEntity.objects.filter(alert__subscription_id=subscription_id)
-        rows = set(mentions.filter(alert_id__in=new_alerts, entity_id__in=entities)
-                   .values_list("alert_id", "entity_id"))
-        rows |= set(mentions.filter(alert_id__in=alerts, entity_id__in=new_entities)
-                    .values_list("alert_id", "entity_id"))
-        for alert_id, entity_id in sorted(rows):
+        rows = AlertEntity.objects.filter(
+            Q(alert_id__in=new_alerts) | Q(entity_id__in=new_entities),
+            alert__subscription_id=subscription_id, alert_id__in=alerts, entity_id__in=entities,
+        ).values_list("alert_id", "entity_id")
+        for alert_id, entity_id in sorted(set(rows)):
             m.add_edge(f"alert:{alert_id}", f"entity:{entity_id}", "involves")
     if new_entities:
-        relations = Relation.objects.filter(subscription_id=subscription_id,
-                                            target__isnull=False)
-        fields = ("source__entity_id", "target__entity_id", "type")
-        rows = set(relations.filter(source__entity_id__in=new_entities,
-                                    target__entity_id__in=entities).values_list(*fields))
-        rows |= set(relations.filter(source__entity_id__in=entities,
-                                     target__entity_id__in=new_entities).values_list(*fields))
+        rows = Relation.objects.filter(
+            Q(source__entity_id__in=new_entities) | Q(target__entity_id__in=new_entities),
+            subscription_id=subscription_id, source__entity_id__in=entities,
+            target__entity_id__in=entities,
+        ).values_list("source__entity_id", "target__entity_id", "type").distinct()
         for source, target, kind in sorted(rows):
             m.add_edge(f"entity:{source}", f"entity:{target}", kind)
     if (new_alerts and entities) or (new_entities and alerts):
-        dangling = Relation.objects.filter(subscription_id=subscription_id,
-                                           target__isnull=True)
-        fields = ("source__entity_id", "type", "prop", "target_ref")
-        rows = set(dangling.filter(alert_id__in=new_alerts, source__entity_id__in=entities)
-                   .values_list(*fields))
-        rows |= set(dangling.filter(alert_id__in=alerts, source__entity_id__in=new_entities)
-                    .values_list(*fields))
-        for source, kind, prop, ref in sorted(rows):
+        rows = Relation.objects.filter(
+            Q(alert_id__in=new_alerts) | Q(source__entity_id__in=new_entities),
+            subscription_id=subscription_id, target__isnull=True, alert_id__in=alerts,
+            source__entity_id__in=entities,
+        ).values_list("source__entity_id", "type", "prop", "target_ref")
+        for source, kind, prop, ref in sorted(set(rows)):
             node_id = f"dangling:{source}:{digest(kind, prop, ref)}"
             m.add_node(node_id, "dangling", f"unresolved {prop} “{ref}”",
                        props={"property": prop, "reference": ref,

@@ -31,6 +31,7 @@ CLEAR_W = 140       # two nodes closer than this horizontally …
 CLEAR_H = 80        # … and this vertically overlap (node and label)
 EDGE_CLEAR = 30     # an edge passing closer than this to a node's centre runs through it
 REACH = 9           # lattice cells searched around an expanded node, each way
+NEAR = 60           # the spots nearest to it weighed for a node's other ties
 
 TOP = "incident"
 ALERTS = 1
@@ -199,16 +200,20 @@ def _incremental(m, missing, around):
         norm = math.hypot(fx, fy)
         facing = (fx / norm, fy / norm) if norm > 0.05 else (0.0, 1.0)
         spots = _spots(ax, ay, facing)
+        nearest = sorted(range(len(spots)), key=lambda i: (spots[i][0], i))
         taken = set()
         for n in groups[anchor]:
             # Near the anchor, and near the other placed nodes it is tied to (an address
             # by the account that logged on from it).
             others = [m.positions[p] for p in sorted(undirected[n])
                       if p != anchor and p in m.positions]
-            ranked = sorted(range(len(spots)), key=lambda i: (
-                spots[i][0] + sum(math.hypot((spots[i][1][0] - ox) / CELL_W,
-                                                   (spots[i][1][1] - oy) / CELL_H)
-                                        for ox, oy in others) / max(1, len(others)), i))
+            ranked = nearest
+            if others:
+                # Among the nearer spots only: the far ones are seldom free-and-better.
+                ranked = sorted(nearest[:NEAR], key=lambda i: (
+                    spots[i][0] + sum(math.hypot((spots[i][1][0] - ox) / CELL_W,
+                                                 (spots[i][1][1] - oy) / CELL_H)
+                                      for ox, oy in others) / len(others), i)) + nearest[NEAR:]
             chosen = None
             for tries, i in enumerate(ranked):
                 p = spots[i][1]
@@ -219,7 +224,7 @@ def _incremental(m, missing, around):
                 if grid.clear((ax, ay), p):
                     chosen = (i, p)
                     break
-                if tries > 60:
+                if tries > 24:
                     break
             if chosen is None:  # the lattice around the anchor is full: go further out
                 chosen = (-1, _far_spot(grid, ax, ay, facing))

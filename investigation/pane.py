@@ -8,7 +8,7 @@ so that they agree with a search for the same thing.
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from alerts.models import Alert, Entity, Relation
+from alerts.models import Alert, AlertEntity, Entity, Relation
 from incidents.models import Incident, IncidentAlert
 from investigation import evidence
 from investigation.graph import db_ref
@@ -59,8 +59,9 @@ def pane(m, subscription_id, node_id, *, incident_id=None):
         if p.entity is not None:
             p.props = p.entity.props
             p.tabs = list(ENTITY_TABS.get(p.entity.kind, ("info", "alerts")))
-            incidents = IncidentAlert.objects.filter(subscription_id=subscription_id,
-                                                     alert__mentions__entity_id=pk)
+            incidents = IncidentAlert.objects.filter(
+                subscription_id=subscription_id,
+                alert_id__in=AlertEntity.objects.filter(entity_id=pk).values("alert_id"))
             if incident_id is not None:
                 incidents = incidents.exclude(incident_id=incident_id)
             p.seen_in = incidents.values("incident_id").distinct().count()

@@ -4,6 +4,8 @@ limit of 50 with "+N more", and nothing from another subscription."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from investigation.actions import initial_map
@@ -161,3 +163,20 @@ def test_it_refuses_a_node_that_is_not_on_the_map(p):
     m.add_node("entity:999999", "host", "forged")
     with pytest.raises(ExpandError):
         expand(m, p.sub.pk, "entity:999999")
+
+
+def test_the_queries_of_an_expansion_do_not_grow_with_the_alerts_of_the_entity(p):
+    [alert] = ingest(p.sub, [native_alert(entities=[{"$id": "1", "Type": "ip",
+                                                      "Address": BUSY_IP}])])
+    busy(p.sub, 60)
+    m = initial_map(alert=alert)
+    ip = node_of(m, "ip", BUSY_IP)
+    with CaptureQueriesContext(connection) as few:
+        expand(m, p.sub.pk, ip)
+    busy(p.sub, 120, prefix="more")
+    m = initial_map(alert=alert)
+    with CaptureQueriesContext(connection) as many:
+        added = expand(m, p.sub.pk, ip)
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert m.node(f"more:{ip}")["count"] == 180 - LIMIT // 2  # other alerts, distinct
+    assert len(added) == LIMIT + 1
