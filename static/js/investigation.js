@@ -7,8 +7,8 @@
   let drag = null;
   let moved = false;        // whether the user panned or zoomed since the view was chosen
   let shown = -1;           // how many nodes the map had then
-  const READABLE = 0.75;    // screen pixels per map unit below which labels are too small
-  const CLOSE = 1.1;        // and above which a few nodes fill the screen
+  const READABLE = 0.8;     // screen pixels per map unit below which labels are too small
+  const CLOSE = 1.2;        // and above which a few nodes fill the screen
 
   function svg() { return document.getElementById("inv-svg"); }
 
@@ -33,8 +33,9 @@
     return match ? { x: Number(match[1]), y: Number(match[2]) } : null;
   }
 
-  // The first view of a map: all of it when its labels can be read so, else the selected
-  // node and what its last click brought in, else a readable box around them.
+  // The first view of a map: all of it when its labels can be read so; else as much as
+  // can be read, around the selected node and what its last click brought in (or around
+  // the selected node alone when that is already too much), within the map's bounds.
   function initialView() {
     const s = svg();
     if (!s) return;
@@ -44,20 +45,18 @@
     const full = parseBox(s.dataset.viewBox);
     const focus = parseBox(s.dataset.focusBox || s.dataset.viewBox);
     let box = full;
-    if (scale(full) < READABLE) {
-      box = focus;
-      if (scale(focus) < READABLE) {
-        // Too much to read at once: a readable box around the selected node.
-        const w = rect.width / READABLE;
-        const h = rect.height / READABLE;
-        const at = selectedPoint(s) || { x: focus.x + focus.w / 2, y: focus.y + focus.h / 2 };
-        box = { x: at.x - w / 2, y: at.y - h / 2, w, h };
-      }
-    }
-    if (scale(box) > CLOSE) {
+    if (scale(full) > CLOSE) {  // a small map is not blown up
       const w = rect.width / CLOSE;
       const h = rect.height / CLOSE;
-      box = { x: box.x + box.w / 2 - w / 2, y: box.y + box.h / 2 - h / 2, w, h };
+      box = { x: full.x + full.w / 2 - w / 2, y: full.y + full.h / 2 - h / 2, w, h };
+    } else if (scale(full) < READABLE) {
+      const w = rect.width / READABLE;
+      const h = rect.height / READABLE;
+      const at = scale(focus) >= READABLE || !selectedPoint(s)
+        ? { x: focus.x + focus.w / 2, y: focus.y + focus.h / 2 } : selectedPoint(s);
+      const within = (start, size, lo, span) =>
+        size >= span ? lo + span / 2 - size / 2 : Math.min(Math.max(start, lo), lo + span - size);
+      box = { x: within(at.x - w / 2, w, full.x, full.w), y: within(at.y - h / 2, h, full.y, full.h), w, h };
     }
     view = box;
     moved = false;
