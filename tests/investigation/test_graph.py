@@ -90,6 +90,20 @@ def test_the_first_map_is_layered_alerts_in_time_order_then_entities_by_kind(p):
     assert x[m.root] == 0 and min(x[a] for a in alert_ids) == -max(x[a] for a in alert_ids)
 
 
+def test_a_wide_band_wraps_into_rows_without_overlaps(p):
+    incident, _ = incident_with(p.sub, count=1)
+    for i in range(17):
+        incident_with(p.sub, count=1, ip=f"192.0.2.{i}", start=incident.first_time)
+    incident.refresh_from_db()
+    m = initial_map(incident=incident)
+    ips = [n for n, a in m.g.nodes(data=True) if a["kind"] == "ip"]
+    assert len(ips) == 18
+    rows = sorted({m.positions[n][1] for n in ips})
+    assert len(rows) == 3 and rows[1] - rows[0] == layout.WRAP
+    assert max(m.positions[n][1] for n in m.g if m.node(n)["kind"] == "process") < rows[0]
+    assert overlapping(m) == []
+
+
 def test_an_expansion_keeps_every_placed_node_where_it_was(p):
     incident, _ = incident_with(p.sub, count=2)
     m = initial_map(incident=incident)
