@@ -1,17 +1,20 @@
 """Correlation benchmark: alerts/s of incidents.correlation at two sizes.
 
-    .venv/bin/python bench/correlate.py [--sizes 20000,100000] [--resources 5000]
+    .venv/bin/python bench/correlate.py [--sizes 20000,100000] [--resources 5000] [--runs 3]
 
 For each size it writes that many alerts awaiting correlation straight into a
-scratch PostgreSQL database with COPY (spread over the resources, times over
-30 days, so most resources gather several incidents), then times `correlate()`
-until nothing waits. The cost per alert must not grow with the total. Never
-run by the test suite.
+scratch PostgreSQL database of its own with COPY (spread over the resources,
+times over 30 days, so most resources gather several incidents), then times
+`correlate()` until nothing waits; with several runs it prints the median per
+size. The cost per alert must not grow with the total. Never run by the test
+suite.
 """
 
 import argparse
 import os
 import random
+import statistics
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -20,7 +23,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import DB, ENV, PG, machine, setup_database  # noqa: E402
+from bench import ingest  # noqa: E402
+from bench.ingest import PG, machine  # noqa: E402
+
+DB = "socbench_correlate"
+ENV = {**ingest.ENV, "DATABASE_URL": f"{PG}/{DB}"}
+
+
+def setup_database():
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {DB}")
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], check=True, env=ENV,
+                   cwd=ROOT)
 
 
 def seed(size, resources, run):
@@ -56,6 +73,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="20000,100000")
     parser.add_argument("--resources", type=int, default=5000)
+    parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -69,17 +87,24 @@ def main():
 
     print(f"machine: {machine()}")
     print(f"backend: {PG}/{DB}, {args.resources} resources, alerts over 30 days")
-    for run, size in enumerate(sizes):
-        sub = seed(size, args.resources, run)
-        started = time.perf_counter()
-        done = 0
-        while step := correlate(subscription_id=sub.pk, limit=5000):
-            done += step
-        elapsed = time.perf_counter() - started
-        incidents = Incident.objects.filter(subscription=sub)
-        print(f"{size:>9,} alerts: {done / elapsed:,.0f} alerts/s ({elapsed:.1f} s); "
-              f"{incidents.filter(standalone=False).count():,} incidents, "
-              f"{incidents.filter(standalone=True).count():,} standalone", flush=True)
+    rates = {size: [] for size in sizes}
+    for run in range(args.runs):
+        for size in sizes:
+            sub = seed(size, args.resources, f"{run}-{size}")
+            started = time.perf_counter()
+            done = 0
+            while step := correlate(subscription_id=sub.pk, limit=5000):
+                done += step
+            elapsed = time.perf_counter() - started
+            rates[size].append(done / elapsed)
+            incidents = Incident.objects.filter(subscription=sub)
+            print(f"run {run + 1}: {size:>9,} alerts: {done / elapsed:,.0f} alerts/s "
+                  f"({elapsed:.1f} s); {incidents.filter(standalone=False).count():,} "
+                  f"incidents, {incidents.filter(standalone=True).count():,} standalone",
+                  flush=True)
+    if args.runs > 1:
+        for size in sizes:
+            print(f"median: {size:>9,} alerts: {statistics.median(rates[size]):,.0f} alerts/s")
 
 
 if __name__ == "__main__":
