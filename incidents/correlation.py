@@ -229,12 +229,15 @@ def _alerts_within(subscription_id, intervals, waiting):
             f"SELECT {columns} FROM unnest(%s::bigint[], %s::timestamptz[], "  # noqa: S608 — names from the model
             "%s::timestamptz[]) AS v(resource_id, low, high) JOIN alerts_alert a "
             "ON a.resource_id = v.resource_id AND a.time >= v.low AND a.time <= v.high "
-            "WHERE a.subscription_id = %s AND a.id NOT IN (SELECT unnest(%s::bigint[]))",
-            [list(resources), list(lows), list(highs), subscription_id, list(waiting)])
+            "WHERE a.id NOT IN (SELECT unnest(%s::bigint[]))",
+            [list(resources), list(lows), list(highs), list(waiting)])
         rows = cursor.fetchall()
+    # The subscription is checked here, not in SQL: there the planner may AND the
+    # subscription's whole index into every (resource, time) probe.
+    subscription = ALERT_FIELDS.index("subscription_id")
     # The raw cursor leaves JSON as text, as Django's own reads do before decoding.
     return [_Alert((*row[:tactics], json.loads(row[tactics]), *row[tactics + 1:]))
-            for row in rows]
+            for row in rows if row[subscription] == subscription_id]
 
 
 def _provider_links(subscription_id, pending, neighbours):
