@@ -17,11 +17,15 @@ from inventory.activity import Actor
 from inventory.models import Workspace
 
 from . import partitions
-from .models import Event, EventDay
+from .models import Event, EventDay, QueryRun
+
+# Finished searches (their rows included) are kept this long for the page's history.
+RUNS_KEPT = dt.timedelta(days=30)
 
 
 def apply_retention(now=None):
-    """Drop and delete expired events; returns {"dropped_days": n, "deleted_events": n}."""
+    """Drop and delete expired events, and searches older than 30 days; returns
+    {"dropped_days": n, "deleted_events": n, "deleted_runs": n}."""
     now = now or timezone.now()
     cutoffs = {w.pk: now - dt.timedelta(days=w.retention_days)
                for w in Workspace.objects.only("pk", "retention_days")}
@@ -57,7 +61,9 @@ def apply_retention(now=None):
             deleted[r.workspace_id] = deleted.get(r.workspace_id, 0) + _trim(r, cutoff)
     _drop_empty_partitions(now)
     _record(deleted)
-    return {"dropped_days": dropped, "deleted_events": sum(deleted.values())}
+    runs, _ = QueryRun.objects.filter(created_at__lt=now - RUNS_KEPT).delete()
+    return {"dropped_days": dropped, "deleted_events": sum(deleted.values()),
+            "deleted_runs": runs}
 
 
 def _start(day):

@@ -9,4 +9,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         result = apply_retention()
         self.stdout.write(f"Dropped {result['dropped_days']} whole days; deleted "
-                          f"{result['deleted_events']} events in all.")
+                          f"{result['deleted_events']} events in all, and "
+                          f"{result['deleted_runs']} searches older than 30 days.")
