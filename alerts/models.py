@@ -35,9 +35,12 @@ DISMISS_VERDICTS = (Verdict.FALSE_POSITIVE, Verdict.BENIGN_POSITIVE, Verdict.NOT
 
 
 class Alert(models.Model):
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    # No single-column indexes on the foreign keys: the composite indexes below begin with
+    # them, and every index costs ingestion (docs/benchmarks.md).
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+",
+                                     db_index=False)
     resource = models.ForeignKey(Resource, on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="alerts")
+                                 related_name="alerts", db_index=False)
     # The id the alert is recognised by when it comes again, in its own format (FORMATS.md).
     key = models.CharField(max_length=512)
     format = models.CharField(max_length=16)
@@ -109,7 +112,8 @@ class AlertPayload(models.Model):
 
 
 class Entity(models.Model):
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+",
+                                     db_index=False)  # entity_kind begins with it
     kind = models.CharField(max_length=64)
     label = models.TextField()
     props = models.JSONField(default=dict, blank=True, help_text="Merged properties.")
@@ -132,8 +136,10 @@ class EntityIdentifier(models.Model):
 
     # Implied by the entity; no database constraint (see Relation).
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+",
-                                     db_constraint=False)
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="identifiers")
+                                     db_constraint=False, db_index=False)
+    # identifier_value and identifier_once begin with these.
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="identifiers",
+                               db_index=False)
     value = models.TextField()
     strong = models.BooleanField()
     # A weak id on which mentions known only by this name hang (they move if it turns
@@ -161,8 +167,11 @@ class AlertEntity(models.Model):
         NAME = "name"        # it has strong ids, none known; its name matched one entity
         WEAK = "weak"        # it has only a name, and that name matched
 
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="mentions")
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="mentions")
+    # mention_position and mention_entity begin with these.
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="mentions",
+                              db_index=False)
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="mentions",
+                               db_index=False)
     position = models.PositiveIntegerField(help_text="Its index in the alert's entity list.")
     kind = models.CharField(max_length=64)
     label = models.TextField()
@@ -189,9 +198,9 @@ class Relation(models.Model):
     # Tenancy and alert are implied by the source mention; they are kept for scoping and
     # lookups without a database constraint, which would cost a check per row at ingest.
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+",
-                                     db_constraint=False)
+                                     db_constraint=False, db_index=False)
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="relations",
-                              db_constraint=False)
+                              db_constraint=False, db_index=False)  # relation_alert
     source = models.ForeignKey(AlertEntity, on_delete=models.CASCADE, related_name="out_edges")
     target = models.ForeignKey(AlertEntity, on_delete=models.CASCADE, null=True, blank=True,
                                related_name="in_edges")
