@@ -123,6 +123,8 @@ def _among(field, ids):
     if connection.vendor == "postgresql":
         return _AnyOf(F(field), ids)
     return Q(**{f"{field}__in": ids})
+
+
 INTERVALS = 2000  # (resource, time range) pairs per neighbours query
 
 
@@ -135,7 +137,8 @@ def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=F
     incidents of one in bulk; groups that join incidents already there are summarised
     together with a few statements for the batch, never per group. Only the alerts
     within the window of a waiting alert are read, so the cost per alert does not grow
-    with the total.
+    with the number of alerts; it grows with the size of the incidents a batch joins,
+    which are read whole to be summarised again.
     """
     with transaction.atomic():
         _lock(subscription_id)
