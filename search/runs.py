@@ -7,6 +7,7 @@ workspace filter itself, every statement runs read-only under a time limit, and 
 """
 
 import datetime as dt
+import logging
 import time
 
 from celery import current_app
@@ -19,6 +20,7 @@ from .kql import KqlError, compile_query
 from .models import QueryRun
 
 MAX_QUERY_CHARS = 20000
+logger = logging.getLogger(__name__)
 
 
 class SearchError(Exception):
@@ -93,6 +95,10 @@ def execute(run_id):
     except DatabaseError as exc:
         outcome = {"state": QueryRun.State.FAILED, "error": {
             "message": f"The database could not run this query: {str(exc).splitlines()[0]}"}}
+    except Exception:  # noqa: BLE001 - a run must end; the bug is logged with its trace
+        logger.exception("query run %s failed", run_id)
+        outcome = {"state": QueryRun.State.FAILED, "error": {
+            "message": "The console could not run this query (the error is logged)."}}
     outcome.update(elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
                    finished_at=timezone.now(), backend_pid=None)
     # A run cancelled meanwhile stays cancelled: its result is dropped.

@@ -180,6 +180,18 @@ def parse_datetime(text):
     return value.astimezone(dt.UTC)
 
 
+LONG_MIN, LONG_MAX = -2**63, 2**63 - 1
+
+
+def _long(token):
+    """An integer literal, which must fit Kusto's long (64 bits)."""
+    value = int(token)
+    if not LONG_MIN <= value <= LONG_MAX:
+        raise KqlError(f"the number {token} is too large for a long (64 bits)", token.line,
+                       token.column, str(token))
+    return value
+
+
 def _pos(node, meta_or_token, token=None):
     if isinstance(meta_or_token, Token):
         return node.at(meta_or_token.line, meta_or_token.column, token or str(meta_or_token))
@@ -355,7 +367,7 @@ class ToAst(Transformer):
     verbatim = string
 
     def int_(self, token):
-        return _pos(Literal(int(token), "long"), token)
+        return _pos(Literal(_long(token), "long"), token)
 
     def real(self, token):
         return _pos(Literal(float(token), "real"), token)
@@ -388,10 +400,10 @@ class ToAst(Transformer):
         return string_value(token)
 
     def dyn_int(self, token):
-        return int(token)
+        return _long(token)
 
     def dyn_neg_int(self, token):
-        return -int(token)
+        return -_long(token)
 
     def dyn_real(self, token):
         return float(token)
@@ -413,6 +425,14 @@ def to_ast(tree, text):
     except VisitError as exc:
         if isinstance(exc.orig_exc, KqlError):
             raise exc.orig_exc from None
+        if isinstance(exc.orig_exc, (OverflowError, ValueError)):
+            # A literal Python cannot hold (a timespan of 10^14 days): the rule's token says
+            # where.
+            token = next((t for t in getattr(exc.obj, "children", ()) if isinstance(t, Token)),
+                         None)
+            line, column = (token.line, token.column) if token is not None else (1, 1)
+            raise KqlError(f"the value is out of range ({exc.orig_exc})", line, column,
+                           str(token or "")) from None
         raise
 
 

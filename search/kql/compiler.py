@@ -62,16 +62,21 @@ def compile_query(text, *, catalog, workspace_ids, vendor, time_range=None, row_
         raise KqlError("the query is empty", 1, 1, "")
     query = parse(text)
     ctx = Context(dialect_for(vendor), now or timezone.now())
-    for let in query.lets:
-        ctx.lets[let.name] = Scalar(ctx, {}).compile(let.expr)
-    columns = catalog.columns(query.table)
-    if columns is None:
-        raise query.error(f"unknown table '{query.table}'")
-    if time_range is not None and _filters_time(query):
-        time_range = None
-    relation = Relation.table(ctx, query.table, columns, workspace_ids, time_range)
-    for op in query.operators:
-        relation = apply(relation, op)
+    try:
+        for let in query.lets:
+            ctx.lets[let.name] = Scalar(ctx, {}).compile(let.expr)
+        columns = catalog.columns(query.table)
+        if columns is None:
+            raise query.error(f"unknown table '{query.table}'")
+        if time_range is not None and _filters_time(query):
+            time_range = None
+        relation = Relation.table(ctx, query.table, columns, workspace_ids, time_range)
+        for op in query.operators:
+            relation = apply(relation, op)
+    except (OverflowError, ValueError) as exc:
+        # Constant folding past what a datetime or number can hold (a date minus 3,000,000
+        # days): refused like any other mistake, never a crash.
+        raise KqlError(f"a value is out of range ({exc})", 1, 1, "") from None
     statement = relation.select(limit=row_limit + 1)
     return Compiled(statement.text, statement.params,
                     [(c.name, c.type) for c in relation.columns],

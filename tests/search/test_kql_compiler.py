@@ -257,3 +257,16 @@ def test_contains_with_an_ascii_needle_is_a_strpos_over_lower():
     compiled = compile_('Syslog | where SyslogMessage contains "SuDo"')
     assert "STRPOS(LOWER(" in compiled.sql and "sudo" in compiled.params
     assert "ILIKE" in compile_('Syslog | where SyslogMessage contains "süDo"').sql
+
+
+@pytest.mark.parametrize("text", [
+    "SecurityEvent | where EventID == 99999999999999999999",
+    "SecurityEvent | where TimeGenerated > ago(99999999999999d)",
+    "SecurityEvent | where TimeGenerated > now() + 9999999999d",
+    "SecurityEvent | where TimeGenerated > datetime(2026-01-01) - 3000000d",
+    "SecurityEvent | where Account in (dynamic([99999999999999999999]))",
+])
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_values_out_of_range_are_refused_not_crashed_on(text, vendor):
+    assert "out of range" in error_of(text, vendor).message or \
+        "too large" in error_of(text, vendor).message

@@ -119,3 +119,17 @@ def test_cancelling_a_running_search_interrupts_its_statement(p, ws):
     assert isinstance(outcome["error"], psycopg.errors.QueryCanceled)
     assert outcome["seconds"] < 5
     assert run.state == QueryRun.State.CANCELLED
+
+
+def test_a_run_that_breaks_in_an_unexpected_way_still_ends(p, ws, monkeypatch):
+    """Whatever goes wrong inside, the run ends failed (and the trace is logged), so the
+    page stops polling and the task does not die with the run left running."""
+    import search.runs
+
+    def broken(*args, **kwargs):
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    monkeypatch.setattr(search.runs, "_fetch", broken)
+    run = start_run(workspace=ws, query="Syslog | count", user=p.analyst)
+    assert run.state == QueryRun.State.FAILED
+    assert "could not run this query" in run.error["message"]
