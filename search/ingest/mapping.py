@@ -72,7 +72,7 @@ def map_windows(data):
         out.setdefault("TargetAccount", target)
     try:
         event_id = int(data.get("EventID"))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         event_id = None
     if "Account" not in data:
         out["Account"] = target if (event_id in _TARGET_ACCOUNT_EVENTS and target) else \
@@ -89,7 +89,7 @@ def map_windows(data):
         try:
             logon = int(data["LogonType"])
             out["LogonTypeName"] = f"{logon} - {names[logon]}"
-        except (TypeError, ValueError, KeyError):
+        except (TypeError, ValueError, KeyError, OverflowError):
             pass
     return out
 

@@ -1,6 +1,7 @@
 """Storing events: each item stands alone, accepted rows go to the database by COPY."""
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -26,6 +27,8 @@ EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
 FUTURE_SLACK = dt.timedelta(days=1)
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# A number JSON can write but no double can hold (1e400) decodes as infinity.
+_HUGE_EXPONENT = re.compile(rb"[0-9][eE]\+?[0-9]{3}")
 _HOT_LIMITS = {"computer": 255, "account": 255, "ip_address": 64}
 _VIRTUAL = {"Type"}
 
@@ -119,11 +122,16 @@ def _row(item, hot, now, warnings):
         raise _Refused("not_an_object", "An event is a JSON object.")
     if len(item.raw) > MAX_EVENT_BYTES:
         raise _Refused("too_large", f"An event is at most {MAX_EVENT_BYTES} bytes.")
-    if b"\\u0000" in item.raw or _SURROGATE_ESCAPE.search(item.raw):
-        data, nul = _scrub(data)
+    if b"\\u0000" in item.raw or _SURROGATE_ESCAPE.search(item.raw) or \
+            _HUGE_EXPONENT.search(item.raw):
+        data, nul, huge = _scrub(data)
         if nul:
             warnings.append({"code": "nul_byte", "message": "NUL characters were removed.",
                              "field": None})
+        if huge:
+            warnings.append({"code": "number_out_of_range", "field": None,
+                             "message": "Numbers too large for a double were stored as "
+                                        "null."})
     columns = to_columns(data)
     if len(columns) > MAX_COLUMNS:
         raise _Refused("too_many_columns", f"An event has at most {MAX_COLUMNS} fields.")
@@ -180,7 +188,7 @@ def _hot_value(storage, column, value, warnings, columns):
             number = int(value)
             if -2**31 <= number < 2**31:
                 return number
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             pass
         warnings.append({"code": "not_a_number", "field": column,
                          "message": f"{column} is not a 32-bit integer; it is kept as text "
@@ -201,11 +209,15 @@ def _hot_value(storage, column, value, warnings, columns):
 
 
 def _scrub(data):
-    """`data` without NUL characters and with lone surrogates replaced; (data, had NUL)."""
-    found = False
+    """`data` without NUL characters, with lone surrogates replaced and infinite numbers
+    nulled; (data, had NUL, had an infinite number)."""
+    found = huge = False
 
     def clean(value):
-        nonlocal found
+        nonlocal found, huge
+        if isinstance(value, float) and not math.isfinite(value):
+            huge = True
+            return None
         if isinstance(value, str):
             if "\x00" in value:
                 found = True
@@ -218,7 +230,7 @@ def _scrub(data):
         return value
 
     # Depth is bounded by the JSON decoder's limit (64), so recursion is safe here.
-    return clean(data), found
+    return clean(data), found, huge
 
 
 def _store(workspace, table, rows, fresh, now):

@@ -212,3 +212,14 @@ def test_the_sample_answers_queries_like_sentinel_would(ws):
                              "(datetime(2020-10-19 03:30:46) .. datetime(2020-10-19 03:30:47)) "
                              "and EventID == 4688 | count")
     assert rows == [[4]]
+
+
+def test_numbers_too_large_for_a_double_are_nulled_with_a_warning(ws):
+    body = (b'[{"TimeGenerated": "2026-11-28T10:00:00Z", "EventID": 1e400},'
+            b' {"TimeCreated": "2026-11-28 10:00:00", "Hostname": "h", "EventID": 1e400,'
+            b' "LogonType": 1e400}]')
+    report = ingest_event_body(ws, "SecurityEvent", body, "application/json")
+    assert [r.status for r in report.results] == ["created", "created"]
+    assert all("number_out_of_range" in [w["code"] for w in r.warnings]
+               for r in report.results)
+    assert list(Event.objects.values_list("event_id", flat=True)) == [None, None]
