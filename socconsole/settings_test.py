@@ -16,6 +16,13 @@ WHITENOISE_USE_FINDERS = True
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/15"
 CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+if os.environ.get("TEST_BROKER_FOLDER"):
+    # Where Redis does not run (a fresh workstation), tests/test_worker.py passes messages
+    # and results through a folder instead, so its real worker still runs. CI uses Redis.
+    _folder = os.environ["TEST_BROKER_FOLDER"]
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": _folder, "data_folder_out": _folder}
+    CELERY_RESULT_BACKEND = f"file://{_folder}"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory, so that a worker process can share the test database.
     DATABASES["default"]["TEST"] = {  # noqa: F405

@@ -40,7 +40,7 @@ def database_url():
 
 def start_worker(**env_extra):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "socconsole.settings_test",
-           "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+           "DATABASE_URL": database_url(), "CELERY_BROKER_URL": app.conf.broker_url,
            **env_extra}
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "socconsole", "worker", "--pool=solo",
@@ -50,14 +50,43 @@ def start_worker(**env_extra):
 
 
 @pytest.fixture
-def broker():
-    if not redis_reachable(settings.CELERY_BROKER_URL) and os.environ.get("CI") != "true":
-        pytest.skip("Redis is not running here (CI always runs this test)")
+def broker(tmp_path):
+    """Redis when it runs (always in CI); else a folder, shared with the worker process."""
+    folder = None
+    if not redis_reachable(settings.CELERY_BROKER_URL):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must run the worker tests against Redis.")
+        folder = tmp_path / "broker"
+        folder.mkdir()
+        saved = {k: app.conf[k] for k in ("broker_url", "broker_transport_options",
+                                         "result_backend")}
+        app.conf.update(broker_url="filesystem://", result_backend=f"file://{folder}",
+                        broker_transport_options={"data_folder_in": str(folder),
+                                                  "data_folder_out": str(folder)})
+        saved_env = os.environ.get("CELERY_BROKER_URL")
+        # Celery reads this variable before its settings: it must name the folder too.
+        os.environ.update(TEST_BROKER_FOLDER=str(folder), CELERY_BROKER_URL="filesystem://")
+        _forget_connections()
     app.conf.task_always_eager = False
     try:
         yield
     finally:
         app.conf.task_always_eager = True
+        if folder is not None:
+            app.conf.update(saved)
+            os.environ.pop("TEST_BROKER_FOLDER")
+            if saved_env is None:
+                os.environ.pop("CELERY_BROKER_URL")
+            else:
+                os.environ["CELERY_BROKER_URL"] = saved_env
+            _forget_connections()
+
+
+def _forget_connections():
+    """Let the app connect afresh to the broker and result backend it is now set to."""
+    app._local.__dict__.pop("backend", None)  # the result backend, cached per thread
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture

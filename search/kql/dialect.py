@@ -13,6 +13,7 @@ migration 0003, SQLite's are Python functions registered in search.kql.sqlite.
 
 import datetime as dt
 import json
+from abc import ABC, abstractmethod
 
 from .sqltext import Expr, Frag, sql
 
@@ -29,7 +30,7 @@ def regex_escape(text):
                    for ch in text)
 
 
-class Dialect:
+class Dialect(ABC):
     vendor = ""
 
     # -- constants -----------------------------------------------------------------------
@@ -118,14 +119,17 @@ class Dialect:
     def lower(self, e):
         return sql("LOWER({})", e, type="string")
 
+    @abstractmethod
     def ilike(self, e, pattern):
-        raise NotImplementedError
+        """`e` LIKE `pattern`, ignoring case."""
 
+    @abstractmethod
     def like_cs(self, e, pattern):
-        raise NotImplementedError
+        """`e` LIKE `pattern`, case-sensitive."""
 
+    @abstractmethod
     def regex(self, e, pattern, insensitive=False):
-        raise NotImplementedError
+        """`e` matches the regular expression `pattern`."""
 
     def position(self, haystack, needle):
         return sql(self.strpos + "({}, {})", haystack, needle)
