@@ -21,7 +21,8 @@ if os.environ.get("TEST_BROKER_FOLDER"):
     # and results through a folder instead, so its real worker still runs. CI uses Redis.
     _folder = os.environ["TEST_BROKER_FOLDER"]
     CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": _folder, "data_folder_out": _folder}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": _folder, "data_folder_out": _folder,
+                                       "control_folder": _folder}
     CELERY_RESULT_BACKEND = f"file://{_folder}"
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory, so that a worker process can share the test database.

@@ -62,7 +62,8 @@ def broker(tmp_path):
                                          "result_backend")}
         app.conf.update(broker_url="filesystem://", result_backend=f"file://{folder}",
                         broker_transport_options={"data_folder_in": str(folder),
-                                                  "data_folder_out": str(folder)})
+                                                  "data_folder_out": str(folder),
+                                                  "control_folder": str(folder)})
         saved_env = os.environ.get("CELERY_BROKER_URL")
         # Celery reads this variable before its settings: it must name the folder too.
         os.environ.update(TEST_BROKER_FOLDER=str(folder), CELERY_BROKER_URL="filesystem://")
