@@ -66,9 +66,7 @@ def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None, update
             ids, prefix = None, ""
             keyed = ((None, row) for row in rows)
         else:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) "
-                           "FROM generate_series(1, %s)", [model._meta.db_table, len(rows)])
-            ids = [r[0] for r in cursor.fetchall()]
+            ids = _take_ids(cursor, model._meta.db_table, len(rows))
             prefix = "id, "
             keyed = zip(ids, rows, strict=True)
         # The raw driver cursor's errors become Django's (IntegrityError, DataError…).
@@ -79,6 +77,23 @@ def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None, update
                           for v, j in zip(row, is_json, strict=True)]
                 copy.write_row(values if explicit_pk else (pk, *values))
     return ids
+
+
+_SEQUENCES = {}
+
+
+def _take_ids(cursor, table, count):
+    """`count` new ids from the table's sequence, in one round trip."""
+    key = (connection.settings_dict["NAME"], table)
+    sequence = _SEQUENCES.get(key)
+    if sequence is None:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        sequence = _SEQUENCES[key] = cursor.fetchone()[0]
+    # The sequence's name is looked up once: called per row inside nextval(), the lookup
+    # costs several times the nextval itself. One array comes back instead of `count` rows.
+    cursor.execute("SELECT array_agg(nextval(%s::regclass)) FROM generate_series(1, %s)",
+                   [sequence, count])
+    return cursor.fetchone()[0]
 
 
 def bulk_update(model, fields, rows):
