@@ -340,6 +340,7 @@ class Resolver:
         sub = self.subscription
         live = [s for s in self.states.values() if s.merged_into is None]
         new = [s for s in live if s.id is None]
+        stored = [s for s in live if s.id is not None]
         ids = bulk_insert(Entity, ("subscription_id", "kind", "label", "props", "known",
                                    "first_seen", "last_seen"),
                           [(sub.pk, s.kind, s.label[:2000], s.props, s.known, s.first_seen,
@@ -347,12 +348,16 @@ class Resolver:
         for state, pk in zip(new, ids, strict=True):
             state.id = pk
         self._merge_rows()
-        touch_entities([s for s in live if s.touched and s not in new])
+        touch_entities([s for s in stored if s.touched])
+        fields = ("subscription_id", "entity_id", "value", "strong", "name_only")
+        # A new entity's identifiers cannot be there yet: plain COPY.
+        bulk_insert(EntityIdentifier, fields, [
+            (sub.pk, s.id, value, strong, value in s.name_only)
+            for s in new for value, strong in s.new_ids.items()], explicit_pk=True)
         rows = [(sub.pk, s.id, value, strong, value in s.name_only)
-                for s in live for value, strong in s.new_ids.items()]
+                for s in stored for value, strong in s.new_ids.items()]
         # A partial entity may hold a name already (unknown to us): keep the row, but a
         # name-only mention hanging on it must still set its flag.
-        fields = ("subscription_id", "entity_id", "value", "strong", "name_only")
         bulk_insert(EntityIdentifier, fields, [r for r in rows if not r[4]],
                     on_conflict=("entity", "value"))
         bulk_insert(EntityIdentifier, fields, [r for r in rows if r[4]],

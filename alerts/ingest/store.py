@@ -285,7 +285,7 @@ def _store_mentions(subscription, alert_ids, fresh, assignments, resolver):
                 mention_id[(alert_id, r.target)] if r.target is not None else None,
                 r.type[:32], r.prop[:100], (r.target_ref or "")[:100], r.in_cycle))
     bulk_insert(Relation, ("subscription_id", "alert_id", "source_id", "target_id", "type",
-                           "prop", "target_ref", "in_cycle"), relations)
+                           "prop", "target_ref", "in_cycle"), relations, explicit_pk=True)
 
 
 def _store_incidents(subscription, items, now):
