@@ -58,17 +58,17 @@ def seed(alerts, subscriptions, resources):
             rows.append((sub_of[r], r, f"q-{i}", "native", "bench", f"Alert {i % 97}", sev,
                          status, ["Execution"], t, now, t, now, now, False))
             incidents.append((sub_of[r], r, True, f"Alert {i % 97}", sev, status,
-                              ["Execution"], 1, t, t, t, now))
+                              ["Execution"], 1, int(status == "active"), t, t, t, now))
         ids = bulk_insert(Alert, ("subscription_id", "resource_id", "key", "format",
                                   "provider", "display_name", "severity", "status", "tactics",
                                   "time", "ingested_at", "start_time", "first_seen",
                                   "last_seen", "awaiting_correlation"), rows)
         inc = bulk_insert(Incident, ("subscription_id", "resource_id", "standalone", "title",
                                      "severity", "status", "tactics", "alert_count",
-                                     "first_time", "last_time", "last_activity",
+                                     "active_count", "first_time", "last_time", "last_activity",
                                      "created_at"), incidents)
-        bulk_insert(IncidentAlert, ("incident_id", "alert_id", "subscription_id"),
-                    [(inc_id, alert_id, row[0]) for inc_id, alert_id, row
+        bulk_insert(IncidentAlert, ("incident_id", "alert_id", "subscription_id", "time"),
+                    [(inc_id, alert_id, row[0], row[9]) for inc_id, alert_id, row
                      in zip(inc, ids, rows, strict=True)])
         print(f"  seeded {offset + n:,} alerts", flush=True)
     with connection.cursor() as cursor:

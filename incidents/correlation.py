@@ -24,7 +24,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, Count, F, Lookup, Min, Q, Value, When, Window
+from django.db.models import Case, F, Lookup, Q, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -125,7 +125,7 @@ def _among(field, ids):
     return Q(**{f"{field}__in": ids})
 
 
-INTERVALS = 2000  # (resource, time range) pairs per neighbours query
+PROBES = 5000  # (resource, time) probes per neighbours query
 
 
 def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=False):
@@ -135,10 +135,10 @@ def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=F
     incidents they are in and the producers' groupings are read with a few queries for
     the whole batch; grouping is done in memory per resource; lone new alerts become
     incidents of one in bulk; groups that join incidents already there are summarised
-    together with a few statements for the batch, never per group. Only the alerts
-    within the window of a waiting alert are read, so the cost per alert does not grow
-    with the number of alerts; it grows with the size of the incidents a batch joins,
-    which are read whole to be summarised again.
+    together with a few statements for the batch, never per group. Only the nearest
+    correlated alerts on either side of a waiting alert are read, and an incident is
+    summarised from its stored figures and a fixed sample of its alerts, so the cost
+    per alert grows neither with the number of alerts nor with the size of incidents.
     """
     with transaction.atomic():
         _lock(subscription_id)
@@ -188,55 +188,56 @@ def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=F
 
 
 def _neighbours(subscription_id, by_resource, waiting):
-    """resource id -> its other alerts within the window of one of its waiting alerts.
+    """resource id -> the correlated alerts nearest before and after each waiting alert
+    within the window (two index probes per alert).
 
-    Each resource's windows around its waiting alerts are merged into intervals, and
-    only those are read: a resource with waiting alerts a month apart does not read the
-    month in between."""
-    span = window()
-    intervals = []
-    for resource_id, alerts in by_resource.items():
-        if resource_id is None:
-            continue
-        times = sorted(a.time for a in alerts)
-        low, high = times[0] - span, times[0] + span
-        for t in times[1:]:
-            if t - span > high:
-                intervals.append((resource_id, low, high))
-                low = t - span
-            high = t + span
-        intervals.append((resource_id, low, high))
-    found = defaultdict(list)
-    for start in range(0, len(intervals), INTERVALS):
-        for alert in _alerts_within(subscription_id, intervals[start:start + INTERVALS],
-                                    waiting):
+    That is enough: correlated alerts within the window of each other are already in
+    one incident, so the nearest one on each side names every incident a waiting alert
+    joins, however many alerts the window holds. Alerts still waiting outside this
+    batch are left to their own batch, which finds this one correlated."""
+    probes = [(resource_id, a.time) for resource_id, alerts in by_resource.items()
+              if resource_id is not None for a in alerts]
+    found = defaultdict(dict)
+    for start in range(0, len(probes), PROBES):
+        for alert in _nearest(subscription_id, probes[start:start + PROBES]):
             if alert.pk not in waiting:
-                found[alert.resource_id].append(alert)
-    return found
+                found[alert.resource_id][alert.pk] = alert
+    return {resource_id: list(alerts.values()) for resource_id, alerts in found.items()}
 
 
-def _alerts_within(subscription_id, intervals, waiting):
-    """The alerts of each (resource, low, high) interval, but the waiting ones: on
-    PostgreSQL one join against the intervals as arrays; elsewhere one OR of the ranges,
-    which gives the same."""
+def _nearest(subscription_id, probes):
+    """The correlated alerts nearest each (resource, time) probe on either side, within
+    the window: on PostgreSQL one lateral join against the probes as arrays; elsewhere
+    the whole window around each probe, which groups the same."""
+    span = window()
+    correlated = Alert.objects.filter(subscription_id=subscription_id,
+                                      awaiting_correlation=False)
     if connection.vendor != "postgresql":
         around = Q()
-        for resource_id, low, high in intervals:
-            around |= Q(resource_id=resource_id, time__gte=low, time__lte=high)
-        return _read(Alert.objects.filter(around, subscription_id=subscription_id))
+        for resource_id, time in probes:
+            around |= Q(resource_id=resource_id, time__gte=time - span, time__lte=time + span)
+        return _read(correlated.filter(around))
     columns = ", ".join(f"a.{Alert._meta.get_field(f).column}" for f in ALERT_FIELDS)
-    tactics = ALERT_FIELDS.index("tactics")
-    resources, lows, highs = zip(*intervals, strict=True)
+    side = (f"(SELECT {columns} FROM alerts_alert a WHERE a.resource_id = v.resource_id "  # noqa: S608 — names from the model
+            "AND a.time {op} v.t AND a.time {bound} AND NOT a.awaiting_correlation "
+            "ORDER BY a.time {order} LIMIT 1)")
+    resources, times = zip(*probes, strict=True)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns} FROM unnest(%s::bigint[], %s::timestamptz[], "  # noqa: S608 — names from the model
-            "%s::timestamptz[]) AS v(resource_id, low, high) JOIN alerts_alert a "
-            "ON a.resource_id = v.resource_id AND a.time >= v.low AND a.time <= v.high "
-            "WHERE a.id NOT IN (SELECT unnest(%s::bigint[]))",
-            [list(resources), list(lows), list(highs), list(waiting)])
+            "SELECT n.* FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(resource_id, t) "  # noqa: S608 — names from the model
+            "CROSS JOIN LATERAL ("
+            + side.format(op="<=", bound=">= v.t - %s", order="DESC") + " UNION ALL "
+            + side.format(op=">=", bound="<= v.t + %s", order="ASC") + ") AS n",
+            [list(resources), list(times), span, span])
         rows = cursor.fetchall()
-    # The subscription is checked here, not in SQL: there the planner may AND the
-    # subscription's whole index into every (resource, time) probe.
+    return _decoded(rows, subscription_id)
+
+
+def _decoded(rows, subscription_id):
+    """Alerts from raw rows of ALERT_FIELDS, those of the subscription only: it is checked
+    here, not in SQL, where the planner may AND the subscription's whole index into
+    every (resource, time) probe."""
+    tactics = ALERT_FIELDS.index("tactics")
     subscription = ALERT_FIELDS.index("subscription_id")
     # The raw cursor leaves JSON as text, as Django's own reads do before decoding.
     return [_Alert((*row[:tactics], json.loads(row[tactics]), *row[tactics + 1:]))
@@ -298,13 +299,19 @@ def _standalone(alerts):
     now = timezone.now()
     ids = bulk_insert(Incident, (
         "subscription_id", "resource_id", "standalone", "title", "severity", "status",
-        "verdict", "tactics", "alert_count", "first_time", "last_time", "last_activity",
-        "created_at"), [
+        "verdict", "tactics", "alert_count", "active_count", "first_time", "last_time",
+        "last_activity", "created_at"), [
         (a.subscription_id, a.resource_id, True, a.display_name, a.severity, a.status,
-         a.verdict, killchain.in_order(a.tactics), 1, a.time, a.time, now, now)
+         a.verdict, killchain.in_order(a.tactics), 1, int(a.status == Status.ACTIVE), a.time,
+         a.time, now, now)
         for a in alerts])
-    bulk_insert(IncidentAlert, ("incident_id", "alert_id", "subscription_id"), [
-        (pk, a.pk, a.subscription_id) for pk, a in zip(ids, alerts, strict=True)])
+    _members([(pk, a) for pk, a in zip(ids, alerts, strict=True)])
+
+
+def _members(pairs):
+    """Write (incident id, alert) memberships."""
+    bulk_insert(IncidentAlert, ("incident_id", "alert_id", "subscription_id", "time"), [
+        (pk, a.pk, a.subscription_id, a.time) for pk, a in pairs])
 
 
 def _new_incidents(groups):
@@ -313,7 +320,7 @@ def _new_incidents(groups):
     if not groups:
         return
     now = timezone.now()
-    rows = _entity_rows([a.pk for g in groups for a in g])
+    rows = _entity_rows([a.pk for g in groups for a in _sample(g)])
     names = _resource_names({g[0].resource_id for g in groups})
     values = []
     for group in groups:
@@ -327,23 +334,41 @@ def _new_incidents(groups):
         status = alerts[0].status if closed else Incident.Status.ACTIVE
         values.append((
             alerts[0].subscription_id, alerts[0].resource_id, False,
-            f"Security incident detected on {where}", _describe(alerts, where, len(alerts)),
+            f"Security incident detected on {where}",
+            _describe(_sample(alerts), where, len(alerts), alerts[0].time, alerts[-1].time),
             min(a.severity for a in active), status, alerts[0].verdict if closed else "",
-            _reasons(alerts, where, provider, len(alerts), rows),
+            _reasons(_sample(alerts), where, provider, len(alerts), rows),
             killchain.in_order([t for a in alerts for t in a.tactics]), len(alerts),
-            alerts[0].time, alerts[-1].time, now, provider.key if provider else "", now))
+            sum(a.status == Status.ACTIVE for a in alerts), alerts[0].time, alerts[-1].time,
+            now, provider.key if provider else "", now))
     ids = bulk_insert(Incident, (
         "subscription_id", "resource_id", "standalone", "title", "description", "severity",
-        "status", "verdict", "reasons", "tactics", "alert_count", "first_time", "last_time",
-        "last_activity", "provider_key", "created_at"), values)
-    bulk_insert(IncidentAlert, ("incident_id", "alert_id", "subscription_id"), [
-        (pk, a.pk, a.subscription_id) for pk, group in zip(ids, groups, strict=True)
-        for a in group])
+        "status", "verdict", "reasons", "tactics", "alert_count", "active_count",
+        "first_time", "last_time", "last_activity", "provider_key", "created_at"), values)
+    _members([(pk, a) for pk, group in zip(ids, groups, strict=True) for a in group])
 
 
+SUMMARY_FIELDS = ("alert_count", "active_count", "first_time", "last_time", "severity",
+                  "standalone", "provider_key", "tactics", "title", "description", "reasons",
+                  "last_activity")
 INCIDENT_FIELDS = ("id", "subscription_id", "resource_id", "standalone", "title", "status",
-                   "alert_count", "provider_key", "last_activity", "acknowledged_at",
+                   "severity", "tactics", "alert_count", "active_count", "first_time",
+                   "last_time", "provider_key", "last_activity", "acknowledged_at",
                    "assigned_to_id", "escalated")
+
+
+class _Incident:
+    """An incident as correlation reads (INCIDENT_FIELDS) and writes it (SUMMARY_FIELDS)."""
+
+    __slots__ = tuple(dict.fromkeys((*INCIDENT_FIELDS, *SUMMARY_FIELDS, "verdict")))
+
+    def __init__(self, row):
+        for name, value in zip(INCIDENT_FIELDS, row, strict=True):
+            setattr(self, name, value)
+
+    @property
+    def pk(self):
+        return self.id
 
 
 def _incidents_of(alerts):
@@ -354,8 +379,8 @@ def _incidents_of(alerts):
         by_alert.update(IncidentAlert.objects.filter(_among("alert_id", ids))
                         .values_list("alert_id", "incident_id"))
     for ids in _pieces(set(by_alert.values())):
-        incidents.update((i.pk, i) for i in Incident.objects.filter(_among("id", ids))
-                         .only(*INCIDENT_FIELDS))
+        incidents.update((row[0], _Incident(row)) for row in Incident.objects.filter(
+            _among("id", ids)).values_list(*INCIDENT_FIELDS))
     return {alert_id: incidents[pk] for alert_id, pk in by_alert.items()}
 
 
@@ -399,11 +424,12 @@ def _group(alerts, provider, existing):
 
 def _join(groups, existing, waiting):
     """Groups that touch incidents already there: each becomes its oldest incident (one of
-    several alerts before a standalone one), the others merged into it. Counts and
-    severities come from window aggregates over all the touched incidents' alerts, in
-    the one query per chunk of incidents that also reads each one's first and latest
-    alerts (times, tactics, description, reasons); the incidents are written back with
-    one UPDATE per chunk."""
+    several alerts before a standalone one), the others merged into it. Counts, times,
+    severity and tactics are folded from the incidents' stored figures and the alerts
+    that arrive; the description and reasons are written from the incident's first and
+    latest alerts (SAMPLE), read through the membership index. Nothing reads all of an
+    incident's alerts, so joining costs the same however large the incident grew. The
+    incidents are written back with one UPDATE per chunk."""
     if not groups:
         return
     now = timezone.now()
@@ -413,20 +439,19 @@ def _join(groups, existing, waiting):
         chunk = merged[start:start + CHUNK]
         IncidentAlert.objects.filter(incident_id__in=[o.pk for o, _ in chunk]).update(
             incident_id=Case(*[When(incident_id=o.pk, then=Value(t.pk)) for o, t in chunk]))
-    for other, target in merged:
-        activity.record(actor=SYSTEM, verb="incident.merge", target_type="incident",
-                        target_id=target.pk, target_label=target.title,
-                        subscription_id=target.subscription_id,
-                        reason=f"an alert bridged it with incident {other.pk}",
-                        before={"merged": other.pk})
+    activity.record_many(
+        {"actor": SYSTEM, "verb": "incident.merge", "target_type": "incident",
+         "target_id": target.pk, "target_label": target.title,
+         "subscription_id": target.subscription_id,
+         "reason": f"an alert bridged it with incident {other.pk}",
+         "before": {"merged": other.pk}} for other, target in merged)
     if merged:
         Incident.objects.filter(pk__in=[o.pk for o, _ in merged]).delete()
-    bulk_insert(IncidentAlert, ("incident_id", "alert_id", "subscription_id"), [
-        (plan.target.pk, a.pk, a.subscription_id)
-        for plan in plans for a in plan.alerts if a.pk not in existing])
+    _members([(plan.target.pk, a) for plan in plans for a in plan.alerts
+              if a.pk not in existing])
 
     targets = {plan.target.pk: plan for plan in plans}
-    stats, samples = _samples(list(targets))
+    samples = _samples(list(targets))
     rows = _entity_rows([a.pk for alerts in samples.values() for a in alerts])
     names = _resource_names({plan.target.resource_id for plan in plans})
     providers = _providers_by_key(plans)
@@ -435,7 +460,8 @@ def _join(groups, existing, waiting):
         target, arrived = plan.target, [a for a in plan.alerts if a.pk in waiting]
         before = {"status": target.status, "alert_count": target.alert_count}
         provider = plan.provider or providers.get(target.provider_key)
-        _summarise(target, stats[pk], samples[pk], names, provider, rows)
+        _fold(target, plan, existing)
+        _summarise(target, samples[pk], names, provider, rows)
         if arrived:
             target.last_activity = now
         if arrived and target.status != Incident.Status.ACTIVE and \
@@ -450,17 +476,14 @@ def _join(groups, existing, waiting):
     if reopened:
         Incident.objects.filter(pk__in=[t.pk for t, _, _ in reopened])\
             .update(status=Incident.Status.ACTIVE, verdict="")
-    for target, alert, before in reopened:
-        activity.record(actor=SYSTEM, verb="incident.reopen", target_type="incident",
-                        target_id=target.pk, target_label=target.title,
-                        subscription_id=target.subscription_id,
-                        reason=f"new alert: {alert.display_name}", before=before,
-                        after={"status": target.status, "alert_count": target.alert_count})
+    activity.record_many(
+        {"actor": SYSTEM, "verb": "incident.reopen", "target_type": "incident",
+         "target_id": target.pk, "target_label": target.title,
+         "subscription_id": target.subscription_id,
+         "reason": f"new alert: {alert.display_name}", "before": before,
+         "after": {"status": target.status, "alert_count": target.alert_count}}
+        for target, alert, before in reopened)
 
-
-SUMMARY_FIELDS = ("alert_count", "first_time", "last_time", "severity", "standalone",
-                  "provider_key", "tactics", "title", "description", "reasons",
-                  "last_activity")
 
 
 class _Plan:
@@ -506,7 +529,7 @@ def _plans(groups, existing):
     return list(plans.values())
 
 
-SAMPLE = 300  # alerts read to describe an incident: its first and its latest
+SAMPLE = 20  # alerts read to describe an incident: its first and its latest ten
 
 
 class _Sample:
@@ -519,30 +542,46 @@ class _Sample:
         self.time, self.provider = time, provider
 
 
-def _samples(incident_ids):
-    """incident id -> (count and worst severities over all its alerts, its first and
-    latest alerts in time order, SAMPLE in all): one windowed pass over their alerts."""
+def _sample(alerts):
+    """The alerts that describe a group (in time order): its first and its latest."""
     half = SAMPLE // 2
-    incident = F("membership__incident_id")
-    whole = {"partition_by": [incident]}
-    samples, stats = defaultdict(list), {}
+    return alerts if len(alerts) <= SAMPLE else alerts[:half] + alerts[-half:]
+
+
+def _samples(incident_ids):
+    """incident id -> its first and latest alerts in time order (SAMPLE in all). On
+    PostgreSQL two index ranges of the memberships per incident, in one lateral join;
+    elsewhere a windowed pass over the incidents' alerts, which picks the same."""
+    half = SAMPLE // 2
+    samples = defaultdict(list)
+    fields = ("id", "display_name", "tactics", "time", "provider")
     for ids in _pieces(incident_ids):
-        ranked = Alert.objects.filter(_among("membership__incident_id", ids)).annotate(
-            incident_pk=incident,
-            head=Window(RowNumber(), order_by=[F("time").asc(), F("id").asc()], **whole),
-            tail=Window(RowNumber(), order_by=[F("time").desc(), F("id").desc()], **whole),
-            n=Window(Count("id"), **whole), worst=Window(Min("severity"), **whole),
-            worst_active=Window(Min(Case(When(status=Status.ACTIVE, then=F("severity")))),
-                                **whole))
-        for pk, *sample, n, worst, worst_active in ranked.filter(
-                Q(head__lte=half) | Q(tail__lte=half)).values_list(
-                "incident_pk", "id", "display_name", "tactics", "time", "provider", "n",
-                "worst", "worst_active"):
+        if connection.vendor == "postgresql":
+            side = ("(SELECT m.alert_id FROM incidents_incidentalert m WHERE m.incident_id = "
+                    "v.id ORDER BY m.time {0}, m.alert_id {0} LIMIT %s)")
+            columns = ", ".join(f"a.{f}" for f in fields)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT v.id, {columns} FROM unnest(%s::bigint[]) AS v(id) "  # noqa: S608 — names from the code
+                    f"CROSS JOIN LATERAL ({side.format('ASC')} UNION {side.format('DESC')}) "
+                    "AS s JOIN alerts_alert a ON a.id = s.alert_id", [ids, half, half])
+                rows = [(pk, alert_id, name, json.loads(tactics), *rest)
+                        for pk, alert_id, name, tactics, *rest in cursor.fetchall()]
+        else:
+            incident = F("membership__incident_id")
+            whole = {"partition_by": [incident]}
+            ranked = Alert.objects.filter(_among("membership__incident_id", ids)).annotate(
+                incident_pk=incident,
+                head=Window(RowNumber(), order_by=[F("time").asc(), F("id").asc()], **whole),
+                tail=Window(RowNumber(), order_by=[F("time").desc(), F("id").desc()],
+                            **whole))
+            rows = ranked.filter(Q(head__lte=half) | Q(tail__lte=half)).values_list(
+                "incident_pk", *fields)
+        for pk, *sample in rows:
             samples[pk].append(_Sample(*sample))
-            stats[pk] = {"n": n, "worst": worst, "worst_active": worst_active}
     for alerts in samples.values():
         alerts.sort(key=lambda a: (a.time, a.pk))
-    return stats, samples
+    return samples
 
 
 def _resource_names(resource_ids):
@@ -561,17 +600,31 @@ def _providers_by_key(plans):
         subscription_id=subscription_id, key__in=keys)}
 
 
-def _summarise(incident, stats, alerts, names, provider, rows):
-    """Count and severity from the aggregates over all the incident's alerts; times,
-    tactics, title, description and reasons from its first and latest alerts."""
-    incident.alert_count = stats["n"]
-    incident.first_time, incident.last_time = alerts[0].time, alerts[-1].time
-    incident.severity = stats["worst_active"] if stats["worst_active"] is not None \
-        else stats["worst"]
-    incident.standalone = stats["n"] == 1
+def _fold(incident, plan, existing):
+    """The incident's figures once the plan is done, from the figures of the incidents it
+    takes in and the alerts that arrive: the severity is the worst of the active alerts
+    (each incident's severity already is, where it has some), or of all when none is."""
+    parts = [(p.alert_count, p.active_count, p.first_time, p.last_time, p.severity, p.tactics)
+             for p in plan.incidents.values()]  # before the target, one of them, changes
+    arriving = list({a.pk: a for a in plan.alerts if a.pk not in existing}.values())
+    active = [a for a in arriving if a.status == Status.ACTIVE]
+    incident.alert_count = sum(p[0] for p in parts) + len(arriving)
+    incident.active_count = sum(p[1] for p in parts) + len(active)
+    incident.first_time = min([p[2] for p in parts] + [a.time for a in arriving])
+    incident.last_time = max([p[3] for p in parts] + [a.time for a in arriving])
+    if incident.active_count:
+        incident.severity = min([p[4] for p in parts if p[1]] + [a.severity for a in active])
+    else:
+        incident.severity = min([p[4] for p in parts] + [a.severity for a in arriving])
+    incident.tactics = killchain.in_order([t for p in parts for t in p[5]] +
+                                          [t for a in arriving for t in a.tactics])
+    incident.standalone = incident.alert_count == 1
+
+
+def _summarise(incident, alerts, names, provider, rows):
+    """Title, description and reasons from its first and latest alerts."""
     if provider is not None:
         incident.provider_key = provider.key
-    incident.tactics = killchain.in_order([t for a in alerts for t in a.tactics])
     if incident.standalone:
         incident.title = alerts[0].display_name
         incident.description = ""
@@ -579,23 +632,27 @@ def _summarise(incident, stats, alerts, names, provider, rows):
         return
     where = names.get(incident.resource_id, "an unknown resource")
     incident.title = f"Security incident detected on {where}"
-    incident.description = _describe(alerts, where, stats["n"])
-    incident.reasons = _reasons(alerts, where, provider, stats["n"], rows)
+    incident.description = _describe(alerts, where, incident.alert_count,
+                                     incident.first_time, incident.last_time)
+    incident.reasons = _reasons(alerts, where, provider, incident.alert_count, rows)
 
 
 def _stage(alert):
-    stages = killchain.in_order(alert.tactics)
-    return stages[0] if stages else ""
+    """An alert's earliest kill-chain stage, or ""."""
+    return min((t for t in alert.tactics if t in killchain.ORDER), key=killchain.ORDER.get,
+               default="")
 
 
-def _describe(alerts, where, count):
-    ordered = sorted(alerts, key=lambda a: (killchain.ORDER.get(_stage(a), 99), a.time))
+def _describe(alerts, where, count, first, last):
+    """`alerts` are its first and latest (all when few), `first` and `last` its times."""
+    staged = sorted(((killchain.ORDER.get(stage, 99), a.time, a.pk, a, stage)
+                     for a in alerts for stage in (_stage(a),)), key=lambda s: s[:3])
     steps = " → ".join(
-        f"{a.display_name}" + (f" ({killchain.LABELS[_stage(a)]})" if _stage(a) in
-                               killchain.LABELS else "") for a in ordered[:12])
+        a.display_name + (f" ({killchain.LABELS[stage]})" if stage else "")
+        for *_, a, stage in staged[:12])
     more = f" and {count - 12} more" if count > 12 else ""
-    return (f"{count} alerts on {where} between {alerts[0].time:%Y-%m-%d %H:%M} and "
-            f"{alerts[-1].time:%Y-%m-%d %H:%M} UTC, in kill-chain order: {steps}{more}.")
+    return (f"{count} alerts on {where} between {first:%Y-%m-%d %H:%M} and "
+            f"{last:%Y-%m-%d %H:%M} UTC, in kill-chain order: {steps}{more}.")
 
 
 def _reasons(alerts, where, provider, count, rows=None):
@@ -605,7 +662,7 @@ def _reasons(alerts, where, provider, count, rows=None):
                 "text": f"Each alert is within {hours} hours of another."}]
     for label in shared_entities([a.pk for a in alerts], rows)[:5]:
         reasons.append({"code": "shared_entity", "text": f"They share {label}."})
-    stages = [_stage(a) for a in alerts if _stage(a)]
+    stages = [stage for stage in map(_stage, alerts) if stage]
     distinct = list(dict.fromkeys(stages))
     if len(distinct) >= 2 and [killchain.ORDER[s] for s in stages] == \
             sorted(killchain.ORDER[s] for s in stages):

@@ -27,6 +27,9 @@ class Incident(models.Model):
     reasons = models.JSONField(default=list, blank=True)
     tactics = models.JSONField(default=list, blank=True)
     alert_count = models.PositiveIntegerField(default=1)
+    # How many of its alerts are active: with `severity`, enough to fold new alerts in
+    # without reading the old ones (see correlation.py).
+    active_count = models.PositiveIntegerField(default=0)
     first_time = models.DateTimeField()
     last_time = models.DateTimeField()
     # Latest activity: a new alert, a comment, a change. The queue ranks by it.
@@ -61,10 +64,16 @@ class Incident(models.Model):
 class IncidentAlert(models.Model):
     """An alert's place in an incident (one incident per alert)."""
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="members")
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="members",
+                                 db_index=False)  # membership_time begins with it
     alert = models.OneToOneField(Alert, on_delete=models.CASCADE, related_name="membership")
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+",
                                      db_constraint=False)
+    # The alert's time, so an incident's first and latest alerts are an index range.
+    time = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["incident", "time", "alert"], name="membership_time")]
 
     def __str__(self):
         return f"{self.alert_id} in {self.incident_id}"

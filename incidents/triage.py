@@ -63,8 +63,9 @@ def follow_alerts(alert_ids):
     for incident in Incident.objects.filter(pk__in=ids).select_for_update():
         alerts = list(Alert.objects.filter(membership__incident=incident)
                       .only("status", "verdict", "severity"))
-        active = [a for a in alerts if a.status == Status.ACTIVE] or alerts
-        fields = {"severity": min(a.severity for a in active)}
+        active = [a for a in alerts if a.status == Status.ACTIVE]
+        fields = {"severity": min(a.severity for a in active or alerts),
+                  "active_count": len(active)}
         if incident.standalone and alerts:
             fields.update(status=alerts[0].status, verdict=alerts[0].verdict)
         Incident.objects.filter(pk=incident.pk).update(**fields)

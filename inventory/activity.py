@@ -48,9 +48,28 @@ class Actor:
 def record(*, actor, verb, target_type, target_id="", target_label="", subscription=None,
            subscription_id=None, reason="", before=None, after=None):
     """Write one activity row. Must run inside the transaction of the change it records."""
+    _check_atomic()
+    row = _row(actor=actor, verb=verb, target_type=target_type, target_id=target_id,
+               target_label=target_label, subscription=subscription,
+               subscription_id=subscription_id, reason=reason, before=before, after=after)
+    row.save(force_insert=True)
+    return row
+
+
+def record_many(entries):
+    """Write several rows in one statement; `entries` are `record`'s keyword arguments."""
+    _check_atomic()
+    Activity.objects.bulk_create([_row(**entry) for entry in entries], batch_size=500)
+
+
+def _check_atomic():
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("activity.record must be called inside the change's transaction")
-    return Activity.objects.create(
+
+
+def _row(*, actor, verb, target_type, target_id="", target_label="", subscription=None,
+         subscription_id=None, reason="", before=None, after=None):
+    return Activity(
         subscription_id=subscription.pk if subscription is not None else subscription_id,
         actor_kind=actor.kind,
         actor_user=actor.user,
