@@ -16,6 +16,12 @@ never correlate it at once, and a crash mid-way leaves the alerts marked for the
 next run. A waiting alert that joins others leaves its incident of one (nobody
 has touched it yet; one that was touched is merged and the merge recorded).
 Running it again changes nothing: it is idempotent.
+
+An incident keeps running figures (alert and active counts, first and last
+times, worst active severity, tactics) that arriving alerts fold into; its
+description and reasons are written when it is read (narrative.py). So the cost
+of correlating an alert grows neither with the number of alerts nor with the
+size of its incident.
 """
 
 import json
@@ -24,12 +30,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Lookup, Q, Value, When, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Case, F, Lookup, Q, Value, When
 from django.utils import timezone
 
 from alerts import tactics as killchain
-from alerts.models import Alert, AlertEntity, ProviderIncident, Severity, Status
+from alerts.models import Alert, ProviderIncident, Status
 from incidents.models import Incident, IncidentAlert
 from inventory import activity
 from inventory.activity import Actor
@@ -38,9 +43,6 @@ from socconsole.lib.bulk import bulk_insert, bulk_update
 
 CORRELATE_LOCK = 7_300_002
 SYSTEM = Actor.of_system("correlation")
-# Kinds whose sharing says something about an attack (a host is the resource itself).
-TELLING_KINDS = ("ip", "account", "filehash", "file", "url", "dns", "process", "malware",
-                 "mailbox", "azure-resource")
 ALERT_FIELDS = ("id", "subscription_id", "resource_id", "key", "display_name", "severity",
                 "verdict", "status", "tactics", "time", "provider", "awaiting_correlation")
 
@@ -320,7 +322,6 @@ def _new_incidents(groups):
     if not groups:
         return
     now = timezone.now()
-    rows = _entity_rows([a.pk for g in groups for a in _sample(g)])
     names = _resource_names({g[0].resource_id for g in groups})
     values = []
     for group in groups:
@@ -335,22 +336,19 @@ def _new_incidents(groups):
         values.append((
             alerts[0].subscription_id, alerts[0].resource_id, False,
             f"Security incident detected on {where}",
-            _describe(_sample(alerts), where, len(alerts), alerts[0].time, alerts[-1].time),
             min(a.severity for a in active), status, alerts[0].verdict if closed else "",
-            _reasons(_sample(alerts), where, provider, len(alerts), rows),
             killchain.in_order([t for a in alerts for t in a.tactics]), len(alerts),
             sum(a.status == Status.ACTIVE for a in alerts), alerts[0].time, alerts[-1].time,
             now, provider.key if provider else "", now))
     ids = bulk_insert(Incident, (
-        "subscription_id", "resource_id", "standalone", "title", "description", "severity",
-        "status", "verdict", "reasons", "tactics", "alert_count", "active_count",
+        "subscription_id", "resource_id", "standalone", "title", "severity",
+        "status", "verdict", "tactics", "alert_count", "active_count",
         "first_time", "last_time", "last_activity", "provider_key", "created_at"), values)
     _members([(pk, a) for pk, group in zip(ids, groups, strict=True) for a in group])
 
 
 SUMMARY_FIELDS = ("alert_count", "active_count", "first_time", "last_time", "severity",
-                  "standalone", "provider_key", "tactics", "title", "description", "reasons",
-                  "last_activity")
+                  "standalone", "provider_key", "tactics", "title", "last_activity")
 INCIDENT_FIELDS = ("id", "subscription_id", "resource_id", "standalone", "title", "status",
                    "severity", "tactics", "alert_count", "active_count", "first_time",
                    "last_time", "provider_key", "last_activity", "acknowledged_at",
@@ -426,8 +424,7 @@ def _join(groups, existing, waiting):
     """Groups that touch incidents already there: each becomes its oldest incident (one of
     several alerts before a standalone one), the others merged into it. Counts, times,
     severity and tactics are folded from the incidents' stored figures and the alerts
-    that arrive; the description and reasons are written from the incident's first and
-    latest alerts (SAMPLE), read through the membership index. Nothing reads all of an
+    that arrive (its words are written when it is read: narrative.py). Nothing reads an
     incident's alerts, so joining costs the same however large the incident grew. The
     incidents are written back with one UPDATE per chunk."""
     if not groups:
@@ -435,10 +432,7 @@ def _join(groups, existing, waiting):
     now = timezone.now()
     plans = _plans(groups, existing)
     merged = [(other, plan.target) for plan in plans for other in plan.others]
-    for start in range(0, len(merged), CHUNK):
-        chunk = merged[start:start + CHUNK]
-        IncidentAlert.objects.filter(incident_id__in=[o.pk for o, _ in chunk]).update(
-            incident_id=Case(*[When(incident_id=o.pk, then=Value(t.pk)) for o, t in chunk]))
+    _move_members([(other.pk, target.pk) for other, target in merged])
     activity.record_many(
         {"actor": SYSTEM, "verb": "incident.merge", "target_type": "incident",
          "target_id": target.pk, "target_label": target.title,
@@ -450,18 +444,19 @@ def _join(groups, existing, waiting):
     _members([(plan.target.pk, a) for plan in plans for a in plan.alerts
               if a.pk not in existing])
 
-    targets = {plan.target.pk: plan for plan in plans}
-    samples = _samples(list(targets))
-    rows = _entity_rows([a.pk for alerts in samples.values() for a in alerts])
-    names = _resource_names({plan.target.resource_id for plan in plans})
-    providers = _providers_by_key(plans)
+    # Only incidents of one that grow need a new title, hence their resource's name.
+    names = _resource_names({p.target.resource_id for p in plans if p.target.standalone})
     reopened = []
-    for pk, plan in targets.items():
+    for plan in plans:
         target, arrived = plan.target, [a for a in plan.alerts if a.pk in waiting]
         before = {"status": target.status, "alert_count": target.alert_count}
-        provider = plan.provider or providers.get(target.provider_key)
+        alone = target.standalone
         _fold(target, plan, existing)
-        _summarise(target, samples[pk], names, provider, rows)
+        if alone and not target.standalone:
+            where = names.get(target.resource_id, "an unknown resource")
+            target.title = f"Security incident detected on {where}"
+        if plan.provider is not None:
+            target.provider_key = plan.provider.key
         if arrived:
             target.last_activity = now
         if arrived and target.status != Incident.Status.ACTIVE and \
@@ -529,75 +524,26 @@ def _plans(groups, existing):
     return list(plans.values())
 
 
-SAMPLE = 20  # alerts read to describe an incident: its first and its latest ten
-
-
-class _Sample:
-    """One of the alerts that describe an incident."""
-
-    __slots__ = ("pk", "display_name", "tactics", "time", "provider")
-
-    def __init__(self, pk, display_name, tactics, time, provider):
-        self.pk, self.display_name, self.tactics = pk, display_name, tactics
-        self.time, self.provider = time, provider
-
-
-def _sample(alerts):
-    """The alerts that describe a group (in time order): its first and its latest."""
-    half = SAMPLE // 2
-    return alerts if len(alerts) <= SAMPLE else alerts[:half] + alerts[-half:]
-
-
-def _samples(incident_ids):
-    """incident id -> its first and latest alerts in time order (SAMPLE in all). On
-    PostgreSQL two index ranges of the memberships per incident, in one lateral join;
-    elsewhere a windowed pass over the incidents' alerts, which picks the same."""
-    half = SAMPLE // 2
-    samples = defaultdict(list)
-    fields = ("id", "display_name", "tactics", "time", "provider")
-    for ids in _pieces(incident_ids):
-        if connection.vendor == "postgresql":
-            side = ("(SELECT m.alert_id FROM incidents_incidentalert m WHERE m.incident_id = "
-                    "v.id ORDER BY m.time {0}, m.alert_id {0} LIMIT %s)")
-            columns = ", ".join(f"a.{f}" for f in fields)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"SELECT v.id, {columns} FROM unnest(%s::bigint[]) AS v(id) "  # noqa: S608 — names from the code
-                    f"CROSS JOIN LATERAL ({side.format('ASC')} UNION {side.format('DESC')}) "
-                    "AS s JOIN alerts_alert a ON a.id = s.alert_id", [ids, half, half])
-                rows = [(pk, alert_id, name, json.loads(tactics), *rest)
-                        for pk, alert_id, name, tactics, *rest in cursor.fetchall()]
-        else:
-            incident = F("membership__incident_id")
-            whole = {"partition_by": [incident]}
-            ranked = Alert.objects.filter(_among("membership__incident_id", ids)).annotate(
-                incident_pk=incident,
-                head=Window(RowNumber(), order_by=[F("time").asc(), F("id").asc()], **whole),
-                tail=Window(RowNumber(), order_by=[F("time").desc(), F("id").desc()],
-                            **whole))
-            rows = ranked.filter(Q(head__lte=half) | Q(tail__lte=half)).values_list(
-                "incident_pk", *fields)
-        for pk, *sample in rows:
-            samples[pk].append(_Sample(*sample))
-    for alerts in samples.values():
-        alerts.sort(key=lambda a: (a.time, a.pk))
-    return samples
+def _move_members(moves):
+    """Move the alerts of incidents to others: (from id, to id) pairs."""
+    if connection.vendor == "postgresql" and moves:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE incidents_incidentalert AS m SET incident_id = v.target FROM "
+                "unnest(%s::bigint[], %s::bigint[]) AS v(source, target) "
+                "WHERE m.incident_id = v.source", [[o for o, _ in moves], [t for _, t in moves]])
+        return
+    for start in range(0, len(moves), CHUNK):
+        chunk = moves[start:start + CHUNK]
+        IncidentAlert.objects.filter(incident_id__in=[o for o, _ in chunk]).update(
+            incident_id=Case(*[When(incident_id=o, then=Value(t)) for o, t in chunk]))
 
 
 def _resource_names(resource_ids):
-    return dict(Resource.objects.filter(pk__in=[r for r in resource_ids if r is not None])
-                .values_list("pk", "name"))
-
-
-def _providers_by_key(plans):
-    """The producer incidents of targets that hold one but got no alert listed by it now."""
-    keys = {p.target.provider_key for p in plans if p.provider is None and
-            p.target.provider_key}
-    if not keys:
-        return {}
-    subscription_id = plans[0].target.subscription_id
-    return {i.key: i for i in ProviderIncident.objects.filter(
-        subscription_id=subscription_id, key__in=keys)}
+    names = {}
+    for ids in _pieces(r for r in resource_ids if r is not None):
+        names.update(Resource.objects.filter(_among("id", ids)).values_list("pk", "name"))
+    return names
 
 
 def _fold(incident, plan, existing):
@@ -619,91 +565,3 @@ def _fold(incident, plan, existing):
     incident.tactics = killchain.in_order([t for p in parts for t in p[5]] +
                                           [t for a in arriving for t in a.tactics])
     incident.standalone = incident.alert_count == 1
-
-
-def _summarise(incident, alerts, names, provider, rows):
-    """Title, description and reasons from its first and latest alerts."""
-    if provider is not None:
-        incident.provider_key = provider.key
-    if incident.standalone:
-        incident.title = alerts[0].display_name
-        incident.description = ""
-        incident.reasons = []
-        return
-    where = names.get(incident.resource_id, "an unknown resource")
-    incident.title = f"Security incident detected on {where}"
-    incident.description = _describe(alerts, where, incident.alert_count,
-                                     incident.first_time, incident.last_time)
-    incident.reasons = _reasons(alerts, where, provider, incident.alert_count, rows)
-
-
-def _stage(alert):
-    """An alert's earliest kill-chain stage, or ""."""
-    return min((t for t in alert.tactics if t in killchain.ORDER), key=killchain.ORDER.get,
-               default="")
-
-
-def _describe(alerts, where, count, first, last):
-    """`alerts` are its first and latest (all when few), `first` and `last` its times."""
-    staged = sorted(((killchain.ORDER.get(stage, 99), a.time, a.pk, a, stage)
-                     for a in alerts for stage in (_stage(a),)), key=lambda s: s[:3])
-    steps = " → ".join(
-        a.display_name + (f" ({killchain.LABELS[stage]})" if stage else "")
-        for *_, a, stage in staged[:12])
-    more = f" and {count - 12} more" if count > 12 else ""
-    return (f"{count} alerts on {where} between {first:%Y-%m-%d %H:%M} and "
-            f"{last:%Y-%m-%d %H:%M} UTC, in kill-chain order: {steps}{more}.")
-
-
-def _reasons(alerts, where, provider, count, rows=None):
-    hours = settings.CORRELATION_WINDOW_HOURS
-    reasons = [{"code": "same_resource", "text": f"All {count} alerts are on {where}."},
-               {"code": "within_window",
-                "text": f"Each alert is within {hours} hours of another."}]
-    for label in shared_entities([a.pk for a in alerts], rows)[:5]:
-        reasons.append({"code": "shared_entity", "text": f"They share {label}."})
-    stages = [stage for stage in map(_stage, alerts) if stage]
-    distinct = list(dict.fromkeys(stages))
-    if len(distinct) >= 2 and [killchain.ORDER[s] for s in stages] == \
-            sorted(killchain.ORDER[s] for s in stages):
-        reasons.append({"code": "kill_chain", "text": "Their tactics follow the kill chain: "
-                        + " → ".join(killchain.LABELS[s] for s in distinct) + "."})
-    if provider:
-        reasons.append({"code": "provider",
-                        "text": f"{provider.provider or 'The producer'} grouped them as "
-                                f"“{provider.display_name}”."})
-    return reasons
-
-
-def shared_entities(alert_ids, rows=None):
-    """'the ip 203.0.113.87'-like labels of telling entities two or more alerts share.
-    `rows` (from `_entity_rows`) lets a batch read the mentions once for many groups."""
-    if rows is None:
-        rows = _entity_rows(alert_ids)
-    counts = defaultdict(set)
-    labels = {}
-    for alert_id in set(alert_ids):
-        for entity_id, kind, label in rows.get(alert_id, ()):
-            counts[entity_id].add(alert_id)
-            short = label if len(label) <= 80 else label[:77] + "…"
-            labels[entity_id] = (TELLING_KINDS.index(kind) if kind in TELLING_KINDS else 99,
-                                 f"the {kind} {short}")
-    shared = [e for e, alerts in counts.items() if len(alerts) >= 2]
-    # Addresses and accounts first: they say most about an attack.
-    shared.sort(key=lambda e: (labels[e][0], -len(counts[e]), labels[e][1]))
-    return [labels[e][1] for e in shared]
-
-
-def _entity_rows(alert_ids):
-    """alert id -> [(entity id, kind, label)] of its telling entities."""
-    rows = defaultdict(list)
-    for ids in _pieces(alert_ids):
-        for entity_id, alert_id, kind, label in AlertEntity.objects.filter(
-                _among("alert_id", ids), kind__in=TELLING_KINDS).values_list(
-                "entity_id", "alert_id", "entity__kind", "entity__label"):
-            rows[alert_id].append((entity_id, kind, label))
-    return rows
-
-
-def worst(severities):
-    return min(severities, default=Severity.INFORMATIONAL)

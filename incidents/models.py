@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils.functional import cached_property
 
 from alerts.models import Alert, Severity, Verdict
 from inventory.models import Resource, Subscription
@@ -19,12 +20,9 @@ class Incident(models.Model):
                                  related_name="+")
     standalone = models.BooleanField(default=True)
     title = models.TextField()
-    description = models.TextField(blank=True, default="")
     severity = models.PositiveSmallIntegerField(choices=Severity.choices)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True, default="")
-    # Why its alerts belong together: [{"code": ..., "text": ...}] (see correlation.py).
-    reasons = models.JSONField(default=list, blank=True)
     tactics = models.JSONField(default=list, blank=True)
     alert_count = models.PositiveIntegerField(default=1)
     # How many of its alerts are active: with `severity`, enough to fold new alerts in
@@ -59,6 +57,22 @@ class Incident(models.Model):
     @property
     def severity_word(self):
         return Severity(self.severity).label
+
+    @cached_property
+    def narrative(self):
+        from incidents.narrative import narrate
+
+        return narrate(self)
+
+    @property
+    def description(self):
+        """Its alerts in kill-chain order, in a sentence (narrative.py)."""
+        return self.narrative.description
+
+    @property
+    def reasons(self):
+        """Why its alerts belong together: [{"code": ..., "text": ...}]."""
+        return self.narrative.reasons
 
 
 class IncidentAlert(models.Model):

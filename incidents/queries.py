@@ -6,8 +6,9 @@ from datetime import timedelta
 from django.db.models import Count, Q
 
 from alerts.models import Alert, AlertEntity
-from incidents.correlation import TELLING_KINDS, window
+from incidents.correlation import window
 from incidents.models import Incident
+from incidents.narrative import TELLING_KINDS
 from inventory.models import Activity
 from socconsole.lib.paging import keyset_page
 
