@@ -6,6 +6,7 @@ alone: a refused item is kept with its reason, the others are stored.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from alerts.models import (
 from alerts.signals import alerts_ingested
 from alerts.suppression import apply_rules
 from inventory import activity
-from socconsole.lib.bulk import bulk_insert
+from socconsole.lib.bulk import Json, bulk_insert
 
 logger = logging.getLogger(__name__)
 # pg_advisory_xact_lock(INGEST_LOCK, subscription id): one batch at a time merges the
@@ -99,7 +100,7 @@ def ingest_items(subscription, items: list[RawItem], *, actor, token=None, sourc
     accepted, refused = [], []
     for item in items:
         try:
-            accepted.append((item, normalize(item.data, format, raw=item.raw)))
+            accepted.append(_Accepted(item, normalize(item.data, format, raw=item.raw), now))
         except ItemRejected as exc:
             refused.append((item, exc))
         except Exception:  # noqa: BLE001 — a parser bug must refuse one item, not the batch
@@ -131,9 +132,10 @@ _STORAGE_ERROR = ItemRejected(
 
 def _store_one_by_one(subscription, accepted, refused, now, **options):
     results = []
-    for item, n in accepted:
+    for pair in accepted:
+        item = pair[0]
         try:
-            results += _store(subscription, [(item, n)], [], now, **options)
+            results += _store(subscription, [pair], [], now, **options)
         except DatabaseError:
             logger.exception("ingest: the database refused item %s", item.index)
             refused.append((item, _STORAGE_ERROR))
@@ -146,8 +148,8 @@ def _store(subscription, accepted, refused, now, *, actor, token, source, format
     results = [ItemResult(item.index, "rejected", error=exc.as_dict()) for item, exc in refused]
     with transaction.atomic():
         _lock(subscription)
-        alerts = [(i, n) for i, n in accepted if not n.is_incident]
-        incidents = [(i, n) for i, n in accepted if n.is_incident]
+        alerts = [pair for pair in accepted if not pair[1].is_incident]
+        incidents = [pair for pair in accepted if pair[1].is_incident]
         results += _store_alerts(subscription, alerts, now)
         results += _store_incidents(subscription, incidents, now)
         if keep_rejected:
@@ -184,6 +186,47 @@ def _alert_time(n, now):
     return n.detected_time or n.end_time or n.start_time or now
 
 
+def _json(value):
+    return Json(json.dumps(value, ensure_ascii=False))
+
+
+# The alert's columns: the first three depend on the database, the others on the item.
+ALERT_FIELDS = (
+    "subscription_id", "resource_id", "occurrence_count",
+    "key", "format", "provider", "product", "vendor", "alert_type", "display_name",
+    "description", "severity", "provider_status", "status", "tactics", "techniques",
+    "start_time", "end_time", "detected_time", "ingested_at", "time", "remediation_steps",
+    "extended_properties", "extended_links", "compromised_entity", "resource_ref",
+    "correlation_key", "alert_uri", "first_seen", "last_seen", "warnings",
+    "awaiting_correlation")
+
+
+class _Accepted(tuple):
+    """An accepted item as the pair (raw item, normalised item), carrying what it writes
+    that does not depend on the database: the alert's own columns, its mentions and
+    relations without their ids, its JSON serialised. They are built before the ingest
+    lock is taken, where two requests can work at once; under the lock, one at a time."""
+
+    def __new__(cls, item, n, now):
+        self = super().__new__(cls, (item, n))
+        self.warnings = _warnings(n)
+        if n.is_incident:
+            return self
+        self.alert = (
+            n.key[:512], n.format, n.provider[:200], n.product[:200], n.vendor[:200],
+            n.alert_type[:300], n.display_name, n.description, Severity.from_word(n.severity),
+            n.provider_status[:32], _PROVIDER_STATUS.get(n.provider_status, Status.ACTIVE),
+            _json(n.tactics), _json(n.techniques), n.start_time, n.end_time, n.detected_time,
+            now, _alert_time(n, now), _json(n.remediation_steps), _json(n.extended_properties),
+            _json(n.extended_links), n.compromised_entity, n.resource_id,
+            n.correlation_key[:300], n.alert_uri, now, now, _json(self.warnings), True)
+        self.mentions = [(m.index, m.kind, m.label[:2000], _json(m.original))
+                         for m in n.entities]
+        self.relations = [(r.source, r.target, r.type[:32], r.prop[:100],
+                           (r.target_ref or "")[:100], r.in_cycle) for r in n.relations]
+        return self
+
+
 def _existing(model, subscription, keys):
     found = {}
     keys = list(dict.fromkeys(keys))
@@ -210,7 +253,8 @@ def _store_alerts(subscription, items, now):
     existing = _existing(Alert, subscription, [n.key for _, n in items])
     results, fresh, first_of, pending = [], [], {}, {}
     repeats, in_batch = Counter(), Counter()
-    for item, n in items:
+    for pair in items:
+        item, n = pair
         if n.key in existing:
             repeats[existing[n.key]] += 1
             results.append(ItemResult(item.index, "duplicate", existing[n.key],
@@ -221,7 +265,7 @@ def _store_alerts(subscription, items, now):
             results.append(ItemResult(item.index, "duplicate", warnings=_warnings(n)))
         else:
             first_of[n.key] = len(fresh)
-            fresh.append((item, n))
+            fresh.append(pair)
     _count_again(Alert, repeats, now)
     if not fresh:
         return results
@@ -234,33 +278,19 @@ def _store_alerts(subscription, items, now):
         assignments.append([resolver.resolve(m, time) for m in n.entities])
     resolver.flush()
 
-    alert_fields = (
-        "subscription_id", "resource_id", "key", "format", "provider", "product", "vendor",
-        "alert_type", "display_name", "description", "severity", "provider_status", "status",
-        "tactics", "techniques", "start_time", "end_time", "detected_time", "ingested_at",
-        "time", "remediation_steps", "extended_properties", "extended_links",
-        "compromised_entity", "resource_ref", "correlation_key", "alert_uri",
-        "occurrence_count", "first_seen", "last_seen", "warnings", "awaiting_correlation")
     rows = []
-    for position, (_, n) in enumerate(fresh):
+    for position, pair in enumerate(fresh):
         resource = finder.find(position)
-        rows.append((
-            subscription.pk, resource.pk if resource else None, n.key[:512], n.format,
-            n.provider[:200], n.product[:200], n.vendor[:200], n.alert_type[:300],
-            n.display_name, n.description, Severity.from_word(n.severity),
-            n.provider_status[:32], _PROVIDER_STATUS.get(n.provider_status, Status.ACTIVE),
-            n.tactics, n.techniques, n.start_time, n.end_time, n.detected_time, now,
-            _alert_time(n, now), n.remediation_steps, n.extended_properties, n.extended_links,
-            n.compromised_entity, n.resource_id, n.correlation_key[:300], n.alert_uri,
-            1 + in_batch[n.key], now, now, _warnings(n), True))
-    alert_ids = bulk_insert(Alert, alert_fields, rows)
+        rows.append((subscription.pk, resource.pk if resource else None,
+                     1 + in_batch[pair[1].key], *pair.alert))
+    alert_ids = bulk_insert(Alert, ALERT_FIELDS, rows)
     bulk_insert(AlertPayload, ("alert_id", "body"),
                 [(pk, item.raw) for pk, (item, _) in zip(alert_ids, fresh, strict=True)],
                 explicit_pk=True)
     _store_mentions(subscription, alert_ids, fresh, assignments, resolver)
 
-    for pk, (item, n) in zip(alert_ids, fresh, strict=True):
-        results.append(ItemResult(item.index, "created", pk, warnings=_warnings(n)))
+    for pk, pair in zip(alert_ids, fresh, strict=True):
+        results.append(ItemResult(pair[0].index, "created", pk, warnings=pair.warnings))
     for result in results:
         if result.index in pending:  # a repeat of an item first seen in this batch
             result.id = alert_ids[first_of[pending[result.index]]]
@@ -269,21 +299,21 @@ def _store_alerts(subscription, items, now):
 
 def _store_mentions(subscription, alert_ids, fresh, assignments, resolver):
     rows, keys = [], []
-    for alert_id, (_, n), assigned in zip(alert_ids, fresh, assignments, strict=True):
-        for m, a in zip(n.entities, assigned, strict=True):
-            rows.append((alert_id, resolver.entity_id(a), m.index, m.kind, m.label[:2000],
-                         m.original, a.match, a.on))
-            keys.append((alert_id, m.index))
+    entity_id = resolver.entity_id
+    for alert_id, pair, assigned in zip(alert_ids, fresh, assignments, strict=True):
+        for (position, kind, label, props), a in zip(pair.mentions, assigned, strict=True):
+            rows.append((alert_id, entity_id(a), position, kind, label, props, a.match, a.on))
+            keys.append((alert_id, position))
     ids = bulk_insert(AlertEntity, ("alert_id", "entity_id", "position", "kind", "label",
                                     "props", "matched_by", "matched_on"), rows)
     mention_id = dict(zip(keys, ids, strict=True))
     relations = []
-    for alert_id, (_, n) in zip(alert_ids, fresh, strict=True):
-        for r in n.relations:
+    sub_id = subscription.pk
+    for alert_id, pair in zip(alert_ids, fresh, strict=True):
+        for source, target, *rest in pair.relations:
             relations.append((
-                subscription.pk, alert_id, mention_id[(alert_id, r.source)],
-                mention_id[(alert_id, r.target)] if r.target is not None else None,
-                r.type[:32], r.prop[:100], (r.target_ref or "")[:100], r.in_cycle))
+                sub_id, alert_id, mention_id[(alert_id, source)],
+                mention_id[(alert_id, target)] if target is not None else None, *rest))
     bulk_insert(Relation, ("subscription_id", "alert_id", "source_id", "target_id", "type",
                            "prop", "target_ref", "in_cycle"), relations, explicit_pk=True)
 
