@@ -25,6 +25,8 @@ so no other batch changes these entities meanwhile.
 
 from __future__ import annotations
 
+import json
+
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, Subquery
 
@@ -118,11 +120,14 @@ def _identifier_rows(subscription, column, values):
         raise ValueError(column)
     for chunk in _chunks(values):
         if connection.vendor == "postgresql":
-            # = ANY(array): one parameter instead of thousands for the client to parse.
+            # The values as one JSON parameter: one to quote instead of thousands (Django
+            # binds on the client, and psycopg quotes an array's elements in Python).
+            cast = "bigint" if column == "entity_id" else "text"
             sql = ("SELECT entity_id, value, strong, name_only FROM alerts_entityidentifier "  # noqa: S608 — a column name checked above
-                   f"WHERE subscription_id = %s AND {column} = ANY(%s)")
+                   f"WHERE subscription_id = %s AND {column} = ANY(ARRAY("
+                   f"SELECT jsonb_array_elements_text(%s::jsonb)::{cast}))")
             with connection.cursor() as cursor:
-                cursor.execute(sql, [subscription.pk, chunk])
+                cursor.execute(sql, [subscription.pk, json.dumps(chunk, ensure_ascii=False)])
                 yield from cursor.fetchall()
         else:
             yield from EntityIdentifier.objects.filter(
@@ -415,22 +420,21 @@ def touch_entities(states):
         Entity.objects.bulk_update(stored.values(), ["props", "label", "first_seen",
                                                      "last_seen"], batch_size=500)
         return
-    import json
-
+    # The rows as one JSON parameter (see socconsole.lib.bulk.json_rows).
     sql = """
         UPDATE alerts_entity AS t
         SET props = v.props || t.props,
             label = CASE WHEN t.label = '' THEN v.label ELSE t.label END,
             first_seen = LEAST(t.first_seen, v.first_seen),
             last_seen = GREATEST(t.last_seen, v.last_seen)
-        FROM unnest(%s::bigint[], %s::jsonb[], %s::text[], %s::timestamptz[],
-                    %s::timestamptz[]) AS v(id, props, label, first_seen, last_seen)
+        FROM (SELECT (r->>0)::bigint, r->1, r->>2, (r->>3)::timestamptz, (r->>4)::timestamptz
+              FROM jsonb_array_elements(%s::jsonb) AS r)
+             AS v(id, props, label, first_seen, last_seen)
         WHERE t.id = v.id AND (v.first_seen < t.first_seen OR v.last_seen > t.last_seen
                                OR NOT t.props ?& ARRAY(SELECT jsonb_object_keys(v.props))
                                OR (t.label = '' AND v.label <> ''))
     """
+    rows = [(s.id, s.props, s.label[:2000], s.first_seen.isoformat(), s.last_seen.isoformat())
+            for s in states]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [[s.id for s in states],
-                             [json.dumps(s.props, ensure_ascii=False) for s in states],
-                             [s.label[:2000] for s in states],
-                             [s.first_seen for s in states], [s.last_seen for s in states]])
+        cursor.execute(sql, [json.dumps(rows, ensure_ascii=False)])
