@@ -6,8 +6,10 @@ a host name it is known by; else a new resource. A resource learns the host
 names it is seen under, so a later alert naming only the host finds it.
 """
 
+from django.db.models.functions import Lower
+
 from inventory.models import Resource, ResourceHostName
-from inventory.resources import resources_by_host_name
+from socconsole.lib.bulk import bulk_insert
 
 _KINDS = [
     ("/microsoft.compute/virtualmachines/", Resource.Kind.VIRTUAL_MACHINE),
@@ -82,19 +84,47 @@ class Plan:
         return list(dict.fromkeys(names))
 
 
-class ResourceFinder:
-    """Resolves the resources of a batch with one query per lookup kind."""
+class Found:
+    """A resource as the finder knows it: its id (None until written) and its AzureID."""
 
-    def __init__(self, subscription, items):
+    __slots__ = ("pk", "external_id")
+
+    def __init__(self, pk, external_id):
+        self.pk, self.external_id = pk, external_id
+
+
+class ResourceFinder:
+    """Resolves the resources of a batch with one query per lookup kind; the resources it
+    creates and the names it learns are written together by `flush`."""
+
+    def __init__(self, subscription, items, plans=None):
         self.subscription = subscription
-        self.plans = [Plan(item) for item in items]
+        self.plans = plans if plans is not None else [Plan(item) for item in items]
         ids = {i for plan in self.plans for i in plan.ids}
         names = {n for plan in self.plans for n in plan.lookup_names()}
         names |= {i.rsplit("/", 1)[-1] for i in ids}
-        self.by_id = {r.external_id: r for r in Resource.objects.filter(
-            subscription=subscription, external_id__in=ids)} if ids else {}
-        self.by_name = resources_by_host_name(subscription.pk, names, short_names=False)
+        known = {}  # resource id -> Found: one object per resource, whichever way it is found
+        self.by_id = {}
+        if ids:
+            for pk, external_id in Resource.objects.filter(
+                    subscription=subscription, external_id__in=ids).values_list(
+                    "pk", "external_id"):
+                self.by_id[external_id] = known.setdefault(pk, Found(pk, external_id))
+        # A learned host name wins over a resource's own name (as resources_by_host_name).
+        self.by_name = {}
+        if names:
+            for name, pk, external_id in ResourceHostName.objects.filter(
+                    subscription=subscription, name__in=names).values_list(
+                    "name", "resource_id", "resource__external_id"):
+                self.by_name[name] = known.setdefault(pk, Found(pk, external_id))
+            for name, pk, external_id in Resource.objects.annotate(
+                    lower_name=Lower("name")).filter(
+                    subscription=subscription, lower_name__in=names).values_list(
+                    "name", "pk", "external_id"):
+                self.by_name.setdefault(name.lower(), known.setdefault(pk, Found(pk,
+                                                                                external_id)))
         self.known_names = set(self.by_name)
+        self.created, self.learned = [], []
 
     def find(self, index):
         """The resource of item `index`, created when nothing matches (None without clues)."""
@@ -122,7 +152,8 @@ class ResourceFinder:
                                    external_id=external_id).exists():
             return
         resource.external_id = external_id
-        resource.save(update_fields=["external_id"])
+        if resource.pk is not None:  # one created in this batch is written with it
+            Resource.objects.filter(pk=resource.pk).update(external_id=external_id)
         self.by_id[resource.external_id] = resource
 
     def _create(self, plan):
@@ -133,20 +164,29 @@ class ResourceFinder:
         else:
             name = plan.lookup_names()[0]
             kind = Resource.Kind.VIRTUAL_MACHINE
-        resource = Resource.objects.create(subscription=self.subscription, kind=kind,
-                                           name=name[:255], external_id=external_id)
+        resource = Found(None, external_id)
+        self.created.append((resource, kind, name[:255]))
         if external_id:
             self.by_id[external_id] = resource
         return resource
 
     def _learn(self, resource, names):
         fresh = [n for n in names if n not in self.known_names and len(n) <= 255]
-        if not fresh:
-            return
-        # A name another batch learned meanwhile keeps its first resource.
-        ResourceHostName.objects.bulk_create(
-            [ResourceHostName(subscription=self.subscription, name=n, resource=resource)
-             for n in fresh], ignore_conflicts=True)
         for name in fresh:
             self.known_names.add(name)
             self.by_name[name] = resource
+            self.learned.append((name, resource))
+
+    def flush(self):
+        """Write the resources created and the names learned: then every resource has its id."""
+        sub = self.subscription.pk
+        ids = bulk_insert(Resource, ("subscription_id", "kind", "name", "external_id"),
+                          [(sub, kind, name, resource.external_id)
+                           for resource, kind, name in self.created])
+        for (resource, _, _), pk in zip(self.created, ids, strict=True):
+            resource.pk = pk
+        # A name another batch learned meanwhile keeps its first resource.
+        ResourceHostName.objects.bulk_create(
+            [ResourceHostName(subscription_id=sub, name=name, resource_id=resource.pk)
+             for name, resource in self.learned], ignore_conflicts=True)
+        self.created, self.learned = [], []

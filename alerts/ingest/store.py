@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from alerts.ingest.merge import Resolver
 from alerts.ingest.parse import ItemRejected, RawItem, normalize, split_body
-from alerts.ingest.resources import ResourceFinder
+from alerts.ingest.resources import Plan, ResourceFinder
 from alerts.models import (
     Alert,
     AlertEntity,
@@ -224,6 +224,7 @@ class _Accepted(tuple):
                          for m in n.entities]
         self.relations = [(r.source, r.target, r.type[:32], r.prop[:100],
                            (r.target_ref or "")[:100], r.in_cycle) for r in n.relations]
+        self.plan = Plan(n)
         return self
 
 
@@ -270,7 +271,8 @@ def _store_alerts(subscription, items, now):
     if not fresh:
         return results
 
-    finder = ResourceFinder(subscription, [n for _, n in fresh])
+    finder = ResourceFinder(subscription, [n for _, n in fresh],
+                            plans=[pair.plan for pair in fresh])
     resolver = Resolver(subscription, [m for _, n in fresh for m in n.entities])
     assignments = []
     for _, n in fresh:
@@ -278,11 +280,10 @@ def _store_alerts(subscription, items, now):
         assignments.append([resolver.resolve(m, time) for m in n.entities])
     resolver.flush()
 
-    rows = []
-    for position, pair in enumerate(fresh):
-        resource = finder.find(position)
-        rows.append((subscription.pk, resource.pk if resource else None,
-                     1 + in_batch[pair[1].key], *pair.alert))
+    resources = [finder.find(position) for position in range(len(fresh))]
+    finder.flush()
+    rows = [(subscription.pk, resource.pk if resource else None, 1 + in_batch[pair[1].key],
+             *pair.alert) for pair, resource in zip(fresh, resources, strict=True)]
     alert_ids = bulk_insert(Alert, ALERT_FIELDS, rows)
     bulk_insert(AlertPayload, ("alert_id", "body"),
                 [(pk, item.raw) for pk, (item, _) in zip(alert_ids, fresh, strict=True)],
