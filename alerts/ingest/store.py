@@ -6,9 +6,11 @@ alone: a refused item is kept with its reason, the others are stored.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection, transaction
@@ -96,6 +98,28 @@ def ingest_items(subscription, items: list[RawItem], *, actor, token=None, sourc
     Every item stands alone: an item the parser cannot take is refused with its reason,
     and if the database refuses the batch, the batch is stored again item by item so
     that only the culprit is refused."""
+    with _without_gc_pauses():
+        return _ingest_items(subscription, items, actor=actor, token=token, source=source,
+                             format=format, keep_rejected=keep_rejected)
+
+
+@contextmanager
+def _without_gc_pauses():
+    """A batch allocates hundreds of thousands of objects that all live until it is
+    stored: the cyclic garbage collector walked the whole heap again and again for
+    nothing (a fifth of the CPU time). It resumes after the batch."""
+    if not gc.isenabled():  # another thread's batch, or the caller, already holds it off
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _ingest_items(subscription, items, *, actor, token, source, format,  # noqa: A002
+                  keep_rejected):
     now = timezone.now()
     accepted, refused = [], []
     for item in items:
