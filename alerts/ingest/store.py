@@ -87,8 +87,9 @@ class IngestReport:
 def ingest_body(subscription, body, content_type, *, actor, token=None, source="api",
                 format=None):  # noqa: A002
     """Split a request body and ingest its items. Raises BodyError for an unparseable body."""
-    return ingest_items(subscription, split_body(body, content_type), actor=actor, token=token,
-                        source=source, format=format)
+    with _without_gc_pauses():
+        return ingest_items(subscription, split_body(body, content_type), actor=actor,
+                            token=token, source=source, format=format)
 
 
 def ingest_items(subscription, items: list[RawItem], *, actor, token=None, source="api",
