@@ -213,15 +213,19 @@ class Resolver:
             self.weak_index.setdefault(value, set()).add(state)
 
     def _add_ids(self, state, mention):
+        known, new_ids = state.strong, state.new_ids
         for value in mention.strong_ids:
-            if value not in state.strong:
-                self._index(state, value, True)
-                state.new_ids[value] = True
+            if value not in known:
+                state.add_strong(value)
+                self.strong_index[value] = state
+                new_ids[value] = True
+        known = state.weak
         for value in mention.weak_ids:
-            if value not in state.weak:
-                self._index(state, value, False)
+            if value not in known:
+                known.add(value)
+                self.weak_index.setdefault(value, set()).add(state)
                 # A partial entity may hold this name already: written ON CONFLICT DO NOTHING.
-                state.new_ids[value] = False
+                new_ids[value] = False
 
     def _new(self, mention, time):
         state = EntityState(mention.kind, mention.label, dict(mention.props), mention.known,
@@ -252,10 +256,14 @@ class Resolver:
         return assignment
 
     def _match(self, mention):
-        strong = {self._live(self.strong_index[v]) for v in mention.strong_ids
-                  if v in self.strong_index}
+        strong, index = set(), self.strong_index
+        for value in mention.strong_ids:
+            state = index.get(value)
+            if state is not None:
+                strong.add(self._live(state))
         if strong:
-            return self._merge_all(strong), Match.STRONG, ""
+            state = self._merge_all(strong) if len(strong) > 1 else strong.pop()
+            return state, Match.STRONG, ""
         named = {}
         for value in mention.weak_ids:
             for state in self.weak_index.get(value, ()):
