@@ -87,7 +87,9 @@ class Alert(models.Model):
                          name="alert_rank"),
             models.Index(fields=["subscription", "-time", "-id"], name="alert_time"),
             models.Index(fields=["resource", "-time"], name="alert_resource_time"),
-            models.Index(fields=["subscription", "resource"], name="alert_awaiting",
+            # The correlation queue, oldest first: a batch is an index range, not a sort of
+            # everything waiting.
+            models.Index(fields=["subscription", "id"], name="alert_awaiting",
                          condition=Q(awaiting_correlation=True)),
         ]
 

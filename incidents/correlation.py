@@ -30,7 +30,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Lookup, Q, Value, When
+from django.db.models import Case, Exists, F, Lookup, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from alerts import tactics as killchain
@@ -38,7 +38,7 @@ from alerts.models import Alert, ProviderIncident, Status
 from incidents.models import Incident, IncidentAlert
 from inventory import activity
 from inventory.activity import Actor
-from inventory.models import Resource
+from inventory.models import Resource, Subscription
 from socconsole.lib.bulk import bulk_insert, bulk_update
 
 CORRELATE_LOCK = 7_300_002
@@ -73,11 +73,15 @@ def window():
 def correlate(*, subscription_id=None, limit=None):
     """Correlate alerts awaiting correlation; returns how many alerts were correlated."""
     limit = limit or settings.CORRELATION_BATCH
-    pending = Alert.objects.filter(awaiting_correlation=True)
     if subscription_id is not None:
-        pending = pending.filter(subscription_id=subscription_id)
+        subscriptions = [subscription_id]
+    else:
+        # One probe of the waiting alerts' index per subscription, not a scan of them all.
+        subscriptions = Subscription.objects.filter(Exists(Alert.objects.filter(
+            subscription_id=OuterRef("pk"), awaiting_correlation=True))).values_list(
+            "pk", flat=True)
     done = 0
-    for sub_id in pending.order_by().values_list("subscription_id", flat=True).distinct():
+    for sub_id in subscriptions:
         done += _correlate(sub_id, limit=limit - done)
         if done >= limit:
             break

@@ -134,21 +134,17 @@ def bulk_update(model, fields, rows):
         model.objects.bulk_update(objs, [c.name for c in columns], batch_size=500)
         return
     table = connection.ops.quote_name(model._meta.db_table)
-    types = [c.db_type(connection) for c in columns]
     sets = ", ".join(f"{connection.ops.quote_name(c.column)} = v.c{i}"
                      for i, c in enumerate(columns))
-    unnest = ", ".join(["%s::bigint[]"] + [f"%s::{t}[]" for t in types])
+    select, param = json_rows([model._meta.pk, *columns], rows)
     aliases = ", ".join(["id"] + [f"c{i}" for i in range(len(columns))])
-    params = [[row[0] for row in rows]]
-    for i, c in enumerate(columns):
-        values = [row[i + 1] for row in rows]
-        if c.get_internal_type() in _JSON:
-            values = [json.dumps(v, ensure_ascii=False) for v in values]
-        params.append(values)
-    # Names come from the model's meta, values are parameters.
-    sql = f"UPDATE {table} AS t SET {sets} FROM unnest({unnest}) AS v({aliases}) WHERE t.id = v.id"  # noqa: S608, E501
+    # Names come from the model's meta, values are parameters. The ids again as an array
+    # let the planner find the rows by primary key rather than hash the whole table.
+    sql = (f"UPDATE {table} AS t SET {sets} FROM (SELECT {select} FROM "  # noqa: S608
+           f"jsonb_array_elements(%s::jsonb) AS r) AS v({aliases}) "
+           "WHERE t.id = v.id AND t.id = ANY(%s::bigint[])")
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [param, [row[0] for row in rows]])
 
 
 def _insert_on_conflict(model, columns, rows, conflict, update):
