@@ -31,7 +31,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, Subquery
 
 from alerts.models import AlertEntity, Entity, EntityIdentifier
-from socconsole.lib.bulk import bulk_insert
+from socconsole.lib.bulk import Json, bulk_insert
 
 Match = AlertEntity.Match
 CHUNK = 5000
@@ -62,14 +62,15 @@ class EntityState:
     """An entity during the batch. A stored one starts `partial` (only its id and the
     strong ids that found it); `complete` loads all its identifiers."""
 
-    __slots__ = ("id", "kind", "label", "props", "known", "strong", "weak", "name_only",
-                 "first_seen", "last_seen", "new_ids", "flag_changes", "pending", "touched",
-                 "partial", "merged_into", "_types")
+    __slots__ = ("id", "kind", "label", "props", "props_text", "known", "strong", "weak",
+                 "name_only", "first_seen", "last_seen", "new_ids", "flag_changes", "pending",
+                 "touched", "partial", "merged_into", "_types")
 
     def __init__(self, kind="", label="", props=None, known=True, first_seen=None,
-                 last_seen=None, pk=None):
+                 last_seen=None, pk=None, props_text=None):
         self.id = pk
         self.kind, self.label, self.props, self.known = kind, label, props or {}, known
+        self.props_text = props_text  # `props` serialised, while nothing was added to them
         self.strong, self.weak, self.name_only = set(), set(), set()
         self.first_seen, self.last_seen = first_seen, last_seen
         self.new_ids = {}          # value -> strong, not yet in the database
@@ -98,6 +99,7 @@ class EntityState:
         for key, value in props.items():
             if key not in self.props and value not in (None, ""):
                 self.props[key] = value
+                self.props_text = None
         if not self.label and label:
             self.label = label
         if self.first_seen is None or first < self.first_seen:
@@ -227,22 +229,23 @@ class Resolver:
                 # A partial entity may hold this name already: written ON CONFLICT DO NOTHING.
                 new_ids[value] = False
 
-    def _new(self, mention, time):
+    def _new(self, mention, time, props_text=None):
         state = EntityState(mention.kind, mention.label, dict(mention.props), mention.known,
-                            time, time)
+                            time, time, props_text=props_text)
         self.states[id(state)] = state
         return state
 
     # -- resolving -----------------------------------------------------------
 
-    def resolve(self, mention, time):
-        """Assign a mention to an entity; returns its Assignment (final after flush)."""
+    def resolve(self, mention, time, props_text=None):
+        """Assign a mention to an entity; returns its Assignment (final after flush).
+        `props_text` is the mention's properties serialised, if the caller has them."""
         if not mention.known or not (mention.strong_ids or mention.weak_ids):
             # Unknown kinds, and processes known only by a bare id: never merged.
-            return Assignment(self._new(mention, time), Match.NEW)
+            return Assignment(self._new(mention, time, props_text), Match.NEW)
         state, match, on = self._match(mention)
         if state is None:
-            state = self._new(mention, time)
+            state = self._new(mention, time, props_text)
             self._add_ids(state, mention)
             match, on = Match.NEW, (mention.weak_ids[0] if not mention.strong_ids else "")
             self._disambiguate(state, mention)
@@ -356,8 +359,9 @@ class Resolver:
         stored = [s for s in live if s.id is not None]
         ids = bulk_insert(Entity, ("subscription_id", "kind", "label", "props", "known",
                                    "first_seen", "last_seen"),
-                          [(sub.pk, s.kind, s.label[:2000], s.props, s.known, s.first_seen,
-                            s.last_seen) for s in new])
+                          [(sub.pk, s.kind, s.label[:2000],
+                            s.props if s.props_text is None else Json(s.props_text), s.known,
+                            s.first_seen, s.last_seen) for s in new])
         for state, pk in zip(new, ids, strict=True):
             state.id = pk
         self._merge_rows()

@@ -247,6 +247,8 @@ class _Accepted(tuple):
             n.correlation_key[:300], n.alert_uri, now, now, _json(self.warnings), True)
         self.mentions = [(m.index, m.kind, m.label[:2000], _json(m.original))
                          for m in n.entities]
+        # What a new entity starts from: written as it is unless a later mention adds to it.
+        self.entity_props = [json.dumps(m.props, ensure_ascii=False) for m in n.entities]
         self.relations = [(r.source, r.target, r.type[:32], r.prop[:100],
                            (r.target_ref or "")[:100], r.in_cycle) for r in n.relations]
         self.plan = Plan(n)
@@ -300,9 +302,11 @@ def _store_alerts(subscription, items, now):
                             plans=[pair.plan for pair in fresh])
     resolver = Resolver(subscription, [m for _, n in fresh for m in n.entities])
     assignments = []
-    for _, n in fresh:
+    for pair in fresh:
+        n = pair[1]
         time = _alert_time(n, now)
-        assignments.append([resolver.resolve(m, time) for m in n.entities])
+        assignments.append([resolver.resolve(m, time, text)
+                            for m, text in zip(n.entities, pair.entity_props, strict=True)])
     resolver.flush()
 
     resources = [finder.find(position) for position in range(len(fresh))]
