@@ -31,7 +31,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, Subquery
 
 from alerts.models import AlertEntity, Entity, EntityIdentifier
-from socconsole.lib.bulk import Json, bulk_insert
+from socconsole.lib.bulk import Json, array_literal, bulk_insert
 
 Match = AlertEntity.Match
 CHUNK = 5000
@@ -122,14 +122,11 @@ def _identifier_rows(subscription, column, values):
         raise ValueError(column)
     for chunk in _chunks(values):
         if connection.vendor == "postgresql":
-            # The values as one JSON parameter: one to quote instead of thousands (Django
-            # binds on the client, and psycopg quotes an array's elements in Python).
             cast = "bigint" if column == "entity_id" else "text"
             sql = ("SELECT entity_id, value, strong, name_only FROM alerts_entityidentifier "  # noqa: S608 — a column name checked above
-                   f"WHERE subscription_id = %s AND {column} = ANY(ARRAY("
-                   f"SELECT jsonb_array_elements_text(%s::jsonb)::{cast}))")
+                   f"WHERE subscription_id = %s AND {column} = ANY(%s::{cast}[])")
             with connection.cursor() as cursor:
-                cursor.execute(sql, [subscription.pk, json.dumps(chunk, ensure_ascii=False)])
+                cursor.execute(sql, [subscription.pk, array_literal(chunk)])
                 yield from cursor.fetchall()
         else:
             yield from EntityIdentifier.objects.filter(

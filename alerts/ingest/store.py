@@ -33,7 +33,7 @@ from alerts.models import (
 from alerts.signals import alerts_ingested
 from alerts.suppression import apply_rules
 from inventory import activity
-from socconsole.lib.bulk import Json, bulk_insert
+from socconsole.lib.bulk import Json, array_literal, bulk_insert
 
 logger = logging.getLogger(__name__)
 # pg_advisory_xact_lock(INGEST_LOCK, subscription id): one batch at a time merges the
@@ -258,6 +258,12 @@ class _Accepted(tuple):
 def _existing(model, subscription, keys):
     found = {}
     keys = list(dict.fromkeys(keys))
+    if connection.vendor == "postgresql" and keys:
+        sql = (f"SELECT key, id FROM {model._meta.db_table} WHERE subscription_id = %s "  # noqa: S608 — the model's table
+               "AND key = ANY(%s::text[])")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [subscription.pk, array_literal(keys)])
+            return dict(cursor.fetchall())
     for start in range(0, len(keys), 2000):
         found.update(model.objects.filter(subscription=subscription,
                                           key__in=keys[start:start + 2000])

@@ -172,6 +172,17 @@ def _insert_on_conflict(model, columns, rows, conflict, update):
         cursor.execute(sql, [param])
 
 
+def array_literal(values):
+    """A PostgreSQL array literal of `values` (text, or ints), for `= ANY(%s::text[])`.
+
+    Django binds parameters on the client, where psycopg quotes a list parameter element
+    by element in Python; this costs one string join, and the query's planner still sees
+    a constant array."""
+    return "{" + ",".join(
+        str(v) if isinstance(v, int) else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for v in values) + "}"
+
+
 def _plain(value):
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
