@@ -4,9 +4,10 @@ Alerts on the same resource whose times fall within the window of each other
 (single linkage: A–B and B–C within the window put A, B, C together) form an
 incident once there are at least two; an alert with no related alert is an
 incident of one ("standalone"), so the queue is one table. A late alert that
-fits joins its incident; one that bridges two incidents merges them (the older
-one survives). The alerts a producer's own incident lists (IsIncident) are held
-together whatever their times, with the producer named as a reason.
+fits joins its incident; one that bridges two incidents merges them (the one
+analysts have worked on survives, else the larger, else the older). The alerts
+a producer's own incident lists (IsIncident) are held together whatever their
+times, with the producer named as a reason.
 
 Ingest marks each new alert `awaiting_correlation` and, in the same transaction,
 gives it an incident of one (`show_in_queue`), so it is in the queue at once;
@@ -425,8 +426,8 @@ def _group(alerts, provider, existing):
 
 
 def _join(groups, existing, waiting):
-    """Groups that touch incidents already there: each becomes its oldest incident (one of
-    several alerts before a standalone one), the others merged into it. Counts, times,
+    """Groups that touch incidents already there: each becomes one of them (`_survivor`),
+    the others merged into it. Counts, times,
     severity and tactics are folded from the incidents' stored figures and the alerts
     that arrive (its words are written when it is read: narrative.py). Nothing reads an
     incident's alerts, so joining costs the same however large the incident grew. The
@@ -494,6 +495,15 @@ class _Plan:
         self.alerts, self.incidents = [], {}
 
 
+def _survivor(incident):
+    """Which of the incidents a group touches survives, smallest first: one an analyst has
+    worked on (their work stays where they left it), else the one with most alerts (fewest
+    memberships move), else the oldest."""
+    touched = incident.acknowledged_at is not None or incident.assigned_to_id is not None \
+        or incident.escalated
+    return (not touched, -incident.alert_count, incident.pk)
+
+
 def _plans(groups, existing):
     # Groups touching one incident become one plan (grouping is per resource, so this
     # only happens with an incident whose alerts are on several resources).
@@ -521,7 +531,7 @@ def _plans(groups, existing):
             if a.pk in existing:
                 plan.incidents[existing[a.pk].pk] = existing[a.pk]
     for plan in plans.values():
-        ordered = sorted(plan.incidents.values(), key=lambda i: (i.standalone, i.pk))
+        ordered = sorted(plan.incidents.values(), key=_survivor)
         plan.target, plan.others = ordered[0], ordered[1:]
         plan.provider = next((a.provider_incident for a in plan.alerts
                               if getattr(a, "provider_incident", None)), None)

@@ -82,6 +82,31 @@ def test_a_late_alert_joins_and_a_bridge_merges(p):
     assert Activity.objects.filter(verb="incident.merge", target_id=str(first.pk)).exists()
 
 
+def test_a_bridge_keeps_the_incident_an_analyst_works_on_else_the_larger(p):
+    ingest(p.sub, [alert(0, id="s1"), alert(2, id="s2")])
+    ingest(p.sub, [alert(60, id="l1"), alert(62, id="l2"), alert(64, id="l3")])
+    small, large = incident_of("s1"), incident_of("l1")
+    ingest(p.sub, [alert(20, id="b1")])  # bridges nothing yet: within 24 h of s2 only
+    ingest(p.sub, [alert(40, id="b2")])  # within 24 h of b1 and of l1
+    assert incident_of("l1") == small  # 3 alerts against 3: the older survives
+    assert not Incident.objects.filter(pk=large.pk).exists()
+    ingest(p.sub, [alert(100, id="x1"), alert(101, id="x2"), alert(102, id="x3"),
+                   alert(103, id="x4"), alert(104, id="x5"), alert(105, id="x6")])
+    ingest(p.sub, [alert(200, id="y1"), alert(201, id="y2")])
+    big, worked = incident_of("x1"), incident_of("y1")
+    Incident.objects.filter(pk=worked.pk).update(assigned_to=p.analyst)
+    ingest(p.sub, [alert(125, id="z1"), alert(148, id="z2"), alert(170, id="z3"),
+                   alert(190, id="z4")])
+    assert incident_of("x1") == incident_of("y1") == worked  # an analyst's, though smaller
+    assert not Incident.objects.filter(pk=big.pk).exists()
+    ingest(p.sub, [alert(300, id="q1"), alert(302, id="q2")])
+    ingest(p.sub, [alert(350, id=f"r{i}") for i in range(4)])
+    older, larger = incident_of("q1"), incident_of("r0")
+    ingest(p.sub, [alert(326, id="qr")])
+    assert incident_of("q1") == larger  # nobody's: the larger survives, fewer alerts move
+    assert not Incident.objects.filter(pk=older.pk).exists()
+
+
 def test_a_provider_incident_holds_its_alerts_whatever_their_times(p):
     ingest(p.sub, [alert(0, id="p1"), alert(100, id="p2")])
     assert incident_of("p1") != incident_of("p2")
