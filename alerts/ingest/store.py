@@ -33,7 +33,7 @@ from alerts.models import (
 from alerts.signals import alerts_ingested
 from alerts.suppression import apply_rules
 from inventory import activity
-from socconsole.lib.bulk import Json, array_literal, bulk_insert
+from socconsole.lib.bulk import Encoded, Json, array_literal, bulk_insert
 
 logger = logging.getLogger(__name__)
 # pg_advisory_xact_lock(INGEST_LOCK, subscription id): one batch at a time merges the
@@ -229,22 +229,23 @@ ALERT_FIELDS = (
 class _Accepted(tuple):
     """An accepted item as the pair (raw item, normalised item), carrying what it writes
     that does not depend on the database: the alert's own columns, its mentions and
-    relations without their ids, its JSON serialised. They are built before the ingest
-    lock is taken, where two requests can work at once; under the lock, one at a time."""
+    relations without their ids, their JSON serialised (the alert's columns already in
+    COPY's format). They are built before the ingest lock is taken, where two requests
+    can work at once; under the lock, one at a time."""
 
     def __new__(cls, item, n, now):
         self = super().__new__(cls, (item, n))
         self.warnings = _warnings(n)
         if n.is_incident:
             return self
-        self.alert = (
+        self.alert = Encoded((
             n.key[:512], n.format, n.provider[:200], n.product[:200], n.vendor[:200],
             n.alert_type[:300], n.display_name, n.description, Severity.from_word(n.severity),
             n.provider_status[:32], _PROVIDER_STATUS.get(n.provider_status, Status.ACTIVE),
             _json(n.tactics), _json(n.techniques), n.start_time, n.end_time, n.detected_time,
             now, _alert_time(n, now), _json(n.remediation_steps), _json(n.extended_properties),
             _json(n.extended_links), n.compromised_entity, n.resource_id,
-            n.correlation_key[:300], n.alert_uri, now, now, _json(self.warnings), True)
+            n.correlation_key[:300], n.alert_uri, now, now, _json(self.warnings), True))
         self.mentions = [(m.index, m.kind, m.label[:2000], _json(m.original))
                          for m in n.entities]
         # What a new entity starts from: written as it is unless a later mention adds to it.
@@ -318,7 +319,7 @@ def _store_alerts(subscription, items, now):
     resources = [finder.find(position) for position in range(len(fresh))]
     finder.flush()
     rows = [(subscription.pk, resource.pk if resource else None, 1 + in_batch[pair[1].key],
-             *pair.alert) for pair, resource in zip(fresh, resources, strict=True)]
+             pair.alert) for pair, resource in zip(fresh, resources, strict=True)]
     alert_ids = bulk_insert(Alert, ALERT_FIELDS, rows)
     bulk_insert(AlertPayload, ("alert_id", "body"),
                 [(pk, item.raw) for pk, (item, _) in zip(alert_ids, fresh, strict=True)],

@@ -25,6 +25,50 @@ def _json_text(value):
     return value if isinstance(value, Json) else json.dumps(value, ensure_ascii=False)
 
 
+_ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+
+
+def _copy_text(value):
+    """One value in COPY's text format (JSON values as `Json`, or dicts and lists)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, int):
+        return str(int(value))  # an IntegerChoices member as its number
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False).translate(_ESCAPES)
+    if isinstance(value, float | decimal.Decimal | uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be written by COPY as text")
+
+
+class Encoded:
+    """Consecutive values of a row already in COPY's text format, encoded where it costs
+    nothing to wait for (before a lock is taken, say): `bulk_insert` writes them as they
+    are. JSON values among them are given as `Json` (or dicts and lists)."""
+
+    __slots__ = ("text", "values")
+
+    def __init__(self, values):
+        self.values = tuple(values)
+        self.text = "\t".join(map(_copy_text, self.values))
+
+
+def _flat(row):
+    out = []
+    for value in row:
+        if isinstance(value, Encoded):
+            out.extend(value.values)
+        else:
+            out.append(value)
+    return tuple(out)
+
+
 def _columns(model, fields):
     meta = model._meta
     return [meta.get_field(name) for name in fields]
@@ -40,6 +84,9 @@ def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None, update
     rows = list(rows)
     if not rows:
         return []
+    encoded = any(isinstance(v, Encoded) for v in rows[0])
+    if encoded and (on_conflict or connection.vendor != "postgresql"):
+        rows, encoded = [_flat(row) for row in rows], False
     # COPY and raw INSERTs do not know Django's defaults: fill the fields not given.
     named = set(fields)
     defaults = [f for f in model._meta.concrete_fields if not f.primary_key
@@ -81,6 +128,9 @@ def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None, update
                 f"COPY {table} ({prefix}{names}) FROM STDIN{options}") as copy:
             if binary:
                 copy.set_types(binary)
+            if encoded:
+                _write_text(copy, keyed, explicit_pk, columns, rows[0])
+                return ids
             for pk, row in keyed:
                 if json_at:
                     row = list(row)
@@ -89,6 +139,30 @@ def bulk_insert(model, fields, rows, explicit_pk=False, on_conflict=None, update
                             row[i] = _json_text(row[i])
                 copy.write_row(row if explicit_pk else (pk, *row))
     return ids
+
+
+def _write_text(copy, keyed, explicit_pk, columns, first):
+    """Rows holding `Encoded` spans, written as COPY text: only the other values are
+    encoded here (the shape of `first` is every row's)."""
+    kinds, at = [], 0  # per value of a row: None for a span, else whether it is JSON
+    for value in first:
+        if isinstance(value, Encoded):
+            kinds.append(None)
+            at += len(value.values)
+        else:
+            kinds.append(columns[at].get_internal_type() in _JSON)
+            at += 1
+    lines = []
+    for pk, row in keyed:
+        parts = [] if explicit_pk else [str(pk)]
+        for value, kind in zip(row, kinds, strict=True):
+            if kind is None:
+                parts.append(value.text)
+            else:
+                parts.append(_copy_text(_json_text(value) if kind and value is not None
+                                        else value))
+        lines.append("\t".join(parts))
+    copy.write("\n".join(lines) + "\n")
 
 
 # Column types COPY can send in binary; bytea is sent so (in text it doubles in size and is

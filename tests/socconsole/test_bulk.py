@@ -6,7 +6,7 @@ from django.db import connection
 from django.utils import timezone
 
 from alerts.models import AlertPayload, Entity, EntityIdentifier
-from socconsole.lib.bulk import Json, array_literal, bulk_insert
+from socconsole.lib.bulk import Encoded, Json, array_literal, bulk_insert
 from tests.factories import make_alert
 
 AWKWARD = ['plain', 'quo"te', 'back\\slash', 'com,ma', '{brace}', 'NULL', '', ' spaced ',
@@ -58,3 +58,16 @@ def test_it_writes_documents_given_as_objects_or_already_serialised(p):
     assert rows[ids[0]].props == {"HostName": "a", "n": 1}
     assert rows[ids[1]].props == {"HostName": "b", "n": [2]}
     assert rows[ids[0]].last_seen == now + timedelta(seconds=1)
+
+
+def test_it_writes_values_encoded_ahead_as_they_were(p):
+    now = timezone.now()
+    label = 'tab\there, new\nline, back\\slash \\N \\. "quoted" ünï'
+    ids = bulk_insert(Entity, ("subscription_id", "kind", "label", "props", "known",
+                               "first_seen", "last_seen"), [
+        (p.sub.pk, Encoded(("host", label, Json('{"k": "v\\\\t"}'), False, now,
+                            now + timedelta(microseconds=7))))])
+    entity = Entity.objects.get(pk=ids[0])
+    assert (entity.kind, entity.label, entity.props, entity.known) == \
+        ("host", label, {"k": "v\\t"}, False)
+    assert (entity.first_seen, entity.last_seen) == (now, now + timedelta(microseconds=7))
