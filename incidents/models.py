@@ -15,9 +15,12 @@ class Incident(models.Model):
         DISMISSED = "dismissed", "Dismissed"
         RESOLVED = "resolved", "Resolved"
 
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    # No single-column indexes on these: incident_queue and incident_resource_time begin
+    # with them, and every index is written again when correlation updates an incident.
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+",
+                                     db_index=False)
     resource = models.ForeignKey(Resource, on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="+")
+                                 related_name="+", db_index=False)
     standalone = models.BooleanField(default=True)
     title = models.TextField()
     severity = models.PositiveSmallIntegerField(choices=Severity.choices)
@@ -81,8 +84,9 @@ class IncidentAlert(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="members",
                                  db_index=False)  # membership_time begins with it
     alert = models.OneToOneField(Alert, on_delete=models.CASCADE, related_name="membership")
+    # Scopes a read that already names the alert or the incident: no index of its own.
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+",
-                                     db_constraint=False)
+                                     db_constraint=False, db_index=False)
     # The alert's time, so an incident's first and latest alerts are an index range.
     time = models.DateTimeField()
 
