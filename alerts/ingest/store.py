@@ -7,7 +7,6 @@ alone: a refused item is kept with its reason, the others are stored.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 from collections import Counter
 from contextlib import contextmanager
@@ -33,7 +32,7 @@ from alerts.models import (
 from alerts.signals import alerts_ingested
 from alerts.suppression import apply_rules
 from inventory import activity
-from socconsole.lib.bulk import Encoded, Json, array_literal, bulk_insert
+from socconsole.lib.bulk import Encoded, Json, array_literal, bulk_insert, dumps
 
 logger = logging.getLogger(__name__)
 # pg_advisory_xact_lock(INGEST_LOCK, subscription id): one batch at a time merges the
@@ -212,7 +211,7 @@ def _alert_time(n, now):
 
 
 def _json(value):
-    return Json(json.dumps(value, ensure_ascii=False))
+    return Json(dumps(value))
 
 
 # The alert's columns: the first three depend on the database, the others on the item.
@@ -249,7 +248,7 @@ class _Accepted(tuple):
         self.mentions = [(m.index, m.kind, m.label[:2000], _json(m.original))
                          for m in n.entities]
         # What a new entity starts from: written as it is unless a later mention adds to it.
-        self.entity_props = [json.dumps(m.props, ensure_ascii=False) for m in n.entities]
+        self.entity_props = [dumps(m.props) for m in n.entities]
         self.relations = [(r.source, r.target, r.type[:32], r.prop[:100],
                            (r.target_ref or "")[:100], r.in_cycle) for r in n.relations]
         self.plan = Plan(n)

