@@ -198,7 +198,10 @@ def _store(subscription, accepted, refused, now, *, actor, token, source, format
 def _lock(subscription):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [INGEST_LOCK, subscription.pk])
+            # No JIT for the batch's statements: a lookup the planner overestimates was
+            # compiled for several milliseconds to run for a few.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s), set_config('jit', 'off', true)",
+                           [INGEST_LOCK, subscription.pk])
     # SQLite: transactions begin IMMEDIATE (settings), which already serialises writers.
 
 
