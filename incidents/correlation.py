@@ -97,7 +97,10 @@ def correlate_resource(subscription_id, resource_id):
 def _lock(subscription_id):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+            # No JIT for the batch's statements (as for ingest): estimates grow with the
+            # tables past jit_above_cost, and compiling costs more than the statements.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s), "
+                           "set_config('jit', 'off', true)",
                            [CORRELATE_LOCK, subscription_id % 2**31])
     # SQLite: transactions begin IMMEDIATE (settings), which serialises writers.
 
