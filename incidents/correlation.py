@@ -148,8 +148,8 @@ def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=F
     incidents of one in bulk; groups that join incidents already there are summarised
     together with a few statements for the batch, never per group. Only the nearest
     correlated alerts on either side of a waiting alert are read, and an incident is
-    summarised from its stored figures and a fixed sample of its alerts, so the cost
-    per alert grows neither with the number of alerts nor with the size of incidents.
+    summarised from its stored figures alone, so the cost per alert grows neither with
+    the number of alerts nor with the size of incidents.
     """
     with transaction.atomic():
         _lock(subscription_id)
@@ -339,13 +339,12 @@ def _new_incidents(groups):
         active = [a for a in alerts if a.status == Status.ACTIVE] or alerts
         provider = next((a.provider_incident for a in alerts
                          if getattr(a, "provider_incident", None)), None)
-        where = names.get(alerts[0].resource_id, "an unknown resource")
         # Alerts all closed on arrival (suppressed) make a closed incident, not a new task.
         closed = not any(a.status == Status.ACTIVE for a in alerts)
         status = alerts[0].status if closed else Incident.Status.ACTIVE
         values.append((
             alerts[0].subscription_id, alerts[0].resource_id, False,
-            f"Security incident detected on {where}",
+            _title(names, alerts[0].resource_id),
             min(a.severity for a in active), status, alerts[0].verdict if closed else "",
             killchain.in_order([t for a in alerts for t in a.tactics]), len(alerts),
             sum(a.status == Status.ACTIVE for a in alerts), alerts[0].time, alerts[-1].time,
@@ -432,11 +431,11 @@ def _group(alerts, provider, existing):
 
 def _join(groups, existing, waiting):
     """Groups that touch incidents already there: each becomes one of them (`_survivor`),
-    the others merged into it. Counts, times,
-    severity and tactics are folded from the incidents' stored figures and the alerts
-    that arrive (its words are written when it is read: narrative.py). Nothing reads an
-    incident's alerts, so joining costs the same however large the incident grew. The
-    incidents are written back with one UPDATE per chunk."""
+    the others merged into it. Counts, times, severity and tactics are folded from the
+    incidents' stored figures and the alerts that arrive (its words are written when it
+    is read: narrative.py). Nothing reads an incident's alerts, so joining costs the same
+    however large the incident grew. The incidents are written back with one UPDATE per
+    chunk."""
     if not groups:
         return
     now = timezone.now()
@@ -463,8 +462,7 @@ def _join(groups, existing, waiting):
         alone = target.standalone
         _fold(target, plan, existing)
         if alone and not target.standalone:
-            where = names.get(target.resource_id, "an unknown resource")
-            target.title = f"Security incident detected on {where}"
+            target.title = _title(names, target.resource_id)
         if plan.provider is not None:
             target.provider_key = plan.provider.key
         if arrived:
@@ -543,6 +541,11 @@ def _plans(groups, existing):
     return list(plans.values())
 
 
+def _title(names, resource_id):
+    """The title of an incident of several alerts (`names`: resource id -> name)."""
+    return f"Security incident detected on {names.get(resource_id, 'an unknown resource')}"
+
+
 def _move_members(moves):
     """Move the alerts of incidents to others: (from id, to id) pairs."""
     if connection.vendor == "postgresql" and moves:
@@ -550,7 +553,8 @@ def _move_members(moves):
             cursor.execute(
                 "UPDATE incidents_incidentalert AS m SET incident_id = v.target FROM "
                 "unnest(%s::bigint[], %s::bigint[]) AS v(source, target) "
-                "WHERE m.incident_id = v.source", [[o for o, _ in moves], [t for _, t in moves]])
+                "WHERE m.incident_id = v.source",
+                [array_literal(o for o, _ in moves), array_literal(t for _, t in moves)])
         return
     for start in range(0, len(moves), CHUNK):
         chunk = moves[start:start + CHUNK]
