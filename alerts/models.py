@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from inventory.models import ApiToken, Resource, Subscription
+from socconsole.lib.bulk import bulk_insert
 
 
 class Severity(models.IntegerChoices):
@@ -74,9 +75,6 @@ class Alert(models.Model):
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     warnings = models.JSONField(default=list, blank=True)
-    # Set at ingest, cleared by incidents.correlation: work that must follow an ingest is
-    # marked in the database, so a broker outage only delays it (a sweep picks it up).
-    awaiting_correlation = models.BooleanField(default=True)
 
     class Meta:
         constraints = [
@@ -87,10 +85,6 @@ class Alert(models.Model):
                          name="alert_rank"),
             models.Index(fields=["subscription", "-time", "-id"], name="alert_time"),
             models.Index(fields=["resource", "-time"], name="alert_resource_time"),
-            # The correlation queue, oldest first: a batch is an index range, not a sort of
-            # everything waiting.
-            models.Index(fields=["subscription", "id"], name="alert_awaiting",
-                         condition=Q(awaiting_correlation=True)),
         ]
 
     def __str__(self):
@@ -103,6 +97,34 @@ class Alert(models.Model):
     @property
     def tactic_set(self):
         return set(self.tactics)
+
+
+class AwaitingCorrelation(models.Model):
+    """An alert that correlation (incidents.correlation) has yet to place: written by
+    ingest with the alert, deleted by correlation. Work that must follow an ingest is
+    kept in the database, so a broker outage only delays it (a sweep picks it up). A
+    queue apart from the alert, so that taking an alert off it deletes a small row
+    rather than rewriting the alert and every index of the largest table."""
+
+    alert = models.OneToOneField(Alert, on_delete=models.CASCADE, primary_key=True,
+                                 related_name="+")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+",
+                                     db_constraint=False, db_index=False)  # the alert's
+
+    class Meta:
+        # Oldest first: a batch is an index range, not a sort of everything waiting.
+        indexes = [models.Index(fields=["subscription", "alert"], name="awaiting_oldest_first")]
+
+    def __str__(self):
+        return f"alert {self.alert_id} awaiting correlation"
+
+    @classmethod
+    def add(cls, subscription_id, alert_ids, *, new=False):
+        """Queue alerts of a subscription: `new` ones (just written) with COPY, others
+        (again) leaving those already waiting as they are."""
+        bulk_insert(cls, ("alert_id", "subscription_id"),
+                    [(pk, subscription_id) for pk in alert_ids], explicit_pk=new,
+                    on_conflict=None if new else ("alert_id",))
 
 
 class AlertPayload(models.Model):

@@ -61,24 +61,24 @@ def seed(size, resources, run):
         rows.append((sub.pk, rng.choice(ids), f"c{run}-{size}-{i}", "native", "bench",
                      f"Alert {i % 50}", rng.randrange(4), "active",
                      [rng.choice(["Execution", "Discovery", "CredentialAccess"])], t, now, t,
-                     now, now, True))
-    from alerts.models import Alert
+                     now, now))
+    from alerts.models import Alert, AwaitingCorrelation
 
-    bulk_insert(Alert, ("subscription_id", "resource_id", "key", "format", "provider",
-                        "display_name", "severity", "status", "tactics", "time",
-                        "ingested_at", "start_time", "first_seen", "last_seen",
-                        "awaiting_correlation"), rows)
+    ids = bulk_insert(Alert, ("subscription_id", "resource_id", "key", "format", "provider",
+                              "display_name", "severity", "status", "tactics", "time",
+                              "ingested_at", "start_time", "first_seen", "last_seen"), rows)
+    AwaitingCorrelation.add(sub.pk, ids, new=True)
     # As autovacuum would soon after a bulk load: without statistics the planner takes a
     # freshly loaded table for a small one.
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE alerts_alert")
+        cursor.execute("ANALYZE alerts_alert, alerts_awaitingcorrelation")
     return sub
 
 
 VACUUM_EVERY = 100_000
-CHURNED = ("alerts_alert", "incidents_incident", "incidents_incidentalert")
+CHURNED = ("alerts_awaitingcorrelation", "incidents_incident", "incidents_incidentalert")
 
 
 def autovacuum_off():

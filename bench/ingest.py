@@ -225,8 +225,10 @@ def copy_baseline(bodies, subscription_id):
              "ingested_at, time, remediation_steps, extended_properties, compromised_entity, "
              "resource_ref, first_seen, last_seen, product, vendor, alert_type, "
              "provider_status, techniques, extended_links, correlation_key, alert_uri, "
-             "occurrence_count, warnings, awaiting_correlation, verdict)",
-             [a + ("", "", "", "", "[]", "[]", "", "", 1, "[]", True, "") for a in alerts]),
+             "occurrence_count, warnings, verdict)",
+             [a + ("", "", "", "", "[]", "[]", "", "", 1, "[]", "") for a in alerts]),
+            ("alerts_awaitingcorrelation (alert_id, subscription_id)",
+             [(a[0], subscription_id) for a in alerts]),
             ("alerts_alertpayload (alert_id, body)", payloads),
             ("alerts_entity (id, subscription_id, kind, label, props, known, first_seen, "
              "last_seen)", entities),

@@ -56,13 +56,13 @@ def seed(alerts, subscriptions, resources):
             sev = rng.choice((0, 1, 1, 2, 2, 2, 3, 3, 3, 3))
             status = "active" if rng.random() < 0.3 else rng.choice(("dismissed", "resolved"))
             rows.append((sub_of[r], r, f"q-{i}", "native", "bench", f"Alert {i % 97}", sev,
-                         status, ["Execution"], t, now, t, now, now, False))
+                         status, ["Execution"], t, now, t, now, now))
             incidents.append((sub_of[r], r, True, f"Alert {i % 97}", sev, status,
                               ["Execution"], 1, int(status == "active"), t, t, t, now))
         ids = bulk_insert(Alert, ("subscription_id", "resource_id", "key", "format",
                                   "provider", "display_name", "severity", "status", "tactics",
                                   "time", "ingested_at", "start_time", "first_seen",
-                                  "last_seen", "awaiting_correlation"), rows)
+                                  "last_seen"), rows)
         inc = bulk_insert(Incident, ("subscription_id", "resource_id", "standalone", "title",
                                      "severity", "status", "tactics", "alert_count",
                                      "active_count", "first_time", "last_time", "last_activity",

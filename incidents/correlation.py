@@ -9,13 +9,15 @@ analysts have worked on survives, else the larger, else the older). The alerts
 a producer's own incident lists (IsIncident) are held together whatever their
 times, with the producer named as a reason.
 
-Ingest marks each new alert `awaiting_correlation` and, in the same transaction,
-gives it an incident of one (`show_in_queue`), so it is in the queue at once;
+Ingest queues each new alert for correlation (AwaitingCorrelation) and, in the same
+transaction, gives it an incident of one (`show_in_queue`), so it is in the queue at once;
 `correlate` works through the waiting alerts a batch at a time, each batch in
 its own transaction under an advisory lock on the subscription, so two workers
-never correlate it at once, and a crash mid-way leaves the alerts marked for the
-next run. A waiting alert that joins others leaves its incident of one (nobody
-has touched it yet; one that was touched is merged and the merge recorded).
+never correlate it at once, and a crash mid-way leaves the alerts queued for the
+next run (the queue is a table apart from the alerts: taking a batch off it deletes
+small rows instead of rewriting the alerts). A waiting alert that joins others
+leaves its incident of one (nobody has touched it yet; one that was touched is
+merged and the merge recorded).
 Running it again changes nothing: it is idempotent.
 
 An incident keeps running figures (alert and active counts, first and last
@@ -35,7 +37,7 @@ from django.db.models import Case, Exists, F, Lookup, OuterRef, Q, Value, When
 from django.utils import timezone
 
 from alerts import tactics as killchain
-from alerts.models import Alert, ProviderIncident, Status
+from alerts.models import Alert, AwaitingCorrelation, ProviderIncident, Status
 from incidents.models import Incident, IncidentAlert
 from inventory import activity
 from inventory.activity import Actor
@@ -45,26 +47,33 @@ from socconsole.lib.bulk import array_literal, bulk_insert, bulk_update
 CORRELATE_LOCK = 7_300_002
 SYSTEM = Actor.of_system("correlation")
 ALERT_FIELDS = ("id", "subscription_id", "resource_id", "key", "display_name", "severity",
-                "verdict", "status", "tactics", "time", "provider", "awaiting_correlation")
+                "verdict", "status", "tactics", "time", "provider")
 
 
 class _Alert:
-    """An alert as correlation reads it (ALERT_FIELDS), without a model instance's cost:
-    a batch reads tens of thousands."""
+    """An alert as correlation reads it (ALERT_FIELDS, and whether it is `awaiting`
+    correlation), without a model instance's cost: a batch reads tens of thousands."""
 
-    __slots__ = (*ALERT_FIELDS, "provider_incident")
+    __slots__ = (*ALERT_FIELDS, "awaiting", "provider_incident")
 
-    def __init__(self, row):
+    def __init__(self, row, awaiting):
         for name, value in zip(ALERT_FIELDS, row, strict=True):
             setattr(self, name, value)
+        self.awaiting = awaiting
 
     @property
     def pk(self):
         return self.id
 
 
-def _read(queryset):
-    return [_Alert(row) for row in queryset.values_list(*ALERT_FIELDS)]
+def _read(queryset, *, awaiting=None):
+    """The alerts of `queryset`; whether they await correlation is `awaiting` where the
+    caller knows, else read with them."""
+    if awaiting is not None:
+        return [_Alert(row, awaiting) for row in queryset.values_list(*ALERT_FIELDS)]
+    queued = Exists(AwaitingCorrelation.objects.filter(alert_id=OuterRef("pk")))
+    return [_Alert(row[:-1], row[-1])
+            for row in queryset.values_list(*ALERT_FIELDS, queued)]
 
 
 def window():
@@ -78,9 +87,9 @@ def correlate(*, subscription_id=None, limit=None):
         subscriptions = [subscription_id]
     else:
         # One probe of the waiting alerts' index per subscription, not a scan of them all.
-        subscriptions = Subscription.objects.filter(Exists(Alert.objects.filter(
-            subscription_id=OuterRef("pk"), awaiting_correlation=True))).values_list(
-            "pk", flat=True)
+        subscriptions = Subscription.objects.filter(Exists(AwaitingCorrelation.objects
+                                                           .filter(subscription_id=OuterRef("pk"))))\
+            .values_list("pk", flat=True)
     done = 0
     for sub_id in subscriptions:
         done += _correlate(sub_id, limit=limit - done)
@@ -153,11 +162,14 @@ def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=F
     """
     with transaction.atomic():
         _lock(subscription_id)
-        waiting_qs = Alert.objects.filter(subscription_id=subscription_id,
-                                          awaiting_correlation=True)
+        queue = AwaitingCorrelation.objects.filter(subscription_id=subscription_id)
         if only_resource:
-            waiting_qs = waiting_qs.filter(resource_id=resource_id)
-        pending = _read(waiting_qs.order_by("id")[:limit or settings.CORRELATION_BATCH])
+            queue = queue.filter(alert__resource_id=resource_id)
+        ids = list(queue.order_by("alert_id").values_list("alert_id", flat=True)
+                   [:limit or settings.CORRELATION_BATCH])
+        pending = [a for piece in _pieces(ids)
+                   for a in _read(Alert.objects.filter(_among("id", piece)).order_by("id"),
+                                  awaiting=True)]
         if not pending:
             return 0
         waiting = {a.pk for a in pending}
@@ -171,7 +183,7 @@ def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=F
         # The incidents of one that ingest gave alerts still waiting are not incidents to
         # merge: grouped, they are absorbed silently; alone, they are already right.
         provisional = {a.pk: existing.pop(a.pk) for a in everyone
-                       if a.awaiting_correlation and a.pk in existing
+                       if a.awaiting and a.pk in existing
                        and _is_provisional(existing[a.pk])}
         lone, groups = [], []
         for res_id, alerts in by_resource.items():
@@ -194,7 +206,7 @@ def _correlate(subscription_id, *, limit=None, resource_id=None, only_resource=F
         _new_incidents([g for g in groups if not any(a.pk in existing for a in g)])
         _join(joining, existing, waiting)
         for ids in _pieces(waiting):
-            Alert.objects.filter(_among("id", ids)).update(awaiting_correlation=False)
+            AwaitingCorrelation.objects.filter(_among("alert_id", ids)).delete()
     return len(pending)
 
 
@@ -221,16 +233,16 @@ def _nearest(subscription_id, probes):
     the window: on PostgreSQL one lateral join against the probes as arrays; elsewhere
     the whole window around each probe, which groups the same."""
     span = window()
-    correlated = Alert.objects.filter(subscription_id=subscription_id,
-                                      awaiting_correlation=False)
     if connection.vendor != "postgresql":
         around = Q()
         for resource_id, time in probes:
             around |= Q(resource_id=resource_id, time__gte=time - span, time__lte=time + span)
-        return _read(correlated.filter(around))
+        return _read(Alert.objects.filter(around, ~Exists(AwaitingCorrelation.objects.filter(
+            alert_id=OuterRef("pk"))), subscription_id=subscription_id), awaiting=False)
     columns = ", ".join(f"a.{Alert._meta.get_field(f).column}" for f in ALERT_FIELDS)
     side = (f"(SELECT {columns} FROM alerts_alert a WHERE a.resource_id = v.resource_id "  # noqa: S608 — names from the model
-            "AND a.time {op} v.t AND a.time {bound} AND NOT a.awaiting_correlation "
+            "AND a.time {op} v.t AND a.time {bound} AND NOT EXISTS (SELECT FROM "
+            f"{AwaitingCorrelation._meta.db_table} q WHERE q.alert_id = a.id) "
             "ORDER BY a.time {order} LIMIT 1)")
     resources, times = zip(*probes, strict=True)
     with connection.cursor() as cursor:
@@ -252,7 +264,7 @@ def _decoded(rows, subscription_id):
     tactics = ALERT_FIELDS.index("tactics")
     subscription = ALERT_FIELDS.index("subscription_id")
     # The raw cursor leaves JSON as text, as Django's own reads do before decoding.
-    return [_Alert((*row[:tactics], json.loads(row[tactics]), *row[tactics + 1:]))
+    return [_Alert((*row[:tactics], json.loads(row[tactics]), *row[tactics + 1:]), False)
             for row in rows if row[subscription] == subscription_id]
 
 
@@ -286,7 +298,8 @@ def show_in_queue(alert_ids):
     that they show in the queue at once, even while the broker is down; correlation
     folds them into their incidents later."""
     for ids in _pieces(alert_ids):
-        _standalone(_read(Alert.objects.filter(_among("id", ids)).order_by("id")))
+        _standalone(_read(Alert.objects.filter(_among("id", ids)).order_by("id"),
+                          awaiting=True))
 
 
 def _is_provisional(incident):

@@ -124,7 +124,7 @@ def test_a_worker_killed_mid_correlation_loses_nothing(broker, p):
     import time as clock
     from datetime import UTC, datetime, timedelta
 
-    from alerts.models import Alert
+    from alerts.models import Alert, AwaitingCorrelation
     from incidents.models import Incident, IncidentAlert
     from incidents.tasks import correlate_alerts
     from inventory.models import Resource
@@ -133,12 +133,13 @@ def test_a_worker_killed_mid_correlation_loses_nothing(broker, p):
     resources = bulk_insert(Resource, ("subscription_id", "kind", "name", "external_id"),
                             [(p.sub.pk, "virtual_machine", f"vm-k{i}", "") for i in range(300)])
     start, now = datetime(2026, 11, 1, tzinfo=UTC), datetime.now(UTC)
-    bulk_insert(Alert, ("subscription_id", "resource_id", "key", "format", "display_name",
-                        "severity", "status", "tactics", "time", "ingested_at", "first_seen",
-                        "last_seen", "awaiting_correlation"),
-                [(p.sub.pk, resources[i % 300], f"k-{i}", "native", f"Alert {i}", i % 4,
-                  "active", ["Execution"], start + timedelta(hours=i % 200), now, now, now,
-                  True) for i in range(3000)])
+    ids = bulk_insert(Alert, ("subscription_id", "resource_id", "key", "format",
+                              "display_name", "severity", "status", "tactics", "time",
+                              "ingested_at", "first_seen", "last_seen"),
+                      [(p.sub.pk, resources[i % 300], f"k-{i}", "native", f"Alert {i}", i % 4,
+                        "active", ["Execution"], start + timedelta(hours=i % 200), now, now,
+                        now) for i in range(3000)])
+    AwaitingCorrelation.add(p.sub.pk, ids, new=True)
     first = start_worker(CORRELATION_BATCH="100")
     try:
         correlate_alerts.apply_async(args=[p.sub.pk], queue=QUEUE)
@@ -150,7 +151,7 @@ def test_a_worker_killed_mid_correlation_loses_nothing(broker, p):
     finally:
         if first.poll() is None:
             first.kill()
-    left = Alert.objects.filter(awaiting_correlation=True).count()
+    left = AwaitingCorrelation.objects.count()
     output = first.stdout.read().decode(errors="replace")[-2000:]
     assert 0 < left < 3000, f"the kill did not land mid-correlation ({left} left): {output}"
     second = start_worker(CORRELATION_BATCH="500")
@@ -160,7 +161,7 @@ def test_a_worker_killed_mid_correlation_loses_nothing(broker, p):
     finally:
         second.terminate()
         second.wait(timeout=20)
-    assert not Alert.objects.filter(awaiting_correlation=True).exists()
+    assert not AwaitingCorrelation.objects.exists()
     assert IncidentAlert.objects.count() == 3000  # each alert in exactly one incident
     assert sum(Incident.objects.values_list("alert_count", flat=True)) == 3000
 

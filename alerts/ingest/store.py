@@ -23,6 +23,7 @@ from alerts.models import (
     Alert,
     AlertEntity,
     AlertPayload,
+    AwaitingCorrelation,
     ProviderIncident,
     RejectedItem,
     Relation,
@@ -224,8 +225,7 @@ ALERT_FIELDS = (
     "description", "severity", "provider_status", "status", "tactics", "techniques",
     "start_time", "end_time", "detected_time", "ingested_at", "time", "remediation_steps",
     "extended_properties", "extended_links", "compromised_entity", "resource_ref",
-    "correlation_key", "alert_uri", "first_seen", "last_seen", "warnings",
-    "awaiting_correlation")
+    "correlation_key", "alert_uri", "first_seen", "last_seen", "warnings")
 
 
 class _Accepted(tuple):
@@ -247,7 +247,7 @@ class _Accepted(tuple):
             _json(n.tactics), _json(n.techniques), n.start_time, n.end_time, n.detected_time,
             now, _alert_time(n, now), _json(n.remediation_steps), _json(n.extended_properties),
             _json(n.extended_links), n.compromised_entity, n.resource_id,
-            n.correlation_key[:300], n.alert_uri, now, now, _json(self.warnings), True))
+            n.correlation_key[:300], n.alert_uri, now, now, _json(self.warnings)))
         self.mentions = [(m.index, m.kind, m.label[:2000], _json(m.original))
                          for m in n.entities]
         # What a new entity starts from: written as it is unless a later mention adds to it.
@@ -326,6 +326,7 @@ def _store_alerts(subscription, items, now):
     bulk_insert(AlertPayload, ("alert_id", "body"),
                 [(pk, item.raw) for pk, (item, _) in zip(alert_ids, fresh, strict=True)],
                 explicit_pk=True)
+    AwaitingCorrelation.add(subscription.pk, alert_ids, new=True)
     _store_mentions(subscription, alert_ids, fresh, assignments, resolver)
 
     for pk, pair in zip(alert_ids, fresh, strict=True):
@@ -369,8 +370,9 @@ def _store_incidents(subscription, items, now):
                                       _warnings(n)))
             continue
         # Alerts it lists that are already here are correlated again, into it.
-        Alert.objects.filter(subscription=subscription, key__in=n.incident_alert_ids[:10000])\
-            .update(awaiting_correlation=True)
+        AwaitingCorrelation.add(subscription.pk, Alert.objects.filter(
+            subscription=subscription, key__in=n.incident_alert_ids[:10000])
+            .values_list("pk", flat=True))
         incident = ProviderIncident.objects.create(
             subscription=subscription, key=n.key[:512], provider=n.provider[:200],
             display_name=n.display_name, description=n.description,

@@ -5,7 +5,7 @@ import pytest
 from django.db import connections
 from django.test import override_settings
 
-from alerts.models import Alert
+from alerts.models import Alert, AwaitingCorrelation
 from incidents.correlation import correlate, correlate_resource
 from incidents.models import Incident, IncidentAlert
 from inventory.models import Activity
@@ -57,7 +57,7 @@ def test_related_alerts_form_one_incident_and_a_lone_one_stands_alone(p):
     assert together.tactics == ["PreAttack", "CredentialAccess"]
     alone = incident_of("b1")
     assert alone.standalone and alone.alert_count == 1 and alone.title.startswith("Test alert")
-    assert not Alert.objects.filter(awaiting_correlation=True).exists()
+    assert not AwaitingCorrelation.objects.exists()
 
 
 @override_settings(CORRELATION_WINDOW_HOURS=24)
@@ -134,7 +134,7 @@ def test_a_new_alert_reopens_a_dismissed_incident_and_says_so(p):
 def test_correlating_again_changes_nothing(p):
     ingest(p.sub, [alert(0, id="i1"), alert(1, id="i2"), alert(40, id="i3")])
     snapshot = sorted(IncidentAlert.objects.values_list("alert_id", "incident_id"))
-    Alert.objects.update(awaiting_correlation=True)
+    AwaitingCorrelation.add(p.sub.pk, Alert.objects.values_list("pk", flat=True))
     assert correlate() == 3
     assert sorted(IncidentAlert.objects.values_list("alert_id", "incident_id")) == snapshot
     assert Incident.objects.count() == 2
@@ -191,7 +191,7 @@ def test_a_new_alert_is_in_the_queue_before_it_is_correlated(p, monkeypatch):
     ingest(p.sub, [alert(0, id="s1")])
     shown = incident_of("s1")
     assert shown.standalone and shown.status == "active" and shown.alert_count == 1
-    assert Alert.objects.get(key="s1").awaiting_correlation
+    assert AwaitingCorrelation.objects.filter(alert__key="s1").exists()
     ingest(p.sub, [alert(1, id="s2")])
     assert correlate() == 2
     together = incident_of("s1")

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from alerts import tactics as killchain
-from alerts.models import Alert
+from alerts.models import Alert, AwaitingCorrelation
 from incidents.correlation import correlate
 from incidents.models import Incident, IncidentAlert
 from inventory.models import Resource
@@ -46,7 +46,7 @@ def load(subscription, items, order_seed, batch_sizes):
         chunk = items[written:written + rng.choice(batch_sizes)]
         written += len(chunk)
         for spec in chunk:
-            Alert.objects.create(
+            alert = Alert.objects.create(
                 subscription=subscription, key=spec["key"], format="native",
                 provider="tests", display_name=f"Alert {spec['key']}",
                 severity=spec["severity"], status=spec["status"],
@@ -54,6 +54,7 @@ def load(subscription, items, order_seed, batch_sizes):
                 tactics=spec["tactics"], time=spec["time"], start_time=spec["time"],
                 first_seen=spec["time"], last_seen=spec["time"], ingested_at=spec["time"],
                 resource=res[spec["resource"]] if spec["resource"] < 4 else None)
+            AwaitingCorrelation.objects.create(alert=alert, subscription=subscription)
         while correlate(subscription_id=subscription.pk, limit=rng.choice(batch_sizes)):
             pass
 
