@@ -37,11 +37,12 @@ worker: $(VENV)/.installed
 	$(BIN)/celery -A socconsole worker --beat --loglevel=info
 
 # Each benchmark takes its own arguments: BENCH_ARGS (ingest), CORRELATE_ARGS, LATENCY_ARGS,
-# SEARCH_ARGS, INVESTIGATION_ARGS.
+# TRIAGE_ARGS, SEARCH_ARGS, INVESTIGATION_ARGS.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
 	$(BIN)/python bench/correlate.py $(CORRELATE_ARGS)
 	$(BIN)/python bench/latency.py $(LATENCY_ARGS)
+	$(BIN)/python bench/triage.py $(TRIAGE_ARGS)
 	$(BIN)/python bench/search.py $(SEARCH_ARGS)
 	$(BIN)/python bench/investigation.py $(INVESTIGATION_ARGS)
 
