@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from incidents.correlation import correlate
 from incidents.models import Incident, IncidentAlert
+from inventory.models import Resource
 from tests.browser.conftest import sign_in
 from tests.factories import make_alert
 
@@ -98,6 +99,10 @@ def test_open_an_incident_then_one_of_its_alerts(live_server, personas, page, pr
     standalone(personas.sub, "vm-other-01", severity="low", display_name="Unrelated")
     incident, (first, second) = on_one_resource(
         personas.sub, "vm-db-01", "Brute force against SQL", "Suspicious SQL export")
+    # The escalation form names the workload owner: a long name must not widen the page.
+    Resource.objects.filter(pk=incident.resource_id).update(
+        owner_name="Dana Whitfield-Montgomery",
+        owner_email="dana.whitfield-montgomery@security-operations.contoso.example")
     sign_in(page, live_server, "analyst")
 
     title = "Security incident detected on vm-db-01"
@@ -110,6 +115,8 @@ def test_open_an_incident_then_one_of_its_alerts(live_server, personas, page, pr
     expect(page).to_have_url(
         f"{live_server.url}/s/{personas.sub.pk}/incidents/{incident.pk}/")
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.get_by_label("Escalate to")).to_contain_text("Dana Whitfield-Montgomery")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     alerts = page.locator("section.card").filter(
         has=page.get_by_role("heading", name=re.compile(r"^Alerts")))
     expect(alerts.locator("h2 .count")).to_have_text("2")
