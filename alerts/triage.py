@@ -32,9 +32,16 @@ def target_state(action, verdict=""):
     raise TriageError(f"Unknown action {action!r}.")
 
 
+def check_reason(action, reason):
+    """Resolving says what was done: the comment is its audited reason."""
+    if action == "resolve" and not (reason or "").strip():
+        raise TriageError("Resolving needs a comment: say what was done.")
+
+
 def change_alert(alert, *, action, actor, verdict="", reason=""):
     """Apply a triage action to an alert; False when it was already in that state."""
     status, verdict = target_state(action, verdict)
+    check_reason(action, reason)
     with transaction.atomic():
         row = Alert.objects.select_for_update().only("status", "verdict", "display_name",
                                                       "subscription_id").get(pk=alert.pk)

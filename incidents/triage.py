@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerts.models import Alert, Status
-from alerts.triage import TriageError, change_alert, target_state
+from alerts.triage import TriageError, change_alert, check_reason, target_state
 from incidents.models import HandoverNote, Incident, IncidentAlert
 from inventory import activity
 
@@ -17,6 +17,7 @@ from inventory import activity
 def change_incident(incident, *, action, actor, verdict="", reason=""):
     """Apply a triage action to an incident and its alerts; False when nothing changed."""
     status, verdict = target_state(action, verdict)
+    check_reason(action, reason)
     with transaction.atomic():
         row = Incident.objects.select_for_update().get(pk=incident.pk)
         if row.status == status and row.verdict == verdict:
@@ -91,6 +92,7 @@ def bulk_change(incidents, *, action, actor, verdict="", reason=""):
     """Apply one triage action to many incidents; returns how many changed."""
     if action not in ("dismiss", "resolve"):
         raise TriageError("Only dismiss and resolve work on many incidents at once.")
-    target_state(action, verdict)  # refuse a bad verdict before touching anything
+    target_state(action, verdict)  # refuse bad input before touching anything
+    check_reason(action, reason)
     return sum(change_incident(i, action=action, actor=actor, verdict=verdict, reason=reason)
                for i in incidents[:BULK_LIMIT])

@@ -32,9 +32,15 @@ function restoreChecklists(root) {
 }
 document.addEventListener("DOMContentLoaded", () => restoreChecklists(document));
 
-// Keyboard triage on tables marked data-keyboard-rows: j/k move, o open, x select, d dismiss,
-// r resolve.
+// Keyboard triage on tables marked data-keyboard-rows: j/k move, o open, x select, d dismiss
+// with the row's verdict, r resolve (focuses the row's comment; Enter there resolves), Esc
+// leaves a field for the rows again. The selected row stays selected when htmx swaps it.
+let selectedRowId = null;
 document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && event.target.closest("[data-keyboard-rows] input, [data-keyboard-rows] select")) {
+    event.target.blur();
+    return;
+  }
   if (event.target.closest("input, textarea, select") || event.metaKey || event.ctrlKey) return;
   const table = document.querySelector("[data-keyboard-rows]");
   if (!table) return;
@@ -45,6 +51,7 @@ document.addEventListener("keydown", (event) => {
     rows.forEach((row) => row.classList.remove("selected"));
     const row = rows[Math.max(0, Math.min(rows.length - 1, i))];
     row.classList.add("selected");
+    selectedRowId = row.id;
     row.scrollIntoView({ block: "nearest" });
   };
   const row = rows[current];
@@ -53,9 +60,36 @@ document.addEventListener("keydown", (event) => {
   else if (event.key === "o" && row) row.querySelector("td a")?.click();
   else if (event.key === "x" && row) row.querySelector("input[type=checkbox]")?.click();
   else if (event.key === "d" && row) row.querySelector("form[action$='/dismiss/'] button")?.click();
-  else if (event.key === "r" && row) row.querySelector("form[action$='/resolve/'] button")?.click();
-  else return;
+  else if (event.key === "r" && row) {
+    const comment = row.querySelector("form[action$='/resolve/'] input[name=comment]");
+    if (comment && !comment.value.trim()) comment.focus();
+    else row.querySelector("form[action$='/resolve/'] button")?.click();
+  } else return;
   event.preventDefault();
+});
+document.addEventListener("htmx:afterSettle", () => {
+  const row = selectedRowId && document.getElementById(selectedRowId);
+  if (row && !row.classList.contains("selected")) row.classList.add("selected");
+});
+
+// A refused htmx request (400, 403…) says why at the top of the page, as text.
+document.addEventListener("htmx:responseError", (event) => {
+  const main = document.querySelector("main");
+  if (!main) return;
+  let list = document.getElementById("messages");
+  if (!list) {
+    list = document.createElement("ul");
+    list.id = "messages";
+    list.className = "messages";
+    main.prepend(list);
+  }
+  const item = document.createElement("li");
+  item.className = "msg msg-error";
+  item.setAttribute("role", "alert");
+  const text = (event.detail.xhr.responseText || "").trim();
+  item.textContent = text && text.length < 500 && !text.startsWith("<") ? text :
+    `The server refused it (${event.detail.xhr.status}).`;
+  list.replaceChildren(item);
 });
 
 // The search page: custom range fields only when "Custom" is chosen; Ctrl+Enter runs.

@@ -37,13 +37,28 @@ def test_dismissing_an_incident_dismisses_its_alerts_and_is_audited(p, as_user):
 
 def test_the_queue_row_and_counters_update_in_place(p, as_user):
     incident = two_alert_incident(p)
-    response = as_user(p.analyst).post(url(p, incident, "resolve"), {"from": "queue"},
+    response = as_user(p.analyst).post(url(p, incident, "resolve"),
+                                       {"from": "queue", "comment": "reimaged"},
                                        HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert response.status_code == 200 and body.startswith(f'<tr class="row-resolved" '
                                                            f'id="incident-{incident.pk}">')
     assert 'id="sev-counts"' in body and 'hx-swap-oob="true"' in body
     assert "High <strong>0</strong>" in body
+
+
+def test_a_comment_is_required_to_resolve(p, as_user):
+    incident = two_alert_incident(p)
+    response = as_user(p.analyst).post(url(p, incident, "resolve"),
+                                       {"from": "queue", "comment": "  "},
+                                       HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and b"Resolving needs a comment" in response.content
+    response = as_user(p.analyst).post(f"/s/{p.sub.pk}/queue/bulk/",
+                                       {"ids": [incident.pk], "action": "resolve"}, follow=True)
+    assert b"Resolving needs a comment" in response.content
+    incident.refresh_from_db()
+    assert incident.status == "active" and not Activity.objects.filter(
+        verb__endswith=".resolve").exists()
 
 
 def test_a_verdict_is_required_to_dismiss(p, as_user):
