@@ -39,9 +39,9 @@ def assign(incident, *, to, actor, reason=""):
             return False
         before = {"assigned_to": row.assigned_to.get_username() if row.assigned_to else None}
         now = timezone.now()
-        row.assigned_to, row.last_activity = to, now
+        row.assigned_to = to
         acknowledge(row, now)
-        row.save(update_fields=["assigned_to", "last_activity", "acknowledged_at"])
+        row.save(update_fields=["assigned_to", "acknowledged_at"])
         verb = "incident.take" if actor.user and actor.user.pk == to.pk else "incident.assign"
         activity.record(actor=actor, verb=verb, target_type="incident", target_id=row.pk,
                         target_label=row.title, subscription_id=row.subscription_id,
@@ -65,10 +65,10 @@ def escalate(incident, *, to, note, actor):
                               "or no owner email on this resource.")
         now = timezone.now()
         row.escalated, row.escalated_to, row.escalation_note = True, to, note[:4000]
-        row.escalation_acknowledged, row.last_activity = False, now
+        row.escalation_acknowledged = False
         acknowledge(row, now)
         row.save(update_fields=["escalated", "escalated_to", "escalation_note",
-                                "escalation_acknowledged", "last_activity", "acknowledged_at"])
+                                "escalation_acknowledged", "acknowledged_at"])
         activity.record(actor=actor, verb="incident.escalate", target_type="incident",
                         target_id=row.pk, target_label=row.title,
                         subscription_id=row.subscription_id, reason=note,
@@ -88,8 +88,8 @@ def acknowledge_escalation(incident, *, actor, reason=""):
         row = _locked(incident)
         if not row.escalated or row.escalation_acknowledged:
             return False
-        row.escalation_acknowledged, row.last_activity = True, timezone.now()
-        row.save(update_fields=["escalation_acknowledged", "last_activity"])
+        row.escalation_acknowledged = True
+        row.save(update_fields=["escalation_acknowledged"])
         activity.record(actor=actor, verb="incident.acknowledge", target_type="incident",
                         target_id=row.pk, target_label=row.title,
                         subscription_id=row.subscription_id, reason=reason)

@@ -34,7 +34,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, Exists, F, Lookup, OuterRef, Q, Value, When
-from django.utils import timezone
 
 from alerts import tactics as killchain
 from alerts.models import Alert, AwaitingCorrelation, ProviderIncident, Status
@@ -47,7 +46,7 @@ from socconsole.lib.bulk import array_literal, bulk_insert, bulk_update
 CORRELATE_LOCK = 7_300_002
 SYSTEM = Actor.of_system("correlation")
 ALERT_FIELDS = ("id", "subscription_id", "resource_id", "key", "display_name", "severity",
-                "verdict", "status", "tactics", "time", "provider")
+                "verdict", "status", "tactics", "time", "provider", "ingested_at")
 
 
 class _Alert:
@@ -318,17 +317,18 @@ def _absorb(incidents):
 
 
 def _standalone(alerts):
-    """Incidents of one for new alerts with nothing related: two statements in all."""
+    """Incidents of one for new alerts with nothing related: two statements in all. An
+    incident dates from its first alert's arrival, and its latest activity is its latest
+    alert's arrival (the queue ranks by it; the time to acknowledge runs from the first)."""
     if not alerts:
         return
-    now = timezone.now()
     ids = bulk_insert(Incident, (
         "subscription_id", "resource_id", "standalone", "title", "severity", "status",
         "verdict", "tactics", "alert_count", "active_count", "first_time", "last_time",
         "last_activity", "created_at"), [
         (a.subscription_id, a.resource_id, True, a.display_name, a.severity, a.status,
          a.verdict, killchain.in_order(a.tactics), 1, int(a.status == Status.ACTIVE), a.time,
-         a.time, now, now)
+         a.time, a.ingested_at, a.ingested_at)
         for a in alerts])
     _members([(pk, a) for pk, a in zip(ids, alerts, strict=True)])
 
@@ -344,7 +344,6 @@ def _new_incidents(groups):
     summarised without queries and written in bulk (mentions read once for all)."""
     if not groups:
         return
-    now = timezone.now()
     names = _resource_names({g[0].resource_id for g in groups})
     values = []
     for group in groups:
@@ -361,7 +360,8 @@ def _new_incidents(groups):
             min(a.severity for a in active), status, alerts[0].verdict if closed else "",
             killchain.in_order([t for a in alerts for t in a.tactics]), len(alerts),
             sum(a.status == Status.ACTIVE for a in alerts), alerts[0].time, alerts[-1].time,
-            now, provider.key if provider else "", now))
+            max(a.ingested_at for a in alerts), provider.key if provider else "",
+            min(a.ingested_at for a in alerts)))
     ids = bulk_insert(Incident, (
         "subscription_id", "resource_id", "standalone", "title", "severity",
         "status", "verdict", "tactics", "alert_count", "active_count",
@@ -370,10 +370,11 @@ def _new_incidents(groups):
 
 
 SUMMARY_FIELDS = ("alert_count", "active_count", "first_time", "last_time", "severity",
-                  "standalone", "provider_key", "tactics", "title", "last_activity")
+                  "standalone", "provider_key", "tactics", "title", "last_activity",
+                  "created_at")
 INCIDENT_FIELDS = ("id", "subscription_id", "resource_id", "standalone", "title", "status",
                    "severity", "tactics", "alert_count", "active_count", "first_time",
-                   "last_time", "provider_key", "last_activity", "acknowledged_at",
+                   "last_time", "provider_key", "last_activity", "created_at", "acknowledged_at",
                    "assigned_to_id", "escalated")
 
 
@@ -451,7 +452,6 @@ def _join(groups, existing, waiting):
     chunk."""
     if not groups:
         return
-    now = timezone.now()
     plans = _plans(groups, existing)
     merged = [(other, plan.target) for plan in plans for other in plan.others]
     _move_members([(other.pk, target.pk) for other, target in merged])
@@ -478,8 +478,6 @@ def _join(groups, existing, waiting):
             target.title = _title(names, target.resource_id)
         if plan.provider is not None:
             target.provider_key = plan.provider.key
-        if arrived:
-            target.last_activity = now
         if arrived and target.status != Incident.Status.ACTIVE and \
                 any(a.status == Status.ACTIVE for a in arrived):
             target.status, target.verdict = Incident.Status.ACTIVE, ""
@@ -586,7 +584,8 @@ def _fold(incident, plan, existing):
     """The incident's figures once the plan is done, from the figures of the incidents it
     takes in and the alerts that arrive: the severity is the worst of the active alerts
     (each incident's severity already is, where it has some), or of all when none is."""
-    parts = [(p.alert_count, p.active_count, p.first_time, p.last_time, p.severity, p.tactics)
+    parts = [(p.alert_count, p.active_count, p.first_time, p.last_time, p.severity, p.tactics,
+              p.last_activity, p.created_at)
              for p in plan.incidents.values()]  # before the target, one of them, changes
     arriving = list({a.pk: a for a in plan.alerts if a.pk not in existing}.values())
     active = [a for a in arriving if a.status == Status.ACTIVE]
@@ -601,3 +600,5 @@ def _fold(incident, plan, existing):
     incident.tactics = killchain.in_order([t for p in parts for t in p[5]] +
                                           [t for a in arriving for t in a.tactics])
     incident.standalone = incident.alert_count == 1
+    incident.last_activity = max([p[6] for p in parts] + [a.ingested_at for a in arriving])
+    incident.created_at = min([p[7] for p in parts] + [a.ingested_at for a in arriving])

@@ -10,7 +10,11 @@ class QueueFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple)
     status = forms.MultipleChoiceField(required=False, choices=Incident.Status.choices,
                                        widget=forms.CheckboxSelectMultiple)
-    resource = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    # A resource by name (as the rows link it) or by id.
+    resource = forms.CharField(required=False, max_length=255, strip=True)
+    subscription = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    since = forms.DateTimeField(required=False)   # latest alert at or after (UTC)
+    until = forms.DateTimeField(required=False)   # first alert at or before (UTC)
     assigned = forms.ChoiceField(required=False, choices=[("", "Anyone"), ("me", "Me"),
                                                           ("none", "Unassigned")])
     escalated = forms.BooleanField(required=False)
@@ -18,3 +22,10 @@ class QueueFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, strip=True)
     cursor = forms.CharField(required=False, max_length=500)
     view = forms.CharField(required=False, max_length=20)  # marks a saved view's URL
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end of the time range is before its start.")
+        return data

@@ -20,6 +20,9 @@ class QueueFilters:
     severities: tuple = ()
     statuses: tuple = ("active",)
     resource: int | None = None
+    resources: tuple | None = None  # ids (a name may fit several); () matches nothing
+    since: object = None            # a time: only incidents with an alert at or after it
+    until: object = None            # a time: only incidents with an alert at or before it
     mine_for: object = None         # a user: only incidents assigned to them
     unassigned: bool = False
     escalated: bool = False
@@ -29,14 +32,25 @@ class QueueFilters:
 
 def queue_page(subscription, filters, cursor=None, size=50):
     """One page of incidents (standalone alerts included), worst and most recent first."""
-    qs = Incident.objects.filter(subscription=subscription).select_related(
-        "resource", "assigned_to")
+    return keyset_page(queue_queryset(subscription, filters).select_related(
+        "resource", "assigned_to"), QUEUE_ORDER, cursor, size)
+
+
+def queue_queryset(subscription, filters):
+    """The incidents of the queue with `filters` (QueueFilters), in no order."""
+    qs = Incident.objects.filter(subscription=subscription)
     if filters.statuses:
         qs = qs.filter(status__in=filters.statuses)
     if filters.severities:
         qs = qs.filter(severity__in=filters.severities)
     if filters.resource:
         qs = qs.filter(resource_id=filters.resource)
+    if filters.resources is not None:
+        qs = qs.filter(resource_id__in=filters.resources)
+    if filters.since is not None:
+        qs = qs.filter(last_time__gte=filters.since)
+    if filters.until is not None:
+        qs = qs.filter(first_time__lte=filters.until)
     if filters.mine_for is not None:
         qs = qs.filter(assigned_to=filters.mine_for)
     if filters.unassigned:
@@ -48,7 +62,7 @@ def queue_page(subscription, filters, cursor=None, size=50):
     if filters.text:
         qs = qs.filter(Q(title__icontains=filters.text) | Q(
             members__alert__mentions__label__icontains=filters.text)).distinct()
-    return keyset_page(qs, QUEUE_ORDER, cursor, size)
+    return qs
 
 
 def severity_counts(subscription):
@@ -127,11 +141,22 @@ def triagers(subscription_id):
         memberships__role__in=("analyst", "shift_lead")).order_by("username"))
 
 
+def is_overdue(incident, now):
+    """`overdue_q` for one incident in memory."""
+    from django.conf import settings
+
+    if incident.status != "active" or incident.acknowledged_at is not None:
+        return False
+    limit = timedelta(minutes=settings.SLA_MINUTES.get(incident.severity, 1440))
+    return incident.created_at < now - limit
+
+
 def overdue_q(now):
-    """Active, not yet acknowledged, past the time to acknowledge of its severity."""
+    """Active, not yet acknowledged, past the time to acknowledge of its severity since it
+    came into the queue (as `response_times` counts)."""
     from django.conf import settings
 
     condition = Q()
     for rank, minutes in settings.SLA_MINUTES.items():
-        condition |= Q(severity=rank, first_time__lt=now - timedelta(minutes=minutes))
+        condition |= Q(severity=rank, created_at__lt=now - timedelta(minutes=minutes))
     return Q(status="active", acknowledged_at__isnull=True) & condition

@@ -24,9 +24,9 @@ def change_incident(incident, *, action, actor, verdict="", reason=""):
             return False
         before = {"status": row.status, "verdict": row.verdict}
         previous = row.status
-        row.status, row.verdict, row.last_activity = status, verdict, timezone.now()
-        row.acknowledged_at = row.acknowledged_at or row.last_activity
-        row.save(update_fields=["status", "verdict", "last_activity", "acknowledged_at"])
+        row.status, row.verdict = status, verdict
+        row.acknowledged_at = row.acknowledged_at or timezone.now()
+        row.save(update_fields=["status", "verdict", "acknowledged_at"])
         activity.record(actor=actor, verb=f"incident.{action}", target_type="incident",
                         target_id=row.pk, target_label=row.title,
                         subscription_id=row.subscription_id, reason=reason, before=before,
@@ -47,10 +47,8 @@ def comment_incident(incident, *, actor, comment):
     if not comment:
         raise TriageError("A comment needs some text.")
     with transaction.atomic():
-        now = timezone.now()
-        Incident.objects.filter(pk=incident.pk).update(last_activity=now)
         Incident.objects.filter(pk=incident.pk, acknowledged_at__isnull=True).update(
-            acknowledged_at=now)
+            acknowledged_at=timezone.now())
         activity.record(actor=actor, verb="incident.comment", target_type="incident",
                         target_id=incident.pk, target_label=incident.title,
                         subscription_id=incident.subscription_id, reason=comment[:4000])

@@ -2,9 +2,11 @@ from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.db.models.functions import Lower
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -20,6 +22,7 @@ from incidents.queries import (
     QueueFilters,
     incident_alerts,
     queue_page,
+    queue_queryset,
     related_elsewhere,
     response_times,
     severity_counts,
@@ -33,18 +36,31 @@ from incidents.triage import (
     comment_incident,
     write_handover,
 )
-from inventory.access import get_for_user, get_subscription_for_user, role_for
+from inventory.access import get_for_user, get_subscription_for_user, role_for, subscriptions_for
 from inventory.activity import Actor
+from inventory.models import Resource
 from inventory.roles import Perm, role_allows
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.paging import BadCursor
 
 
-def _filters(data, user):
+def _resources(subscription, value):
+    """The resource ids a filter names: an id, or every resource of the subscription with
+    that name (any case); None for no filter."""
+    if not value:
+        return None
+    if value.isdigit():
+        return (int(value),) if len(value) <= 18 else ()
+    return tuple(Resource.objects.filter(subscription=subscription).alias(
+        lname=Lower("name")).filter(lname=value.lower()).values_list("pk", flat=True))
+
+
+def _filters(data, user, subscription):
     return QueueFilters(
         severities=tuple(Severity.from_word(s) for s in data["severity"]),
         statuses=tuple(data["status"]) or ("active",),
-        resource=data["resource"],
+        resources=_resources(subscription, data["resource"]),
+        since=data["since"], until=data["until"],
         mine_for=user if data["assigned"] == "me" else None,
         unassigned=data["assigned"] == "none",
         escalated=data["escalated"],
@@ -63,11 +79,23 @@ def queue(request, sub):
     form = QueueFilterForm(request.GET)
     if not form.is_valid():
         return HttpResponseBadRequest("Bad filter: " + form.errors.as_text())
+    other = form.cleaned_data["subscription"]
+    if other and other != subscription.pk:
+        # The same filters over another subscription's queue (a member's only: else 404).
+        get_subscription_for_user(request.user, other, Perm.VIEW)
+        query = request.GET.copy()
+        for name in ("subscription", "cursor"):
+            query.pop(name, None)
+        if form.cleaned_data["resource"].isdigit():
+            query.pop("resource")  # ids are the subscription's own; names carry over
+        return redirect(f"{reverse('incidents:queue', kwargs={'sub': other})}?"
+                        f"{query.urlencode() or 'view=all'}")
     try:
-        page = queue_page(subscription, _filters(form.cleaned_data, request.user),
+        page = queue_page(subscription, _filters(form.cleaned_data, request.user, subscription),
                           cursor=form.cleaned_data["cursor"] or None)
     except BadCursor as exc:
         return HttpResponseBadRequest(str(exc))
+    form.cleaned_data["status"] = form.cleaned_data["status"] or ["active"]  # as shown
     query = request.GET.copy()
     query.pop("cursor", None)
     template = "incidents/queue.html"
@@ -81,6 +109,7 @@ def queue(request, sub):
         "filter_query": query.urlencode(),
         "counts": [(Severity(rank).label, n) for rank, n in sorted(counts.items())],
         "dismiss_form": DismissForm(),
+        "subscriptions": subscriptions_for(request.user),
     })
 
 
@@ -169,15 +198,20 @@ def incident_action(request, sub, incident_id, action):
 
 @require_GET
 def queue_news(request, sub):
-    """How many incidents changed since the page was drawn (the queue polls this)."""
+    """How many incidents of the page's filters got a new alert since it was drawn
+    (`drawn`); the queue polls this. Triage does not count: it moves no row."""
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
     try:
-        since = datetime.fromisoformat(request.GET.get("since", ""))
-        since = since.replace(tzinfo=UTC) if since.tzinfo is None else since.astimezone(UTC)
+        drawn = datetime.fromisoformat(request.GET.get("drawn", ""))
+        drawn = drawn.replace(tzinfo=UTC) if drawn.tzinfo is None else drawn.astimezone(UTC)
     except (ValueError, OverflowError):
-        return HttpResponseBadRequest("since must be an ISO 8601 time.")
-    count = Incident.objects.filter(subscription=subscription, last_activity__gt=since)\
-        .count()
+        return HttpResponseBadRequest("drawn must be an ISO 8601 time.")
+    form = QueueFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Bad filter: " + form.errors.as_text())
+    count = queue_queryset(subscription, _filters(form.cleaned_data, request.user,
+                                                  subscription))\
+        .filter(last_activity__gt=drawn).count()
     return render(request, "incidents/partials/news.html", {"count": count})
 
 

@@ -26,14 +26,9 @@ def tactic_label(name):
 @register.filter
 def overdue(incident):
     """Active, unacknowledged and past its severity's time to acknowledge."""
-    from datetime import timedelta
+    from incidents.queries import is_overdue
 
-    from django.conf import settings
-
-    if incident.status != "active" or incident.acknowledged_at is not None:
-        return False
-    limit = timedelta(minutes=settings.SLA_MINUTES.get(incident.severity, 1440))
-    return timezone.now() - incident.first_time > limit
+    return is_overdue(incident, timezone.now())
 
 
 @register.filter

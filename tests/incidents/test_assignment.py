@@ -66,10 +66,13 @@ def test_escalating_to_the_owner_needs_an_owner(p, as_user,
 
 
 def test_overdue_incidents_are_marked_and_filtered(p, as_user):
+    # The clock runs from when it came into the queue, not from the alert's own time: an
+    # alert detected an hour ago that arrived now is not late yet.
     late = make_incident(p.sub, severity="high", compromised_entity="vm-late", entities=[])
-    Incident.objects.filter(pk=late.pk).update(first_time=timezone.now() - timedelta(hours=1))
+    Incident.objects.filter(pk=late.pk).update(created_at=timezone.now() - timedelta(hours=1))
     fresh = make_incident(p.sub, severity="high", compromised_entity="vm-fresh", entities=[])
-    Incident.objects.filter(pk=fresh.pk).update(first_time=timezone.now())
+    Incident.objects.filter(pk=fresh.pk).update(first_time=timezone.now() - timedelta(hours=1),
+                                                created_at=timezone.now())
     body = as_user(p.analyst).get(f"/s/{p.sub.pk}/queue/?overdue=on").content.decode()
     assert f'id="incident-{late.pk}"' in body and f'id="incident-{fresh.pk}"' not in body
     assert "overdue" in body

@@ -67,22 +67,99 @@ def test_incidents_are_404_for_outsiders(p, as_user):
         == 404
 
 
-def test_the_queue_says_how_many_changed_since_it_was_drawn(p, as_user):
+def test_the_queue_counts_new_alerts_of_its_filters_not_triage(p, as_user):
     from urllib.parse import quote
 
     from django.utils import timezone
 
-    drawn = timezone.now()
-    make_alert(p.sub, entities=[])
     from incidents.correlation import correlate
+    from incidents.models import IncidentAlert
 
+    client = as_user(p.analyst)
+
+    def news(drawn, query=""):
+        return client.get(f"/s/{p.sub.pk}/queue/news/?{query}drawn={quote(drawn.isoformat())}")
+
+    drawn = timezone.now()
+    high = make_alert(p.sub, severity="high", compromised_entity="vm-a", entities=[])
+    make_alert(p.sub, severity="low", compromised_entity="vm-b", entities=[])
+    correlate()
+    assert news(drawn).status_code == 200 and b"2 new" in news(drawn).content
+    assert b"1 new" in news(drawn, "severity=high&").content  # the page's own filters
+    assert b"new" not in news(timezone.now()).content
+    # Triage moves no row and is no news, to the analyst or anyone else.
+    drawn = timezone.now()
+    incident = IncidentAlert.objects.get(alert=high).incident
+    client.post(f"/s/{p.sub.pk}/incidents/{incident.pk}/dismiss/", {"verdict": "false_positive"})
+    client.post(f"/s/{p.sub.pk}/incidents/{incident.pk}/comment/", {"comment": "noise"})
+    assert b"new" not in news(drawn, "status=dismissed&").content
+    assert client.get(f"/s/{p.sub.pk}/queue/news/?drawn=yesterday").status_code == 400
+    assert news(drawn, "severity=urgent&").status_code == 400
+
+
+def test_the_queue_ranks_by_the_arrival_of_the_latest_alert_and_triage_keeps_it(p, as_user):
+    from incidents.correlation import correlate
+    from incidents.models import IncidentAlert
+
+    first = make_alert(p.sub, severity="high", display_name="Arrived first",
+                       compromised_entity="vm-1", entities=[], start_time="2026-11-27T12:00:00Z")
+    make_alert(p.sub, severity="high", display_name="Arrived last", compromised_entity="vm-2",
+               entities=[], start_time="2026-11-27T08:00:00Z")
     correlate()
     client = as_user(p.analyst)
-    news = client.get(f"/s/{p.sub.pk}/queue/news/?since={quote(drawn.isoformat())}")
-    assert news.status_code == 200 and b"1 new or updated" in news.content
-    later = client.get(f"/s/{p.sub.pk}/queue/news/?since={quote(timezone.now().isoformat())}")
-    assert b"new" not in later.content
-    assert client.get(f"/s/{p.sub.pk}/queue/news/?since=yesterday").status_code == 400
+    body = client.get(f"/s/{p.sub.pk}/queue/").content.decode()
+    assert body.index("Arrived last") < body.index("Arrived first")
+    incident = IncidentAlert.objects.get(alert=first).incident
+    client.post(f"/s/{p.sub.pk}/incidents/{incident.pk}/comment/", {"comment": "looking"})
+    client.post(f"/s/{p.sub.pk}/incidents/{incident.pk}/take/")
+    body = client.get(f"/s/{p.sub.pk}/queue/").content.decode()
+    assert body.index("Arrived last") < body.index("Arrived first")
+
+
+def test_the_queue_filters_by_time_range_and_resource_name(p, as_user):
+    from incidents.correlation import correlate
+
+    make_alert(p.sub, display_name="October thing", compromised_entity="vm-old",
+               entities=[], start_time="2026-10-01T10:00:00Z")
+    make_alert(p.sub, display_name="November thing", compromised_entity="VM-New",
+               entities=[], start_time="2026-11-20T10:00:00Z")
+    correlate()
+    client = as_user(p.analyst)
+
+    def queue(query):
+        response = client.get(f"/s/{p.sub.pk}/queue/?{query}")
+        assert response.status_code == 200, response.content
+        body = response.content.decode()
+        return {t for t in ("October thing", "November thing") if t in body}
+
+    assert queue("since=2026-11-01T00:00") == {"November thing"}
+    assert queue("until=2026-11-01T00:00") == {"October thing"}
+    assert queue("since=2026-09-01T00:00&until=2026-12-01T00:00") == {
+        "October thing", "November thing"}
+    assert queue("resource=vm-new") == {"November thing"}  # a name, in any case
+    assert queue("resource=vm-nowhere") == set()
+    for bad in ("since=tomorrow", "since=2026-11-02T00:00&until=2026-11-01T00:00",
+                "resource=" + "x" * 300):
+        assert client.get(f"/s/{p.sub.pk}/queue/?{bad}").status_code == 400, bad
+    # The default view shows active items, and its Active box says so.
+    body = client.get(f"/s/{p.sub.pk}/queue/?view=all").content.decode()
+    assert 'name="status" value="active" checked' in body
+
+
+def test_the_subscription_filter_opens_another_queue_of_a_member_only(p, as_user):
+    from inventory.activity import Actor
+    from inventory.people import grant_role
+
+    client = as_user(p.analyst)
+    response = client.get(f"/s/{p.sub.pk}/queue/?subscription={p.other.pk}&severity=high")
+    assert response.status_code == 404  # not a member of Fabrikam
+    grant_role(subscription=p.other, user=p.analyst, role="analyst",
+               actor=Actor.of_system("tests"))
+    response = client.get(f"/s/{p.sub.pk}/queue/?subscription={p.other.pk}&severity=high"
+                          "&resource=17&cursor=abc")
+    assert response.status_code == 302
+    assert response["Location"] == f"/s/{p.other.pk}/queue/?severity=high"
+    assert client.get(f"/s/{p.sub.pk}/queue/?subscription={p.sub.pk}").status_code == 200
 
 
 def test_an_analyst_saves_a_default_view(p, as_user):
