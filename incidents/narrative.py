@@ -57,12 +57,19 @@ def stage(alert):
                default="")
 
 
+def stage_words(alert):
+    """All of an alert's kill-chain stages in order, as words: "Command and control,
+    Exfiltration"."""
+    return ", ".join(killchain.LABELS[t] for t in killchain.in_order(
+        [t for t in alert.tactics if t in killchain.ORDER]))
+
+
 def describe(alerts, where, count, first, last):
     """`alerts` are its first and latest (all when few), `first` and `last` its times."""
-    staged = sorted(((killchain.ORDER.get(s, 99), a.time, a.pk, a, s)
-                     for a in alerts for s in (stage(a),)), key=lambda row: row[:3])
-    steps = " → ".join(a.display_name + (f" ({killchain.LABELS[s]})" if s else "")
-                       for *_, a, s in staged[:STEPS])
+    staged = sorted(((killchain.ORDER.get(stage(a), 99), a.time, a.pk, a) for a in alerts),
+                    key=lambda row: row[:3])
+    steps = " → ".join(a.display_name + (f" ({words})" if (words := stage_words(a)) else "")
+                       for *_, a in staged[:STEPS])
     more = f" and {count - STEPS} more" if count > STEPS else ""
     return (f"{count} alerts on {where} between {first:%Y-%m-%d %H:%M} and "
             f"{last:%Y-%m-%d %H:%M} UTC, in kill-chain order: {steps}{more}.")
@@ -74,12 +81,13 @@ def reasons(alerts, where, provider, count):
            {"code": "within_window", "text": f"Each alert is within {hours} hours of another."}]
     for label in shared_entities([a.pk for a in alerts])[:5]:
         out.append({"code": "shared_entity", "text": f"They share {label}."})
+    # In time order, each alert starts no earlier in the kill chain than the one before.
     stages = [s for s in map(stage, alerts) if s]
-    distinct = list(dict.fromkeys(stages))
-    if len(distinct) >= 2 and [killchain.ORDER[s] for s in stages] == \
+    covered = killchain.in_order([t for a in alerts for t in a.tactics if t in killchain.ORDER])
+    if len(covered) >= 2 and [killchain.ORDER[s] for s in stages] == \
             sorted(killchain.ORDER[s] for s in stages):
         out.append({"code": "kill_chain", "text": "Their tactics follow the kill chain: "
-                    + " → ".join(killchain.LABELS[s] for s in distinct) + "."})
+                    + " → ".join(killchain.LABELS[s] for s in covered) + "."})
     if provider:
         out.append({"code": "provider",
                     "text": f"{provider.provider or 'The producer'} grouped them as "

@@ -220,3 +220,13 @@ def test_a_lone_new_alert_keeps_the_incident_it_was_shown_in(p, monkeypatch):
     shown = incident_of("o1")
     assert correlate() == 1
     assert incident_of("o1") == shown and Incident.objects.count() == 1
+
+
+def test_the_words_name_every_tactic_of_an_alert_in_kill_chain_order(p):
+    ingest(p.sub, [alert(0, id="w1", display_name="Brute force", tactics=["InitialAccess"]),
+                   alert(1, id="w2", display_name="Beacon and upload",
+                         tactics=["Exfiltration", "CommandAndControl"])])
+    incident = incident_of("w1")
+    assert "Beacon and upload (Command and control, Exfiltration)" in incident.description
+    chain = next(r["text"] for r in incident.reasons if r["code"] == "kill_chain")
+    assert chain.endswith("Initial access → Command and control → Exfiltration.")
