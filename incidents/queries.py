@@ -77,7 +77,8 @@ def severity_counts(subscription):
 def incident_alerts(incident):
     return list(Alert.objects.filter(membership__incident=incident).select_related("resource")
                 .only("id", "display_name", "severity", "status", "time", "tactics",
-                      "resource__name", "subscription_id", "alert_type")
+                      "resource__name", "subscription_id", "alert_type", "ingested_at",
+                      "provider")
                 .order_by("time", "id"))
 
 
@@ -103,12 +104,45 @@ def related_elsewhere(incident, alerts, limit=20):
     return [(alerts_by_id[a], sorted(found[a])) for a in alerts_by_id]
 
 
-def timeline(incident, alert_ids=()):
-    """Activity about the incident and its alerts, oldest first."""
-    return list(Activity.objects.filter(
+@dataclass
+class Arrival:
+    """Alerts of an incident that came in one delivery, as a timeline entry."""
+
+    created_at: object
+    actor_label: str
+    names: list
+    actor_kind = "system"
+    target_type = "alerts"
+    verb = "alerts.arrived"
+    reason = ""
+    after = None
+
+    @property
+    def target_label(self):
+        if len(self.names) == 1:
+            return f"the alert «{self.names[0]}» arrived"
+        shown = ", ".join(f"«{n}»" for n in self.names[:ARRIVAL_NAMES])
+        more = len(self.names) - ARRIVAL_NAMES
+        return f"{len(self.names)} alerts arrived: {shown}" + (f" and {more} more"
+                                                                if more > 0 else "")
+
+
+ARRIVAL_NAMES = 5
+
+
+def timeline(incident, alerts=()):
+    """What happened to the incident, oldest first: its alerts' arrivals (those of one
+    delivery together) and the activity about it and its alerts."""
+    arrivals = {}
+    for a in alerts:
+        arrivals.setdefault((a.ingested_at, a.provider), []).append(a.display_name)
+    events = [Arrival(at, provider or "ingest", names)
+              for (at, provider), names in arrivals.items()]
+    events += Activity.objects.filter(
         Q(target_type="incident", target_id=str(incident.pk)) |
-        Q(target_type="alert", target_id__in=[str(i) for i in alert_ids]))
-        .order_by("created_at", "id")[:500])
+        Q(target_type="alert", target_id__in=[str(a.pk) for a in alerts]))\
+        .order_by("created_at", "id")[:500]
+    return sorted(events, key=lambda e: e.created_at)
 
 
 def age(incident, now):

@@ -120,7 +120,7 @@ def incident_detail(request, sub, incident_id):
                             .select_related("resource", "assigned_to", "subscription"),
                             request.user, incident_id, Perm.VIEW)
     alerts = incident_alerts(incident)
-    events = timeline(incident, [a.pk for a in alerts])
+    events = timeline(incident, alerts)
     return render(request, "incidents/incident_detail.html", {
         "times": response_times(incident, events),
         "assignees": triagers(incident.subscription_id),

@@ -21,3 +21,43 @@ def changes(before, after):
     keys = list(dict.fromkeys([*before, *after]))
     return [(k, _text(before[k]) if k in before else None, _text(after.get(k)))
             for k in keys if before.get(k) != after.get(k) or k not in before]
+
+
+VERDICTS = {"false_positive": "false positive", "benign_positive": "benign positive",
+            "not_applicable": "not applicable", "true_positive": "true positive"}
+# verb -> what the actor did, in words; {verdict}, {to}, {assignee}, {label} are filled in.
+WORDS = {
+    "incident.dismiss": "dismissed it as {verdict}",
+    "incident.resolve": "resolved it ({verdict})",
+    "incident.activate": "made it active again",
+    "incident.comment": "commented",
+    "incident.take": "took it",
+    "incident.assign": "assigned it to {assignee}",
+    "incident.escalate": "escalated it to {to}",
+    "incident.acknowledge": "acknowledged the escalation",
+    "incident.merge": "merged another incident into it",
+    "incident.reopen": "reopened it: a new alert came",
+    "alert.dismiss": "dismissed the alert {label} as {verdict}",
+    "alert.resolve": "resolved the alert {label} ({verdict})",
+    "alert.activate": "made the alert {label} active again",
+    "alert.comment": "commented on the alert {label}",
+    "alert.suppressed": "dismissed the alert {label} by a suppression rule as {verdict}",
+    "alerts.arrived": "{label}",
+}
+ESCALATED_TO = {"leads": "the shift leads", "owner": "the workload owner"}
+
+
+@register.filter
+def activity_words(entry):
+    """What an activity entry says in words ("dismissed it as false positive"); the verb
+    code where there are no words for it. Plain text: the template escapes it."""
+    pattern = WORDS.get(entry.verb)
+    if pattern is None:
+        return entry.verb
+    after = entry.after if isinstance(entry.after, dict) else {}
+    return pattern.format(
+        verdict=VERDICTS.get(after.get("verdict", ""), after.get("verdict") or "no verdict"),
+        to=ESCALATED_TO.get(after.get("to", ""), after.get("to") or "someone"),
+        assignee=after.get("assigned_to") or "someone",
+        label=f"«{entry.target_label}»" if entry.verb != "alerts.arrived" else
+        entry.target_label)

@@ -88,3 +88,38 @@ def test_the_incident_page_shows_time_to_acknowledge_and_resolve(p, as_user):
     body = client.get(f"/s/{p.sub.pk}/incidents/{incident.pk}/").content.decode()
     assert "Time to acknowledge" in body
     assert body.count(" min ") >= 2  # both durations are filled
+
+
+def test_the_timeline_tells_the_story_in_words(p, as_user):
+    import re
+
+    p.lead.email = "lead@example.com"
+    p.lead.save()
+    from incidents.correlation import correlate
+    from tests.alerts import helpers
+    from tests.factories import native_alert
+
+    helpers.ingest(p.sub, [native_alert(start_time="2026-11-27T10:00:00Z"),
+                           native_alert(start_time="2026-11-27T11:00:00Z")])
+    correlate()
+    incident = Incident.objects.get(standalone=False)
+    analyst = as_user(p.analyst)
+    analyst.post(url(p, incident, "comment"), {"comment": "<b>looks</b> real"})
+    analyst.post(url(p, incident, "escalate"), {"to": "leads", "note": "isolate?"})
+    lead = as_user(p.lead)
+    lead.post(url(p, incident, "assign"), {"user": p.analyst.pk})
+    lead.post(url(p, incident, "dismiss"), {"verdict": "benign_positive"})
+    body = lead.get(f"/s/{p.sub.pk}/incidents/{incident.pk}/").content.decode()
+    timeline = body[body.index('id="timeline"'):]
+    words = [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", item)).strip()
+             for item in re.findall(r"<li class=\"verb-.*?</li>", timeline, re.S)]
+    story = [w.split(" ", 2)[2] for w in words]  # without the date and time
+    assert re.match(r"\S+ 2 alerts arrived: «.+», «.+»", story[0]), story
+    assert story[1:] == [
+        "analyst commented &lt;b&gt;looks&lt;/b&gt; real",
+        "analyst escalated it to the shift leads isolate?",
+        "lead assigned it to analyst",
+        "lead dismissed it as benign positive",
+    ] + story[5:], story
+    assert all("dismissed the alert «" in s and "as benign positive" in s for s in story[5:])
+    assert len(story) == 7
