@@ -290,8 +290,9 @@ def api_triage(request, obj, action, body, change, comment):
             changed = change(obj, action=action, actor=actor, verdict=body.verdict.lower(),
                              reason=body.comment)
     except TriageError as exc:
+        # Dismissing lacks a verdict; resolving or commenting lacks a comment.
         raise ApiError(400, "invalid", str(exc),
-                       "verdict" if "verdict" in str(exc) else "comment") from exc
+                       "verdict" if action == "dismiss" else "comment") from exc
     obj.refresh_from_db()
     return {"id": obj.pk, "status": obj.status, "verdict": obj.verdict, "changed": changed}
 

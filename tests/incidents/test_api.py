@@ -55,7 +55,8 @@ def test_rights_are_scopes_and_role(p, client):
     admin = make_token(p.sub, user=p.admin, scopes=[Scope.READ, Scope.ACT])
     assert post(client, f"/api/v1/incidents/{item.pk}/resolve", admin).status_code == 403
     analyst = make_token(p.sub, user=p.analyst, scopes=[Scope.READ, Scope.ACT])
-    assert post(client, f"/api/v1/incidents/{item.pk}/resolve", analyst).status_code == 200
+    assert post(client, f"/api/v1/incidents/{item.pk}/resolve", analyst,
+                comment="contained").status_code == 200
     assert post(client, f"/api/v1/incidents/{item.pk}/activate", analyst).status_code == 403
     lead = make_token(p.sub, user=p.lead, scopes=[Scope.READ, Scope.ACT])
     assert post(client, f"/api/v1/incidents/{item.pk}/activate", lead).status_code == 200
