@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from alerts.api import router as alerts_router
@@ -13,6 +14,8 @@ from inventory.tokens import verify_token
 from investigation.api import router as investigation_router
 from search.api import router as search_router
 from socconsole.lib.apierrors import ApiError, envelope
+from socconsole.lib.jsonbody import BOM, BodyError
+from socconsole.lib.jsonsafe import MAX_DEPTH, JSONTooDeep, describe, loads
 from socconsole.lib.paging import BadCursor
 
 
@@ -23,11 +26,35 @@ class TokenAuth(HttpBearer):
         return verify_token(token)
 
 
+class JsonParser(Parser):
+    """Bodies read as ingestion reads them (a BOM skipped, NaN and deep nesting refused),
+    so that a body that is not JSON is `bad_body` with its reason on every endpoint.
+
+    Every body declared as a schema is a JSON object; ninja would read `[]` or `null` as
+    an empty one. (The ingest endpoints read their bodies themselves.)"""
+
+    def parse_body(self, request):
+        try:
+            data = loads(request.body.removeprefix(BOM))
+        except UnicodeDecodeError as exc:
+            raise BodyError(f"The request body is not valid UTF-8 (byte {exc.start}).") \
+                from None
+        except JSONTooDeep:
+            raise BodyError(f"The request body nests JSON deeper than {MAX_DEPTH} levels.") \
+                from None
+        except ValueError as exc:
+            raise BodyError(f"The request body is not valid JSON: {describe(exc)}") from None
+        if not isinstance(data, dict):
+            raise BodyError("The request body must be a JSON object.")
+        return data
+
+
 api = NinjaAPI(
     title="SOC console API",
     version="1",
     description="Alerts, incidents, search and administration. See docs/api.md.",
     auth=TokenAuth(),
+    parser=JsonParser(),
     urls_namespace="api",
 )
 
@@ -80,6 +107,11 @@ def on_forbidden(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc):
+    # ninja answers a body its parser refused with HttpError(400, "Cannot parse request
+    # body") raised from the parser's error.
+    if isinstance(exc.__cause__, BodyError):
+        return api.create_response(request, envelope("bad_body", exc.__cause__.message),
+                                   status=400)
     return api.create_response(request, envelope("error", str(exc)), status=exc.status_code)
 
 
