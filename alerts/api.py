@@ -13,7 +13,7 @@ from alerts.models import Alert, Severity, Status
 from alerts.queries import alert_details, alert_page
 from alerts.triage import TriageError, change_alert, comment_alert
 from inventory.activity import Actor
-from inventory.api import require
+from inventory.api import acting_on, require
 from inventory.roles import Perm
 from inventory.tokens import token_allows
 from socconsole.lib.apierrors import ApiError, read_body
@@ -303,8 +303,5 @@ def triage_alert(request, alert_id: int = Path(..., ge=1, le=MAX_ID),
                  body: TriageIn = None):
     """Dismiss (with a verdict: false_positive, benign_positive, not_applicable), resolve,
     activate or comment an alert. Scope `act`; reopening a resolved alert needs a shift lead."""
-    subscription = require(request, Perm.VIEW)
-    alert = Alert.objects.filter(subscription=subscription, pk=alert_id).first()
-    if alert is None:
-        raise Http404
+    alert = acting_on(request, Alert.objects.all(), alert_id, Perm.TRIAGE)
     return api_triage(request, alert, action, body or TriageIn(), change_alert, comment_alert)

@@ -28,7 +28,7 @@ from incidents.models import Incident
 from incidents.queries import QueueFilters, incident_alerts, queue_page
 from incidents.triage import change_incident, comment_incident
 from inventory.activity import Actor
-from inventory.api import require
+from inventory.api import acting_on, require
 from inventory.roles import Perm
 from inventory.tokens import token_allows
 from socconsole.lib.apierrors import ApiError
@@ -154,21 +154,9 @@ def _incident(request, incident_id):
 
 
 def _acting_on(request, incident_id, perm, refusal=None):
-    """The incident a token acts on: an `act` token needs no `read` scope to act.
-    A token that may neither read nor do `perm` learns nothing (403 before the lookup);
-    one that may read learns only what reading would tell (404, then 403)."""
-    token = request.auth
-    refusal = refusal or f"This token may not {Perm(perm).value}: it needs a scope and a " \
-        "role that allow it."
-    if not (token_allows(token, Perm.VIEW) or token_allows(token, perm)):
-        raise PermissionDenied(refusal)
-    incident = Incident.objects.filter(subscription_id=token.subscription_id, pk=incident_id)\
-        .select_related("resource", "assigned_to").first()
-    if incident is None:
-        raise Http404
-    if not token_allows(token, perm):
-        raise PermissionDenied(refusal)
-    return incident
+    """The incident a token acts on (inventory.api.acting_on)."""
+    return acting_on(request, Incident.objects.select_related("resource", "assigned_to"),
+                     incident_id, perm, refusal)
 
 
 def _changed(incident, changed):

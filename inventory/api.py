@@ -17,6 +17,26 @@ def require(request, perm):
     return token.subscription
 
 
+def acting_on(request, queryset, pk, perm, refusal=None):
+    """The object (of `queryset`, in the token's subscription) a token acts on with `perm`:
+    acting needs no `read` scope. A token that may neither read nor do `perm` learns
+    nothing (403 before the lookup); one that may read learns only what reading would
+    tell (404, then 403)."""
+    from django.http import Http404
+
+    token = request.auth
+    refusal = refusal or f"This token may not {Perm(perm).value}: it needs a scope and a " \
+        "role that allow it."
+    if not (token_allows(token, Perm.VIEW) or token_allows(token, perm)):
+        raise PermissionDenied(refusal)
+    obj = queryset.filter(subscription_id=token.subscription_id, pk=pk).first()
+    if obj is None:
+        raise Http404
+    if not token_allows(token, perm):
+        raise PermissionDenied(refusal)
+    return obj
+
+
 class SubscriptionOut(Schema):
     id: int
     name: str

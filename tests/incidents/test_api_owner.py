@@ -101,6 +101,18 @@ def test_it_lets_an_act_only_token_act(p, client):
     token = make_token(p.sub, user=p.analyst, scopes=[Scope.ACT])
     assert post(client, incident, "assign", token, {"to": "me"}).status_code == 200
     assert post(client, incident, "comment", token, {"comment": "hi"}).status_code == 200
+    # An alert too: acting needs no read scope, and another subscription's is still 404.
+    alert = incident.members.get().alert
+    theirs = make_incident(p.other).members.get().alert
+    for target, expected in ((alert, 200), (theirs, 404)):
+        response = client.post(f"/api/v1/alerts/{target.pk}/dismiss",
+                               json.dumps({"verdict": "false_positive"}),
+                               content_type="application/json", **token.header)
+        assert response.status_code == expected, response.content
+    unable = make_token(p.sub, user=p.analyst, scopes=[Scope.INGEST])
+    response = client.post(f"/api/v1/alerts/{alert.pk}/comment", json.dumps({"comment": "x"}),
+                           content_type="application/json", **unable.header)
+    assert response.status_code == 403
 
 
 def test_it_answers_404_for_another_subscriptions_incident(p, client):
