@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass
 
-from alerts.models import Alert, AlertEntity, AlertPayload, Relation
+from django.core.exceptions import ObjectDoesNotExist
+
+from alerts.models import Alert, AlertEntity, AlertPayload, Relation, Verdict
+from inventory.models import Activity
 from socconsole.lib.paging import keyset_page
 
 RANK = ("severity", "-time", "-id")
@@ -84,3 +87,29 @@ def provider_incidents_of(alert):
     if connection.vendor == "postgresql":
         return list(qs.filter(alert_keys__contains=[alert.key]))
     return [i for i in qs if alert.key in i.alert_keys]  # no JSON containment on SQLite
+
+
+ACTIVITY_SHOWN = 500
+
+
+def alert_activity(alert):
+    """The alert's own activity (comments, triage), oldest first: the latest
+    ACTIVITY_SHOWN entries, each with `verdict_label` when it set a verdict."""
+    entries = list(Activity.objects.filter(target_type="alert", target_id=str(alert.pk))
+                   .order_by("-created_at", "-id")[:ACTIVITY_SHOWN])
+    entries.reverse()
+    for entry in entries:
+        after = entry.after if isinstance(entry.after, dict) else {}
+        verdict = after.get("verdict")
+        entry.verdict_label = Verdict(verdict).label if verdict in Verdict.values else ""
+    return entries
+
+
+def incident_of(alert):
+    """The incident holding the alert (a standalone alert's is an incident of one), or
+    None before correlation. Read through the reverse relation: alerts does not import
+    the app above it. Select "membership__incident" with the alert to save the queries."""
+    try:
+        return alert.membership.incident
+    except ObjectDoesNotExist:
+        return None

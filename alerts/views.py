@@ -8,7 +8,13 @@ from django.views.decorators.http import require_GET, require_POST
 from alerts import suppression, tactics
 from alerts.forms import AlertFilterForm, CommentForm, DismissForm
 from alerts.models import Alert, RejectedItem, Severity, Status, SuppressionRule
-from alerts.queries import alert_details, alert_page, provider_incidents_of
+from alerts.queries import (
+    alert_activity,
+    alert_details,
+    alert_page,
+    incident_of,
+    provider_incidents_of,
+)
 from alerts.rejected import RejectedError, rejected_page, replay_rejected
 from alerts.triage import TriageError, change_alert, comment_alert
 from inventory.access import get_for_user, get_subscription_for_user, role_for
@@ -53,11 +59,14 @@ def _alert(request, sub, alert_id, perm=Perm.VIEW):
 @require_GET
 def alert_detail(request, sub, alert_id):
     alert = _alert(request, sub, alert_id)
-    details = alert_details(Alert.objects.filter(pk=alert.pk), alert.pk, with_raw=False)
+    details = alert_details(Alert.objects.filter(pk=alert.pk)
+                            .select_related("membership__incident"), alert.pk, with_raw=False)
+    alert = details.alert
     return render(request, "alerts/alert_detail.html", {
-        "subscription": alert.subscription, "alert": details.alert, "details": details,
+        "subscription": alert.subscription, "alert": alert, "details": details,
         "groups": details.groups(), "kill_chain": tactics.strip(alert.tactics),
         "provider_incidents": provider_incidents_of(alert),
+        "incident": incident_of(alert), "activity": alert_activity(alert),
         "dismiss_form": DismissForm(),
     })
 

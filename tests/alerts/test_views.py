@@ -158,3 +158,52 @@ def test_an_alert_shows_the_provider_incident_that_lists_it(p, as_user):
     body = as_user(p.analyst).get(f"/s/{p.sub.pk}/alerts/{alert.pk}/").content.decode()
     assert "Part of <strong>Security incident detected</strong>" in body
     assert "1 other alert" in body
+
+
+def test_the_page_shows_the_alerts_activity_escaped(p, as_user):
+    alert = make_alert(p.sub)
+    other = make_alert(p.sub)
+    client = as_user(p.analyst)
+    base = f"/s/{p.sub.pk}/alerts/{alert.pk}/"
+    client.post(base + "comment/", {"comment": HOSTILE})
+    client.post(base + "dismiss/", {"verdict": "false_positive", "comment": "scanner noise"})
+    client.post(f"/s/{p.sub.pk}/alerts/{other.pk}/comment/", {"comment": "about the other"})
+    body = client.get(base).content.decode()
+    activity = body[body.index('id="activity"'):]
+    assert "alert.comment" in activity and "alert.dismiss" in activity
+    assert activity.index("alert.comment") < activity.index("alert.dismiss")  # oldest first
+    assert "analyst" in activity and "scanner noise" in activity
+    assert '<span class="tag">False positive</span>' in activity
+    assert "&lt;img src=x onerror=window.__x=1&gt;" in activity
+    assert "<img src=x" not in body and "<script>window" not in body
+    assert "about the other" not in body
+
+
+def test_the_page_shows_the_verdict_beside_the_status(p, as_user):
+    alert = make_alert(p.sub)
+    client = as_user(p.analyst)
+    assert "Active ·" not in client.get(f"/s/{p.sub.pk}/alerts/{alert.pk}/").content.decode()
+    client.post(f"/s/{p.sub.pk}/alerts/{alert.pk}/dismiss/", {"verdict": "not_applicable"})
+    body = client.get(f"/s/{p.sub.pk}/alerts/{alert.pk}/").content.decode()
+    assert '<span class="status status-dismissed">Dismissed · Not applicable</span>' in body
+
+
+def test_the_page_links_to_the_incident_of_the_alert(p, as_user):
+    from incidents.correlation import correlate
+    from incidents.models import Incident
+
+    first = make_alert(p.sub, compromised_entity="vm-inc", start_time="2026-11-20T10:00:00Z")
+    make_alert(p.sub, compromised_entity="vm-inc", start_time="2026-11-20T11:00:00Z")
+    alone = make_alert(p.sub, compromised_entity="vm-alone")
+    client = as_user(p.analyst)
+    assert "Part of incident" not in client.get(f"/s/{p.sub.pk}/alerts/{first.pk}/")\
+        .content.decode()  # not yet correlated
+    correlate()
+    incident = Incident.objects.get(standalone=False)
+    body = client.get(f"/s/{p.sub.pk}/alerts/{first.pk}/").content.decode()
+    assert (f'Part of incident: <a href="/s/{p.sub.pk}/incidents/{incident.pk}/">'
+            "Security incident detected on vm-inc</a>") in body
+    solo = Incident.objects.get(members__alert=alone)
+    body = client.get(f"/s/{p.sub.pk}/alerts/{alone.pk}/").content.decode()
+    assert "Part of incident" not in body
+    assert f'standalone alert: <a href="/s/{p.sub.pk}/incidents/{solo.pk}/">' in body
