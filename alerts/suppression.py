@@ -11,12 +11,15 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import Truncator
 
-from alerts.models import Alert, Entity, Status, SuppressionRule, Verdict
-from alerts.triage import TriageError
+from alerts.models import Alert, AlertEntity, Entity, Status, SuppressionRule, Verdict
+from alerts.triage import TriageError, change_alert
 from inventory import activity
 
 MAX_DAYS = 365
+# What a rule's dismissal says of the alerts it dismisses: expected activity, not an attack.
+VERDICT = Verdict.BENIGN_POSITIVE
 
 
 def matching(subscription_id, alert_type, resource_id=None, entity_id=None):
@@ -33,26 +36,50 @@ def preview(subscription_id, alert_type, resource_id=None, entity_id=None):
     return matching(subscription_id, alert_type, resource_id, entity_id).distinct().count()
 
 
+def scope_choices(alert, mentions=None):
+    """The scopes a rule from this alert may take, as (value, label): its resource, then
+    each entity of a known type it names. `mentions` (with their entities) saves a query."""
+    if mentions is None:
+        mentions = AlertEntity.objects.filter(alert=alert).select_related("entity")\
+            .order_by("position")
+    choices = []
+    if alert.resource_id is not None:
+        choices.append(("resource", f"the resource {alert.resource.name}"))
+    seen = set()
+    for m in mentions:
+        if m.entity.known and m.entity_id not in seen:
+            seen.add(m.entity_id)
+            choices.append((f"entity:{m.entity_id}",
+                            f"naming the {m.kind} {Truncator(m.entity.label).chars(60)}"))
+    return choices
+
+
+def parse_scope(alert, scope, choices=None):
+    """(resource_id, entity_id) of a scope offered by `scope_choices`; TriageError for
+    anything else. Only the offered values are parsed, so no input reaches the database."""
+    if choices is None:
+        choices = scope_choices(alert)
+    if scope not in {value for value, _ in choices}:
+        if scope == "resource":
+            raise TriageError("This alert has no resource to scope the rule to.")
+        if str(scope).startswith("entity:"):
+            raise TriageError("Choose one of this alert's entities.")
+        raise TriageError("Scope the rule to the resource or to one of the alert's entities.")
+    if scope == "resource":
+        return alert.resource_id, None
+    return None, int(scope.removeprefix("entity:"))
+
+
 def create_rule(*, alert, scope, days, reason, actor):
-    """A rule from an alert: scope "resource" or "entity:<id>" (one of the alert's)."""
+    """A rule from an alert: scope "resource" or "entity:<id>" (one of `scope_choices`)."""
     reason = (reason or "").strip()
     if not reason:
         raise TriageError("Say why these alerts may be suppressed.")
-    if not 1 <= days <= MAX_DAYS:
+    if not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
         raise TriageError(f"A rule lasts 1 to {MAX_DAYS} days.")
     if not alert.alert_type:
         raise TriageError("This alert has no type to suppress by.")
-    resource_id = entity_id = None
-    if scope == "resource":
-        if alert.resource_id is None:
-            raise TriageError("This alert has no resource to scope the rule to.")
-        resource_id = alert.resource_id
-    elif scope.startswith("entity:") and scope[7:].isdigit():
-        entity_id = int(scope[7:])
-        if not alert.mentions.filter(entity_id=entity_id).exists():
-            raise TriageError("Choose one of this alert's entities.")
-    else:
-        raise TriageError("Scope the rule to the resource or to one of the alert's entities.")
+    resource_id, entity_id = parse_scope(alert, scope)
     with transaction.atomic():
         rule = SuppressionRule.objects.create(
             subscription_id=alert.subscription_id, alert_type=alert.alert_type,
@@ -64,6 +91,16 @@ def create_rule(*, alert, scope, days, reason, actor):
                         after={"alert_type": rule.alert_type, "days": days,
                                "scope": rule.scope() if entity_id is None else
                                f"entity {Entity.objects.get(pk=entity_id).label}"})
+    return rule
+
+
+def suppress_similar(alert, *, scope, days, reason, actor):
+    """"Dismiss and suppress similar": a rule from the alert, and the alert dismissed with
+    the rule's verdict, together or not at all."""
+    with transaction.atomic():
+        rule = create_rule(alert=alert, scope=scope, days=days, reason=reason, actor=actor)
+        change_alert(alert, action="dismiss", actor=actor, verdict=VERDICT,
+                     reason=f"suppressed by rule {rule.pk}: {rule.reason}")
     return rule
 
 
@@ -93,8 +130,7 @@ def apply_rules(subscription, alert_ids, actor):
                    .distinct())
         if not ids:
             continue
-        Alert.objects.filter(pk__in=ids).update(status=Status.DISMISSED,
-                                                verdict=Verdict.BENIGN_POSITIVE)
+        Alert.objects.filter(pk__in=ids).update(status=Status.DISMISSED, verdict=VERDICT)
         SuppressionRule.objects.filter(pk=rule.pk).update(matched=F("matched") + len(ids))
         activity.record(actor=actor, verb="suppression.apply", target_type="suppression",
                         target_id=rule.pk, target_label=str(rule),

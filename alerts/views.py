@@ -6,7 +6,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from alerts import suppression, tactics
-from alerts.forms import AlertFilterForm, CommentForm, DismissForm
+from alerts.forms import (
+    AlertFilterForm,
+    CommentForm,
+    DismissForm,
+    SuppressForm,
+    SuppressScopeForm,
+)
 from alerts.models import Alert, RejectedItem, Severity, Status, SuppressionRule
 from alerts.queries import (
     alert_activity,
@@ -58,17 +64,25 @@ def _alert(request, sub, alert_id, perm=Perm.VIEW):
 
 @require_GET
 def alert_detail(request, sub, alert_id):
-    alert = _alert(request, sub, alert_id)
+    return _detail_page(request, _alert(request, sub, alert_id))
+
+
+def _detail_page(request, alert, suppress_form=None, status=200):
+    """The alert page; `suppress_form` bound when a suppression was refused."""
     details = alert_details(Alert.objects.filter(pk=alert.pk)
-                            .select_related("membership__incident"), alert.pk, with_raw=False)
+                            .select_related("membership__incident"),
+                            alert.pk, with_raw=False)
     alert = details.alert
+    if suppress_form is None:
+        suppress_form = SuppressForm(
+            scopes=suppression.scope_choices(alert, details.mentions))
     return render(request, "alerts/alert_detail.html", {
         "subscription": alert.subscription, "alert": alert, "details": details,
         "groups": details.groups(), "kill_chain": tactics.strip(alert.tactics),
         "provider_incidents": provider_incidents_of(alert),
         "incident": incident_of(alert), "activity": alert_activity(alert),
-        "dismiss_form": DismissForm(),
-    })
+        "dismiss_form": DismissForm(), "suppress_form": suppress_form,
+    }, status=status)
 
 
 @require_GET
@@ -188,22 +202,15 @@ def alert_action(request, sub, alert_id, action):
     return redirect("alerts:detail", sub=sub, alert_id=alert.pk)
 
 
-def _suppress_fields(request, alert):
-    scope = request.POST.get("scope") or request.GET.get("scope") or "resource"
-    resource_id = entity_id = None
-    if scope == "resource":
-        resource_id = alert.resource_id
-    elif scope.startswith("entity:") and scope[7:].isdigit():
-        entity_id = int(scope[7:])
-    return scope, resource_id, entity_id
-
-
 @require_GET
 def suppress_preview(request, sub, alert_id):
     alert = _alert(request, sub, alert_id, Perm.LEAD)
-    _, resource_id, entity_id = _suppress_fields(request, alert)
-    if resource_id is None and entity_id is None:
-        return HttpResponse("Choose a scope.")
+    scopes = suppression.scope_choices(alert)
+    data = request.GET if "scope" in request.GET else {"scope": scopes[0][0] if scopes else ""}
+    form = SuppressScopeForm(data, scopes=scopes)
+    if not form.is_valid():
+        return HttpResponseBadRequest(" ".join(form.errors["scope"]))
+    resource_id, entity_id = suppression.parse_scope(alert, form.cleaned_data["scope"], scopes)
     count = suppression.preview(alert.subscription_id, alert.alert_type, resource_id, entity_id)
     return HttpResponse(f"Matches {count} past alert{'s' if count != 1 else ''} "
                         "(this one included).")
@@ -212,22 +219,21 @@ def suppress_preview(request, sub, alert_id):
 @require_POST
 def suppress(request, sub, alert_id):
     alert = _alert(request, sub, alert_id, Perm.LEAD)
-    scope, _, _ = _suppress_fields(request, alert)
-    try:
-        days = int(request.POST.get("days", "30"))
-    except ValueError:
-        days = 0
-    actor = Actor.of_user(request.user)
-    try:
-        rule = suppression.create_rule(alert=alert, scope=scope, days=days,
-                                       reason=request.POST.get("reason", ""), actor=actor)
-        change_alert(alert, action="dismiss", actor=actor, verdict="benign_positive",
-                     reason=f"suppressed by rule {rule.pk}: {rule.reason}")
-    except TriageError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Dismissed; new alerts like it are suppressed until "
-                                  f"{rule.expires_at:%Y-%m-%d} (rule {rule.pk}).")
+    form = SuppressForm(request.POST, scopes=suppression.scope_choices(alert))
+    if form.is_valid():
+        try:
+            rule = suppression.suppress_similar(
+                alert, scope=form.cleaned_data["scope"], days=form.cleaned_data["days"],
+                reason=form.cleaned_data["reason"], actor=Actor.of_user(request.user))
+        except TriageError as exc:
+            form.add_error(None, str(exc))
+    if form.errors:
+        if request.htmx:
+            return HttpResponseBadRequest(" ".join(
+                " ".join(errors) for errors in form.errors.values()))
+        return _detail_page(request, alert, suppress_form=form, status=400)
+    messages.success(request, f"Dismissed; new alerts like it are suppressed until "
+                              f"{rule.expires_at:%Y-%m-%d} (rule {rule.pk}).")
     return redirect("alerts:detail", sub=sub, alert_id=alert.pk)
 
 

@@ -78,10 +78,72 @@ def test_suppression_is_for_shift_leads(p, as_user):
     lead = as_user(p.lead)
     bad = lead.post(f"/s/{p.sub.pk}/alerts/{alert.pk}/suppress/",
                     {"scope": "entity:999999", "days": "30", "reason": "r"}, follow=True)
-    assert b"Choose one of this alert" in bad.content
+    assert bad.status_code == 400 and b"Scope the rule to this alert" in bad.content
     assert lead.post(f"/s/{p.sub.pk}/alerts/{alert.pk}/suppress/",
-                     {"scope": "resource", "days": "9999", "reason": "r"}, follow=True)\
-        .status_code == 200
+                     {"scope": "resource", "days": "9999", "reason": "r"}).status_code == 400
     assert not SuppressionRule.objects.exists()
     page = lead.get(f"/s/{p.sub.pk}/suppression/")
     assert page.status_code == 200 and b"No rules yet" in page.content
+
+
+def suppress_url(p, alert, preview=False):
+    return f"/s/{p.sub.pk}/alerts/{alert.pk}/suppress/{'preview/' if preview else ''}"
+
+
+def test_it_refuses_a_scope_it_did_not_offer_with_a_400(p, as_user):
+    ingest(p.sub, batch("a"))
+    ingest(p.sub, [native_alert(id="elsewhere", alert_type="Scan", entities=[
+        {"$id": "1", "Type": "ip", "Address": "192.0.2.99"}])])
+    ingest(p.sub, [native_alert(id="odd", alert_type="Scan", compromised_entity="",
+                                entities=[{"$id": "1", "Type": "gadget", "Name": "g1"}])])
+    alert = Alert.objects.get(key="a-0")
+    other_entity = Alert.objects.get(key="elsewhere").mentions.get().entity_id
+    odd = Alert.objects.get(key="odd")
+    assert odd.resource_id is None and not odd.mentions.get().entity.known
+    lead = as_user(p.lead)
+    for target, scope in (
+            (alert, "entity:99999999999999999999"), (alert, "entity:9223372036854775808"),
+            (alert, "entity:²"), (alert, "entity:-1"), (alert, "entity:0"), (alert, "entity:"),
+            (alert, f"entity:{other_entity}"), (alert, f"entity: {other_entity}"),
+            (alert, "bogus"), (alert, "resource "), (alert, "x" * 5000),
+            (odd, "resource"), (odd, f"entity:{odd.mentions.get().entity_id}")):
+        preview = lead.get(suppress_url(p, target, preview=True), {"scope": scope})
+        assert preview.status_code == 400, scope
+        posted = lead.post(suppress_url(p, target),
+                           {"scope": scope, "days": "3", "reason": "x"})
+        assert posted.status_code == 400, scope
+        assert "Scope the rule to this alert" in posted.content.decode(), scope
+    assert not SuppressionRule.objects.exists()
+    assert Alert.objects.get(key="a-0").status == "active"
+
+
+def test_it_refuses_a_bad_duration_or_no_reason_with_a_400(p, as_user):
+    ingest(p.sub, batch("d"))
+    alert = Alert.objects.get(key="d-0")
+    lead = as_user(p.lead)
+    for days in ("abc", "", "0", "-3", "366", "1e3", "99999999999999999999", "9" * 5000):
+        response = lead.post(suppress_url(p, alert),
+                             {"scope": "resource", "days": days, "reason": "x"})
+        assert response.status_code == 400, days
+        assert "A rule lasts 1 to 365 days." in response.content.decode(), days
+    response = lead.post(suppress_url(p, alert), {"scope": "resource", "days": "3",
+                                                  "reason": "   "})
+    assert response.status_code == 400 and b"Say why these alerts" in response.content
+    fragment = lead.post(suppress_url(p, alert), {"scope": "resource", "days": "0",
+                                                  "reason": "x"}, HTTP_HX_REQUEST="true")
+    assert fragment.status_code == 400 and b"<html" not in fragment.content
+    assert not SuppressionRule.objects.exists()
+    assert Alert.objects.get(key="d-0").status == "active"
+    ok = lead.post(suppress_url(p, alert), {"scope": "resource", "days": "365", "reason": "x"})
+    assert ok.status_code == 302 and SuppressionRule.objects.count() == 1
+
+
+def test_the_page_offers_only_the_scopes_it_accepts(p, as_user):
+    ingest(p.sub, [native_alert(id="two", alert_type="Scan", entities=[
+        SCAN, dict(SCAN, **{"$id": "10"}), {"$id": "11", "Type": "gadget", "Name": "g1"}])])
+    alert = Alert.objects.get(key="two")
+    body = as_user(p.lead).get(f"/s/{p.sub.pk}/alerts/{alert.pk}/").content.decode()
+    ip = alert.mentions.filter(kind="ip").first().entity_id
+    assert body.count(f'value="entity:{ip}"') == 1  # named twice, offered once
+    assert body.count('<option value="entity:') == 1  # not the unknown type
+    assert '<option value="resource"' in body
