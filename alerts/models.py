@@ -75,6 +75,11 @@ class Alert(models.Model):
     first_seen = models.DateTimeField()
     last_seen = models.DateTimeField()
     warnings = models.JSONField(default=list, blank=True)
+    # The rule that dismissed it on arrival. Read only from the alert: no index; and no
+    # database constraint, whose check would be queued for every alert ingest inserts.
+    suppressed_by = models.ForeignKey("SuppressionRule", on_delete=models.SET_NULL, null=True,
+                                      blank=True, related_name="+", db_index=False,
+                                      db_constraint=False)
 
     class Meta:
         constraints = [

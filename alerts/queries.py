@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
 
-from alerts.models import Alert, AlertEntity, AlertPayload, Relation, Verdict
+from alerts.models import Alert, AlertEntity, AlertPayload, Relation, Status, Verdict
 from inventory.models import Activity
 from socconsole.lib.paging import keyset_page
 
@@ -90,10 +90,11 @@ def provider_incidents_of(alert):
 
 
 ACTIVITY_SHOWN = 500
+STATUS_VERBS = ("alert.dismiss", "alert.resolve", "alert.activate", "alert.suppress")
 
 
 def alert_activity(alert):
-    """The alert's own activity (comments, triage), oldest first: the latest
+    """The alert's own activity (comments, triage, suppression), oldest first: the latest
     ACTIVITY_SHOWN entries, each with `verdict_label` when it set a verdict."""
     entries = list(Activity.objects.filter(target_type="alert", target_id=str(alert.pk))
                    .order_by("-created_at", "-id")[:ACTIVITY_SHOWN])
@@ -103,6 +104,18 @@ def alert_activity(alert):
         verdict = after.get("verdict")
         entry.verdict_label = Verdict(verdict).label if verdict in Verdict.values else ""
     return entries
+
+
+def dismissing_rule(alert, entries):
+    """The suppression rule whose dismissal of the alert stands, or None: set on the alert,
+    and the alert's latest status change is that rule's (not a later one by a person)."""
+    if alert.suppressed_by_id is None or alert.status != Status.DISMISSED:
+        return None
+    changes = [e for e in entries if e.verb in STATUS_VERBS]
+    if changes and changes[-1].verb == "alert.suppress" and \
+            (changes[-1].after or {}).get("rule") == alert.suppressed_by_id:
+        return alert.suppressed_by
+    return None
 
 
 def incident_of(alert):

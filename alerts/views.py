@@ -18,6 +18,7 @@ from alerts.queries import (
     alert_activity,
     alert_details,
     alert_page,
+    dismissing_rule,
     incident_of,
     provider_incidents_of,
 )
@@ -70,9 +71,10 @@ def alert_detail(request, sub, alert_id):
 def _detail_page(request, alert, suppress_form=None, status=200):
     """The alert page; `suppress_form` bound when a suppression was refused."""
     details = alert_details(Alert.objects.filter(pk=alert.pk)
-                            .select_related("membership__incident"),
+                            .select_related("suppressed_by", "membership__incident"),
                             alert.pk, with_raw=False)
     alert = details.alert
+    activity = alert_activity(alert)
     if suppress_form is None:
         suppress_form = SuppressForm(
             scopes=suppression.scope_choices(alert, details.mentions))
@@ -80,7 +82,8 @@ def _detail_page(request, alert, suppress_form=None, status=200):
         "subscription": alert.subscription, "alert": alert, "details": details,
         "groups": details.groups(), "kill_chain": tactics.strip(alert.tactics),
         "provider_incidents": provider_incidents_of(alert),
-        "incident": incident_of(alert), "activity": alert_activity(alert),
+        "incident": incident_of(alert), "activity": activity,
+        "dismissing_rule": dismissing_rule(alert, activity),
         "dismiss_form": DismissForm(), "suppress_form": suppress_form,
     }, status=status)
 
