@@ -275,10 +275,11 @@ def test_hostile_text_stays_text_on_the_queue_and_incident_pages(live_server, pe
 
     # Searched for, the text goes back into the search box (an attribute) and into the rows.
     filters = page.get_by_role("form", name="Filter the queue")
-    filters.get_by_role("searchbox").fill(HOSTILE)
+    filters.get_by_role("searchbox", name="Search titles and entities").fill(HOSTILE)
     filters.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(r"[?&]q="))
-    expect(filters.get_by_role("searchbox")).to_have_value(HOSTILE)
+    expect(filters.get_by_role("searchbox", name="Search titles and entities")).to_have_value(
+        HOSTILE)
     expect(page.get_by_role("link", name=HOSTILE, exact=True)).to_be_visible()
     no_injected_code(page)
 
@@ -337,10 +338,9 @@ def test_resolve_from_the_incident_page_and_only_a_lead_reopens(live_server, per
     expect(page.locator("#messages .msg-success")).to_have_text("Resolved.")
     expect(page.locator(".alert-head .status")).to_have_text("Resolved")
     expect(page.locator(".alert-head .tag")).to_have_text("True positive")
-    resolved = page.locator("#timeline li").filter(
-        has=page.locator("code", has_text=re.compile(r"^incident\.resolve$")))
+    resolved = page.locator("#timeline li.verb-incidentresolve")
     expect(resolved).to_have_count(1)
-    expect(resolved).to_contain_text("analyst")
+    expect(resolved).to_contain_text("analyst resolved it (true positive)")
     expect(resolved.locator(".prewrap")).to_have_text(
         "Reimaged vm-db-01 and rotated alice's password.")
     alert_rows = page.locator("section.card").filter(
@@ -365,9 +365,8 @@ def test_resolve_from_the_incident_page_and_only_a_lead_reopens(live_server, per
     expect(page.locator(".alert-head .tag")).to_have_count(0)  # no verdict
     expect(page.locator("section.triage").get_by_role(
         "button", name="Resolve as true positive")).to_be_visible()
-    expect(page.locator("#timeline li").filter(
-        has=page.locator("code", has_text=re.compile(r"^incident\.activate$")))).to_contain_text(
-        "Seen again on the same host.")
+    expect(page.locator("#timeline li.verb-incidentactivate")).to_contain_text(
+        "lead made it active again Seen again on the same host.")
     expect(alert_rows).to_have_text(["Active", "Active"])
     incident.refresh_from_db()
     assert (incident.status, incident.verdict) == ("active", "")
