@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
 
-from alerts.models import Alert, AlertEntity, AlertPayload, Relation, Status, Verdict
+from alerts.models import Alert, AlertEntity, AlertPayload, Relation, Status
 from inventory.models import Activity
 from socconsole.lib.paging import keyset_page
 
@@ -95,14 +95,10 @@ STATUS_VERBS = ("alert.dismiss", "alert.resolve", "alert.activate", "alert.suppr
 
 def alert_activity(alert):
     """The alert's own activity (comments, triage, suppression), oldest first: the latest
-    ACTIVITY_SHOWN entries, each with `verdict_label` when it set a verdict."""
+    ACTIVITY_SHOWN entries."""
     entries = list(Activity.objects.filter(target_type="alert", target_id=str(alert.pk))
                    .order_by("-created_at", "-id")[:ACTIVITY_SHOWN])
     entries.reverse()
-    for entry in entries:
-        after = entry.after if isinstance(entry.after, dict) else {}
-        verdict = after.get("verdict")
-        entry.verdict_label = Verdict(verdict).label if verdict in Verdict.values else ""
     return entries
 
 

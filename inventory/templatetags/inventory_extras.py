@@ -41,7 +41,7 @@ WORDS = {
     "alert.resolve": "resolved the alert {label} ({verdict})",
     "alert.activate": "made the alert {label} active again",
     "alert.comment": "commented on the alert {label}",
-    "alert.suppressed": "dismissed the alert {label} by a suppression rule as {verdict}",
+    "alert.suppress": "dismissed the alert {label} as {verdict}",
     "alerts.arrived": "{label}",
 }
 ESCALATED_TO = {"leads": "the shift leads", "owner": "the workload owner"}

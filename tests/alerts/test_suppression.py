@@ -175,7 +175,7 @@ def test_an_alert_it_dismisses_names_the_rule(p, as_user):
     assert f'href="/s/{p.sub.pk}/suppression/#rule-{rule.pk}"' in page
     assert "verdict Benign positive" in page
     assert "weekly scan &lt;img src=x" in page and "<img src=x" not in page
-    assert "alert.suppress" in page  # in the alert's activity
+    assert 'class="verb-alertsuppress"' in page  # in the alert's activity
     rules = lead.get(f"/s/{p.sub.pk}/suppression/").content.decode()
     assert f'id="rule-{rule.pk}"' in rules
     # The analyst sees the rule named, without a link to a page they may not open.
@@ -197,7 +197,8 @@ def test_an_incident_tells_its_alerts_were_suppressed(p, as_user):
     suppressed = Alert.objects.get(key="again-0")
     incident = IncidentAlert.objects.get(alert=suppressed).incident_id
     page = as_user(p.analyst).get(f"/s/{p.sub.pk}/incidents/{incident}/").content.decode()
-    assert "alert.suppress" in page and "dismissed automatically by suppression rule" in page
+    assert 'class="verb-alertsuppress"' in page and \
+        "dismissed automatically by suppression rule" in page
 
 
 def test_a_later_dismissal_by_a_person_is_not_the_rules(p, as_user):

@@ -64,15 +64,16 @@ def test_a_suppressed_alert_names_its_rule_and_shows_its_activity(live_server, p
     page.get_by_role("button", name="Add comment").click()
     entries = page.locator("#activity li")
     expect(entries).to_have_count(2)
-    expect(entries.nth(0)).to_contain_text("alert.suppress")
-    expect(entries.nth(0)).to_contain_text("Benign positive")
-    expect(entries.nth(1)).to_contain_text("lead alert.comment")
+    expect(entries.nth(0)).to_contain_text("dismissed the alert «Later scan» as benign positive")
+    expect(entries.nth(0)).to_contain_text("dismissed automatically by suppression rule")
+    expect(entries.nth(1)).to_contain_text("lead commented on the alert")
     expect(entries.nth(1).locator(".prewrap")).to_have_text(HOSTILE)
     no_injected_code(page)
 
     # The incident's own page tells it too, and its link leads back.
     page.locator("#part-of a").click()
-    expect(page.locator("#timeline")).to_contain_text("alert.suppress")
+    expect(page.locator("#timeline li.verb-alertsuppress")).to_contain_text(
+        "dismissed automatically by suppression rule")
     no_injected_code(page)
 
     problems.assert_none(page)
