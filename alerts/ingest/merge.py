@@ -30,7 +30,7 @@ import json
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, Subquery
 
-from alerts.models import AlertEntity, Entity, EntityIdentifier
+from alerts.models import AlertEntity, Entity, EntityIdentifier, SuppressionRule
 from socconsole.lib.bulk import Json, array_literal, bulk_insert
 
 Match = AlertEntity.Match
@@ -395,7 +395,7 @@ class Resolver:
                 continue
             survivor = self._live(state).id
             # Fold the loser's row into the survivor (its properties fill gaps, its times
-            # widen the span), move its identifiers and mentions, then drop it.
+            # widen the span), move its identifiers, mentions and rules, then drop it.
             rows = Entity.objects.in_bulk([state.id, survivor])
             loser, kept = rows[state.id], rows[survivor]
             kept.props = {**loser.props, **kept.props}
@@ -409,6 +409,8 @@ class Resolver:
             ).delete()
             EntityIdentifier.objects.filter(entity_id=state.id).update(entity_id=survivor)
             AlertEntity.objects.filter(entity_id=state.id).update(entity_id=survivor)
+            # A suppression rule scoped to the loser now names the survivor, not nothing.
+            SuppressionRule.objects.filter(entity_id=state.id).update(entity_id=survivor)
             Entity.objects.filter(pk=state.id).delete()
             state.id = None
 

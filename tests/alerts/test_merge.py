@@ -196,3 +196,25 @@ def test_it_never_merges_entities_of_two_subscriptions(p):
         assert Entity.objects.filter(subscription=sub).count() == 3
         assert set(EntityIdentifier.objects.filter(entity__subscription=sub)
                    .values_list("subscription_id", flat=True)) == {sub.pk}
+
+
+def test_a_suppression_rule_follows_its_entity_into_a_merge(p):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from alerts.models import SuppressionRule
+
+    ingest(p.sub, native("m-agent", [host(HostName="box-a", OMSAgentID="agent-7")]))
+    ingest(p.sub, native("m-azure", [host(HostName="box-b", AzureID=AZ_A)]))
+    hosts = {e.pk for e in Entity.objects.filter(subscription=p.sub, kind="host")}
+    assert len(hosts) == 2
+    rules = [SuppressionRule.objects.create(
+        subscription=p.sub, alert_type="Test_Alert", entity_id=pk, reason=f"rule {pk}",
+        expires_at=timezone.now() + timedelta(days=1)) for pk in hosts]
+    # One mention carrying both strong identifiers: the two hosts are one.
+    ingest(p.sub, native("m-both", [host(HostName="box-a", OMSAgentID="agent-7",
+                                         AzureID=AZ_A)]))
+    survivor = Entity.objects.get(subscription=p.sub, kind="host")
+    assert sorted(SuppressionRule.objects.values_list("pk", "entity_id")) == \
+        sorted((r.pk, survivor.pk) for r in rules)
