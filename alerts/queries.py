@@ -89,6 +89,32 @@ def provider_incidents_of(alert):
     return [i for i in qs if alert.key in i.alert_keys]  # no JSON containment on SQLite
 
 
+@dataclass
+class Arrival:
+    """Alerts of an incident that came in one delivery, as a timeline entry."""
+
+    created_at: object
+    actor_label: str
+    names: list
+    actor_kind = "system"
+    target_type = "alerts"
+    verb = "alerts.arrived"
+    reason = ""
+    after = None
+
+    @property
+    def target_label(self):
+        if len(self.names) == 1:
+            return f"the alert «{self.names[0]}» arrived"
+        shown = ", ".join(f"«{n}»" for n in self.names[:ARRIVAL_NAMES])
+        more = len(self.names) - ARRIVAL_NAMES
+        return f"{len(self.names)} alerts arrived: {shown}" + (f" and {more} more"
+                                                                if more > 0 else "")
+
+
+ARRIVAL_NAMES = 5
+
+
 ACTIVITY_SHOWN = 500
 STATUS_VERBS = ("alert.dismiss", "alert.resolve", "alert.activate", "alert.suppress")
 

@@ -15,6 +15,7 @@ from alerts.forms import (
 )
 from alerts.models import Alert, RejectedItem, Severity, Status, SuppressionRule
 from alerts.queries import (
+    Arrival,
     alert_activity,
     alert_details,
     alert_page,
@@ -82,7 +83,9 @@ def _detail_page(request, alert, suppress_form=None, status=200):
         "subscription": alert.subscription, "alert": alert, "details": details,
         "groups": details.groups(), "kill_chain": tactics.strip(alert.tactics),
         "provider_incidents": provider_incidents_of(alert),
-        "incident": incident_of(alert), "activity": activity,
+        "incident": incident_of(alert),
+        "activity": [Arrival(alert.ingested_at, alert.provider or "ingest",
+                             [alert.display_name]), *activity],
         "dismissing_rule": dismissing_rule(alert, activity),
         "dismiss_form": DismissForm(), "suppress_form": suppress_form,
     }, status=status)

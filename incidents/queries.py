@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.db.models import Count, Q
 
 from alerts.models import Alert, AlertEntity
+from alerts.queries import Arrival
 from incidents.correlation import window
 from incidents.models import Incident
 from incidents.narrative import TELLING_KINDS
@@ -102,32 +103,6 @@ def related_elsewhere(incident, alerts, limit=20):
         found.setdefault(alert_id, set()).add(entities[entity_id])
     alerts_by_id = Alert.objects.select_related("resource").in_bulk(list(found)[:limit])
     return [(alerts_by_id[a], sorted(found[a])) for a in alerts_by_id]
-
-
-@dataclass
-class Arrival:
-    """Alerts of an incident that came in one delivery, as a timeline entry."""
-
-    created_at: object
-    actor_label: str
-    names: list
-    actor_kind = "system"
-    target_type = "alerts"
-    verb = "alerts.arrived"
-    reason = ""
-    after = None
-
-    @property
-    def target_label(self):
-        if len(self.names) == 1:
-            return f"the alert «{self.names[0]}» arrived"
-        shown = ", ".join(f"«{n}»" for n in self.names[:ARRIVAL_NAMES])
-        more = len(self.names) - ARRIVAL_NAMES
-        return f"{len(self.names)} alerts arrived: {shown}" + (f" and {more} more"
-                                                                if more > 0 else "")
-
-
-ARRIVAL_NAMES = 5
 
 
 def timeline(incident, alerts=()):

@@ -63,11 +63,12 @@ def test_a_suppressed_alert_names_its_rule_and_shows_its_activity(live_server, p
     page.locator("section.triage textarea[name=comment]").fill(HOSTILE)
     page.get_by_role("button", name="Add comment").click()
     entries = page.locator("#activity li")
-    expect(entries).to_have_count(2)
-    expect(entries.nth(0)).to_contain_text("dismissed the alert «Later scan» as benign positive")
-    expect(entries.nth(0)).to_contain_text("dismissed automatically by suppression rule")
-    expect(entries.nth(1)).to_contain_text("lead commented on the alert")
-    expect(entries.nth(1).locator(".prewrap")).to_have_text(HOSTILE)
+    expect(entries).to_have_count(3)
+    expect(entries.nth(0)).to_contain_text("the alert «Later scan» arrived")
+    expect(entries.nth(1)).to_contain_text("dismissed the alert «Later scan» as benign positive")
+    expect(entries.nth(1)).to_contain_text("dismissed automatically by suppression rule")
+    expect(entries.nth(2)).to_contain_text("lead commented on the alert")
+    expect(entries.nth(2).locator(".prewrap")).to_have_text(HOSTILE)
     no_injected_code(page)
 
     # The incident's own page tells it too, and its link leads back.
