@@ -36,7 +36,7 @@ from incidents.triage import (
     comment_incident,
     write_handover,
 )
-from inventory.access import get_for_user, get_subscription_for_user, role_for, subscriptions_for
+from inventory.access import get_for_user, get_subscription_for_user, role_for
 from inventory.activity import Actor
 from inventory.models import Resource
 from inventory.roles import Perm, role_allows
@@ -109,7 +109,6 @@ def queue(request, sub):
         "filter_query": query.urlencode(),
         "counts": [(Severity(rank).label, n) for rank, n in sorted(counts.items())],
         "dismiss_form": DismissForm(),
-        "subscriptions": subscriptions_for(request.user),
     })
 
 

@@ -173,3 +173,29 @@ def test_an_analyst_saves_a_default_view(p, as_user):
         .status_code == 400
     # Another analyst's queue is untouched.
     assert as_user(p.lead).get(f"/s/{p.sub.pk}/queue/").status_code == 200
+
+
+def test_the_queue_page_makes_as_many_queries_for_one_row_as_for_many(p, as_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents.correlation import correlate
+    from inventory.activity import Actor
+    from inventory.people import grant_role
+
+    grant_role(subscription=p.other, user=p.analyst, role="analyst",
+               actor=Actor.of_system("tests"))  # the subscription filter lists both
+    client = as_user(p.analyst)
+
+    def queries():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(f"/s/{p.sub.pk}/queue/?view=all").status_code == 200
+        return len(ctx.captured_queries)
+
+    make_alert(p.sub, compromised_entity="vm-0", entities=[])
+    correlate()
+    one = queries()
+    for n in range(1, 12):
+        make_alert(p.sub, compromised_entity=f"vm-{n}", entities=[])
+    correlate()
+    assert queries() == one
