@@ -360,7 +360,7 @@ def _new_incidents(groups):
             min(a.severity for a in active), status, alerts[0].verdict if closed else "",
             killchain.in_order([t for a in alerts for t in a.tactics]), len(alerts),
             sum(a.status == Status.ACTIVE for a in alerts), alerts[0].time, alerts[-1].time,
-            max(a.ingested_at for a in alerts), provider.key if provider else "",
+            max(a.ingested_at for a in active), provider.key if provider else "",
             min(a.ingested_at for a in alerts)))
     ids = bulk_insert(Incident, (
         "subscription_id", "resource_id", "standalone", "title", "severity",
@@ -478,10 +478,12 @@ def _join(groups, existing, waiting):
             target.title = _title(names, target.resource_id)
         if plan.provider is not None:
             target.provider_key = plan.provider.key
-        if arrived and target.status != Incident.Status.ACTIVE and \
-                any(a.status == Status.ACTIVE for a in arrived):
+        fresh = [a for a in arrived if a.status == Status.ACTIVE]
+        if fresh and target.status != Incident.Status.ACTIVE:
+            # Back in the queue: unacknowledged work again, its clock from this alert.
             target.status, target.verdict = Incident.Status.ACTIVE, ""
-            reopened.append((target, arrived[0], before))
+            target.created_at = min(a.ingested_at for a in fresh)
+            reopened.append((target, fresh[0], before))
     # Only the summary: a triage change made meanwhile (status, owner) is not overwritten.
     for start in range(0, len(plans), CHUNK):
         bulk_update(Incident, SUMMARY_FIELDS, [
@@ -489,7 +491,7 @@ def _join(groups, existing, waiting):
             for p in plans[start:start + CHUNK]])
     if reopened:
         Incident.objects.filter(pk__in=[t.pk for t, _, _ in reopened])\
-            .update(status=Incident.Status.ACTIVE, verdict="")
+            .update(status=Incident.Status.ACTIVE, verdict="", acknowledged_at=None)
     activity.record_many(
         {"actor": SYSTEM, "verb": "incident.reopen", "target_type": "incident",
          "target_id": target.pk, "target_label": target.title,
@@ -600,5 +602,6 @@ def _fold(incident, plan, existing):
     incident.tactics = killchain.in_order([t for p in parts for t in p[5]] +
                                           [t for a in arriving for t in a.tactics])
     incident.standalone = incident.alert_count == 1
-    incident.last_activity = max([p[6] for p in parts] + [a.ingested_at for a in arriving])
+    # Alerts dismissed on arrival (suppressed) are no news: they do not move it up.
+    incident.last_activity = max([p[6] for p in parts] + [a.ingested_at for a in active])
     incident.created_at = min([p[7] for p in parts] + [a.ingested_at for a in arriving])

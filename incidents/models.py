@@ -33,8 +33,9 @@ class Incident(models.Model):
     active_count = models.PositiveIntegerField(default=0)
     first_time = models.DateTimeField()
     last_time = models.DateTimeField()
-    # When its latest alert arrived (ingested). The queue ranks by it, and "N new" counts
-    # by it; triage does not move it, so rows stay put while analysts work through them.
+    # When its latest active alert arrived (ingested). The queue ranks by it, and "N new"
+    # counts by it; triage and suppressed alerts do not move it, so rows stay put while
+    # analysts work through them.
     last_activity = models.DateTimeField()
     # The producer's own incident (IsIncident) this one holds, if any.
     provider_key = models.CharField(max_length=512, blank=True, default="")
@@ -46,8 +47,8 @@ class Incident(models.Model):
     escalation_acknowledged = models.BooleanField(default=False)
     # The first human action on it (take, triage, comment): the SLA clock stops there.
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    # When its first alert arrived: it has been in the queue since, and the time to
-    # acknowledge runs from then.
+    # When it came into the queue: its first alert's arrival, or that of the alert that
+    # reopened it. The times to acknowledge and to resolve run from then.
     created_at = models.DateTimeField()
 
     class Meta:

@@ -130,10 +130,11 @@ HUMAN_VERBS = ("incident.take", "incident.assign", "incident.comment", "incident
 
 def response_times(incident, events):
     """Time to acknowledge and to resolve, derived from the activity log."""
-    human = [e for e in events if e.target_type == "incident" and e.verb in HUMAN_VERBS]
+    start = incident.created_at  # reopened, it counts from the reopening
+    human = [e for e in events if e.target_type == "incident" and e.verb in HUMAN_VERBS
+             and e.created_at >= start]
     closed = [e for e in events if e.target_type == "incident" and
-              e.verb in ("incident.resolve", "incident.dismiss")]
-    start = incident.created_at
+              e.verb in ("incident.resolve", "incident.dismiss") and e.created_at >= start]
     return {
         "acknowledge": human[0].created_at - start if human else None,
         "resolve": closed[-1].created_at - start if closed and incident.status != "active"

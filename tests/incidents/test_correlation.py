@@ -120,15 +120,38 @@ def test_a_provider_incident_holds_its_alerts_whatever_their_times(p):
 
 
 def test_a_new_alert_reopens_a_dismissed_incident_and_says_so(p):
+    from django.utils import timezone
+
     ingest(p.sub, [alert(0, id="d1"), alert(1, id="d2")])
     incident = incident_of("d1")
-    Incident.objects.filter(pk=incident.pk).update(status="dismissed",
-                                                   verdict="false_positive")
+    long_ago = timezone.now() - timedelta(days=2)
+    Incident.objects.filter(pk=incident.pk).update(
+        status="dismissed", verdict="false_positive", acknowledged_at=long_ago,
+        created_at=long_ago, last_activity=long_ago)
     ingest(p.sub, [alert(2, id="d3")])
     incident.refresh_from_db()
     assert incident.status == "active" and incident.verdict == ""
     reopen = Activity.objects.get(verb="incident.reopen", target_id=str(incident.pk))
     assert "new alert" in reopen.reason
+    # Unacknowledged work again, in the queue since the new alert came (not overdue yet).
+    arrived = Alert.objects.get(key="d3").ingested_at
+    assert incident.acknowledged_at is None and incident.created_at == arrived
+    assert incident.last_activity == arrived
+
+
+def test_a_suppressed_alert_does_not_move_its_incident_up(p):
+    from datetime import timedelta as td
+
+    from django.utils import timezone
+
+    ingest(p.sub, [alert(0, id="s1"), alert(1, id="s2")])
+    incident = incident_of("s1")
+    before = timezone.now() - td(hours=1)
+    Incident.objects.filter(pk=incident.pk).update(last_activity=before)
+    ingest(p.sub, [alert(2, id="s3", status="Dismissed")])  # closed on arrival
+    incident.refresh_from_db()
+    assert incident_of("s3") == incident and incident.alert_count == 3
+    assert incident.last_activity == before
 
 
 def test_correlating_again_changes_nothing(p):
