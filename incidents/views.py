@@ -144,16 +144,20 @@ def _owner_action(request, sub, incident_id, action):
         if action == "take":
             assign(incident, to=request.user, actor=actor)
         elif action == "assign":
-            user = get_user_model().objects.filter(pk=request.POST.get("user") or 0).first() \
-                if (request.POST.get("user") or "").isdigit() else None
+            # Only the subscription's members: nobody else is even named.
+            user = get_user_model().objects.filter(
+                pk=request.POST["user"], memberships__subscription_id=sub).first() \
+                if (request.POST.get("user") or "").isdigit() and \
+                len(request.POST["user"]) <= 18 else None
             if user is None:
                 raise TriageError("Choose whom to assign it to.")
             assign(incident, to=user, actor=actor, reason=request.POST.get("comment", ""))
         elif action == "escalate":
             escalate(incident, to=request.POST.get("to", ""), note=request.POST.get("note", ""),
                      actor=actor)
-        else:
-            acknowledge_escalation(incident, actor=actor)
+        elif not acknowledge_escalation(incident, actor=actor):
+            raise TriageError("Nothing to acknowledge: it is not escalated, or someone "
+                              "acknowledged it already.")
     except TriageError as exc:
         messages.error(request, str(exc))
     else:

@@ -123,3 +123,26 @@ def test_the_timeline_tells_the_story_in_words(p, as_user):
     ] + story[5:], story
     assert all("dismissed the alert «" in s and "as benign positive" in s for s in story[5:])
     assert len(story) == 7
+
+
+def test_assigning_names_nobody_outside_the_subscription(p, as_user):
+    incident = make_incident(p.sub)
+    lead = as_user(p.lead)
+    for user in (p.outsider.pk, 999_999, "9" * 30):
+        response = lead.post(url(p, incident, "assign"), {"user": user}, follow=True)
+        body = response.content.decode()
+        assert "Choose whom to assign it to." in body and "outsider" not in body
+    incident.refresh_from_db()
+    assert incident.assigned_to is None
+
+
+def test_acknowledging_twice_says_nothing_changed(p, as_user):
+    p.lead.email = "lead@example.com"
+    p.lead.save()
+    incident = make_incident(p.sub)
+    as_user(p.analyst).post(url(p, incident, "escalate"), {"to": "leads", "note": "look"})
+    lead = as_user(p.lead)
+    first = lead.post(url(p, incident, "acknowledge"), follow=True).content.decode()
+    again = lead.post(url(p, incident, "acknowledge"), follow=True).content.decode()
+    assert "Escalation acknowledged." in first
+    assert "Nothing to acknowledge" in again and "Escalation acknowledged." not in again
