@@ -37,8 +37,9 @@ document.addEventListener("DOMContentLoaded", () => restoreChecklists(document))
 // leaves a field for the rows again. The selected row stays selected when htmx swaps it.
 let selectedRowId = null;
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && event.target.closest("[data-keyboard-rows] input, [data-keyboard-rows] select")) {
-    event.target.blur();
+  if (event.key === "Escape" && document.querySelector("[data-keyboard-rows]") &&
+      event.target.closest("input, select, textarea")) {
+    event.target.blur();  // back to the rows, from any field of the page
     return;
   }
   if (event.target.closest("input, textarea, select") || event.metaKey || event.ctrlKey) return;

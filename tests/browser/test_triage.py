@@ -371,3 +371,51 @@ def test_resolve_from_the_incident_page_and_only_a_lead_reopens(live_server, per
     incident.refresh_from_db()
     assert (incident.status, incident.verdict) == ("active", "")
     problems.assert_none(page)
+
+
+def test_keys_resolve_with_a_comment_and_keep_the_place(live_server, personas, page,
+                                                         problems):
+    standalone(personas.sub, "vm-k1", severity="high", display_name="First")
+    second = standalone(personas.sub, "vm-k2", severity="medium", display_name="Second")
+    standalone(personas.sub, "vm-k3", severity="low", display_name="Third")
+    correlate()
+    sign_in(page, live_server, "analyst")
+    # Esc leaves any field of the page for the rows.
+    page.get_by_role("searchbox", name="Search titles and entities").click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    selected = page.locator("#queue-body tr.selected")
+    expect(selected).to_contain_text("Second")
+
+    page.keyboard.press("r")  # no comment yet: r asks for one
+    comment = selected.get_by_role("textbox", name=re.compile("^Comment to resolve"))
+    expect(comment).to_be_focused()
+    page.keyboard.type("Reset the token and closed the session.")
+    page.keyboard.press("Enter")
+
+    row = page.locator(f"#incident-{incident_of(second).pk}")
+    expect(row.locator(".status")).to_have_text("Resolved")
+    expect(row).to_have_class(re.compile(r"\bselected\b"))  # swapped, still the place
+    page.keyboard.press("j")
+    expect(page.locator("#queue-body tr.selected")).to_contain_text("Third")
+    problems.assert_none(page)
+
+
+def test_long_unbroken_text_does_not_widen_the_page(live_server, personas, page, problems):
+    token = "SQBFAFgA" * 200  # an encoded command, a hash, a URL: no place to break
+    incident, _ = on_one_resource(personas.sub, "vm-wide-01", "Encoded " + token, "Next")
+    sign_in(page, live_server, "analyst")
+    page.get_by_label("Note").fill(token)
+    page.get_by_role("button", name="Save note").click()
+    expect(page.locator(".handover .prewrap")).to_contain_text(token[:40])
+    page.wait_for_load_state("load")  # styles applied before measuring
+    width = page.viewport_size["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.goto(f"{live_server.url}/s/{personas.sub.pk}/incidents/{incident.pk}/")
+    page.locator("section.triage textarea[name=comment]").fill(token)
+    page.get_by_role("button", name="Add comment").click()
+    expect(page.locator("#timeline")).to_contain_text(token[:40])
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    problems.assert_none(page)
