@@ -94,6 +94,11 @@ class AlertOut(Schema):
     display_name: str
     severity: Literal["high", "medium", "low", "informational"]
     status: Literal["active", "dismissed", "resolved"]
+    verdict: Literal["", "false_positive", "benign_positive", "not_applicable",
+                     "true_positive"] = Field(description="Why it was closed; empty while "
+                                              "active.")
+    suppressed_by: int | None = Field(description="The suppression rule that dismissed it "
+                                      "on arrival, if one did.")
     provider_status: str
     tactics: list[str]
     techniques: list[str]
@@ -167,7 +172,8 @@ def serialize(alert):
         "id": alert.pk, "key": alert.key, "format": alert.format, "provider": alert.provider,
         "product": alert.product, "alert_type": alert.alert_type,
         "display_name": alert.display_name, "severity": alert.severity_word,
-        "status": alert.status, "provider_status": alert.provider_status,
+        "status": alert.status, "verdict": alert.verdict,
+        "suppressed_by": alert.suppressed_by_id, "provider_status": alert.provider_status,
         "tactics": alert.tactics, "techniques": alert.techniques, "time": alert.time,
         "start_time": alert.start_time, "end_time": alert.end_time,
         "detected_time": alert.detected_time, "ingested_at": alert.ingested_at,

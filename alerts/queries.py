@@ -10,7 +10,8 @@ from socconsole.lib.paging import keyset_page
 
 RANK = ("severity", "-time", "-id")
 LIST_FIELDS = ("id", "subscription_id", "resource_id", "key", "format", "provider", "product",
-               "alert_type", "display_name", "severity", "status", "provider_status", "tactics",
+               "alert_type", "display_name", "severity", "status", "verdict",
+               "suppressed_by_id", "provider_status", "tactics",
                "techniques", "time", "start_time", "end_time", "detected_time", "ingested_at",
                "occurrence_count", "first_seen", "last_seen", "compromised_entity",
                "resource__id", "resource__name", "resource__kind", "resource__external_id",

@@ -21,11 +21,12 @@ from alerts.api import (
     api_triage,
     serialize,
 )
-from alerts.models import Severity
+from alerts.models import Alert, Severity
+from alerts.queries import LIST_FIELDS
 from alerts.triage import TriageError
 from incidents.assignment import acknowledge_escalation, assign, escalate
 from incidents.models import Incident
-from incidents.queries import QueueFilters, incident_alerts, queue_page
+from incidents.queries import QueueFilters, queue_page
 from incidents.triage import change_incident, comment_incident
 from inventory.activity import Actor
 from inventory.api import acting_on, require
@@ -170,7 +171,9 @@ def get_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID)):
     incident = _incident(request, incident_id)
     return {**_out(incident), "description": incident.description,
             "reasons": incident.reasons,
-            "alerts": [serialize(a) for a in incident_alerts(incident)]}
+            "alerts": [serialize(a) for a in Alert.objects.filter(
+                membership__incident=incident).select_related("resource")
+                .only(*LIST_FIELDS).order_by("time", "id")]}
 
 
 class AssignIn(Schema):

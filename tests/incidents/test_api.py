@@ -74,3 +74,30 @@ def test_alert_actions_and_bad_input(p, client):
     note = post(client, f"/api/v1/alerts/{alert.pk}/comment", token, comment="seen it")
     assert note.status_code == 200
     assert Activity.objects.filter(verb="alert.comment", reason="seen it").exists()
+
+
+def test_an_incident_shows_its_alerts_verdicts_in_as_many_queries_for_many(p, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    item = incident(p)
+    token = make_token(p.sub, user=p.analyst, scopes=[Scope.READ, Scope.ACT])
+    alert = Alert.objects.get(key="api-b")
+    post(client, f"/api/v1/alerts/{alert.pk}/dismiss", token, verdict="not_applicable")
+
+    def detail():
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get(f"/api/v1/incidents/{item.pk}", **token.header).json()
+        return body, len(ctx.captured_queries)
+
+    body, few = detail()
+    assert [(a["key"], a["status"], a["verdict"], a["suppressed_by"]) for a in body["alerts"]] \
+        == [("api-a", "active", "", None), ("api-b", "dismissed", "not_applicable", None)]
+    for n in range(8):
+        make_alert(p.sub, id=f"api-more-{n}", compromised_entity="vm-api",
+                   start_time=f"2026-11-20T{13 + n}:00:00Z")
+    correlate()
+    body, many = detail()
+    assert len(body["alerts"]) == 10 and many == few
+    single = client.get(f"/api/v1/alerts/{alert.pk}", **token.header).json()
+    assert single["verdict"] == "not_applicable"
