@@ -128,6 +128,8 @@ def apply_rules(subscription, alert_ids, actor):
                                                 disabled_at__isnull=True, expires_at__gt=now))
     entries = []
     for rule in rules:
+        # The rule dismisses, not whoever sent the alert (`actor` is named in the reason).
+        by_rule = activity.Actor.of_system(f"suppression rule {rule.pk}")
         # A dict, not DISTINCT: an entity scope joins mentions, and an alert may name the
         # entity twice. Alerts an earlier rule dismissed are no longer active.
         names = dict(matching(subscription.pk, rule.alert_type, rule.resource_id,
@@ -141,14 +143,15 @@ def apply_rules(subscription, alert_ids, actor):
                                                 suppressed_by=rule)
         SuppressionRule.objects.filter(pk=rule.pk).update(matched=F("matched") + len(ids))
         entries.append({
-            "actor": actor, "verb": "suppression.apply", "target_type": "suppression",
+            "actor": by_rule, "verb": "suppression.apply", "target_type": "suppression",
             "target_id": rule.pk, "target_label": str(rule), "subscription_id": subscription.pk,
-            "reason": f"dismissed {len(ids)} new alert(s) by rule {rule.pk}: {rule.reason}",
+            "reason": f"dismissed {len(ids)} new alert(s) sent by {actor.label}: "
+                      f"{rule.reason}",
             "after": {"alerts": ids}})
         why = (f"dismissed automatically by suppression rule {rule.pk}: "
                f"{Truncator(rule.reason).chars(200)}")
         entries += [{
-            "actor": actor, "verb": "alert.suppress", "target_type": "alert", "target_id": pk,
+            "actor": by_rule, "verb": "alert.suppress", "target_type": "alert", "target_id": pk,
             "target_label": names[pk], "subscription_id": subscription.pk, "reason": why,
             "before": {"status": str(Status.ACTIVE), "verdict": ""},
             "after": {"status": str(Status.DISMISSED), "verdict": str(VERDICT),

@@ -170,6 +170,8 @@ def test_an_alert_it_dismisses_names_the_rule(p, as_user):
         assert entry.after == {"status": "dismissed", "verdict": "benign_positive",
                                "rule": rule.pk}
         assert f"suppression rule {rule.pk}" in entry.reason
+        # The rule did it, not whoever sent the alert.
+        assert (entry.actor_kind, entry.actor_label) == ("system", f"suppression rule {rule.pk}")
     page = lead.get(f"/s/{p.sub.pk}/alerts/{dismissed[0].pk}/").content.decode()
     assert "Dismissed automatically by suppression rule «" in page
     assert f'href="/s/{p.sub.pk}/suppression/#rule-{rule.pk}"' in page
