@@ -117,7 +117,25 @@ def timeline(incident, alerts=()):
         Q(target_type="incident", target_id=str(incident.pk)) |
         Q(target_type="alert", target_id__in=[str(a.pk) for a in alerts]))\
         .order_by("created_at", "id")[:500]
-    return sorted(events, key=lambda e: e.created_at)
+    return _with_followers(sorted(events, key=lambda e: e.created_at), incident)
+
+
+def _with_followers(events, incident):
+    """The alerts that followed an incident's dismissal, resolution or reopening (logged
+    each, "with incident N") as one entry's `followers`, not a line each."""
+    out = []
+    for event in events:
+        lead = out[-1] if out else None
+        if event.target_type == "alert" and lead is not None and \
+                lead.target_type == "incident" and \
+                event.verb == lead.verb.replace("incident.", "alert.") and \
+                event.actor_label == lead.actor_label and \
+                event.reason.startswith(f"with incident {incident.pk}"):
+            lead.followers.append(event.target_label)
+            continue
+        event.followers = []
+        out.append(event)
+    return out
 
 
 def age(incident, now):

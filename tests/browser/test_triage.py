@@ -366,7 +366,7 @@ def test_resolve_from_the_incident_page_and_only_a_lead_reopens(live_server, per
     expect(page.locator("section.triage").get_by_role(
         "button", name="Resolve as true positive")).to_be_visible()
     expect(page.locator("#timeline li.verb-incidentactivate")).to_contain_text(
-        "lead made it active again Seen again on the same host.")
+        "lead made it active again, and 2 of its alerts with it Seen again on the same host.")
     expect(alert_rows).to_have_text(["Active", "Active"])
     incident.refresh_from_db()
     assert (incident.status, incident.verdict) == ("active", "")

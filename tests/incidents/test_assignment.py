@@ -119,10 +119,8 @@ def test_the_timeline_tells_the_story_in_words(p, as_user):
         "analyst commented &lt;b&gt;looks&lt;/b&gt; real",
         "analyst escalated it to the shift leads isolate?",
         "lead assigned it to analyst",
-        "lead dismissed it as benign positive",
-    ] + story[5:], story
-    assert all("dismissed the alert «" in s and "as benign positive" in s for s in story[5:])
-    assert len(story) == 7
+        "lead dismissed it as benign positive, and 2 of its alerts with it",
+    ], story
 
 
 def test_assigning_names_nobody_outside_the_subscription(p, as_user):
