@@ -136,7 +136,8 @@ def list_incidents(request, filters: Query[IncidentFilters]):
                        "assigned")
     page = queue_page(subscription, QueueFilters(
         severities=tuple(Severity.from_word(s) for s in severities),
-        statuses=tuple(statuses) or ("active",), resource=filters.resource,
+        statuses=tuple(statuses) or ("active",),
+        resources=(filters.resource,) if filters.resource else None,
         since=_utc(filters.since, "since"), until=_utc(filters.until, "until"),
         mine_for=user if assigned == "me" else None, unassigned=assigned == "none",
         escalated=filters.escalated, overdue_at=timezone.now() if filters.overdue else None,

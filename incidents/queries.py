@@ -20,7 +20,6 @@ QUEUE_ORDER = ("severity", "-last_activity", "-id")
 class QueueFilters:
     severities: tuple = ()
     statuses: tuple = ("active",)
-    resource: int | None = None
     resources: tuple | None = None  # ids (a name may fit several); () matches nothing
     since: object = None            # a time: only incidents with an alert at or after it
     until: object = None            # a time: only incidents with an alert at or before it
@@ -44,8 +43,6 @@ def queue_queryset(subscription, filters):
         qs = qs.filter(status__in=filters.statuses)
     if filters.severities:
         qs = qs.filter(severity__in=filters.severities)
-    if filters.resource:
-        qs = qs.filter(resource_id=filters.resource)
     if filters.resources is not None:
         qs = qs.filter(resource_id__in=filters.resources)
     if filters.since is not None:
