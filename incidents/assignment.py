@@ -14,7 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.triage import TriageError
+from alerts.triage import TriageError, check_length
 from incidents.models import Incident
 from inventory import activity
 from inventory.models import Membership
@@ -37,6 +37,7 @@ def assign(incident, *, to, actor, reason=""):
     """Assign to `to` (a member who may triage); taking is assigning to oneself."""
     if not role_allows(_role(to, incident.subscription_id), Perm.TRIAGE):
         raise TriageError(f"{to.get_username()} cannot triage in this subscription.")
+    check_length(reason, "reason")
     with transaction.atomic():
         row = _locked(incident)
         if row.assigned_to_id == to.pk:
@@ -61,6 +62,7 @@ def escalate(incident, *, to, note, actor):
         raise TriageError("Escalate to the shift leads or to the workload owner.")
     if not note:
         raise TriageError("Say why you escalate: the note goes with the email.")
+    check_length(note, "note")
     with transaction.atomic():
         row = _locked(incident)
         recipients = _recipients(row, to)
@@ -68,7 +70,7 @@ def escalate(incident, *, to, note, actor):
             raise TriageError("Nobody to escalate to: no shift lead with an email address, "
                               "or no owner email on this resource.")
         now = timezone.now()
-        row.escalated, row.escalated_to, row.escalation_note = True, to, note[:4000]
+        row.escalated, row.escalated_to, row.escalation_note = True, to, note
         row.escalation_acknowledged = False
         acknowledge(row, now)
         row.save(update_fields=["escalated", "escalated_to", "escalation_note",
