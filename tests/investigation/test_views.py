@@ -245,3 +245,29 @@ def test_the_pane_shows_times_as_the_console_does(p, as_user):
     rows = client.get(url + "pane/processes/?node=" + host_id(inv),
                       HTTP_HX_REQUEST="true").content.decode()
     assert f"{shown} UTC</time>" in rows and raw["Last"] not in rows
+
+
+def test_undo_takes_back_what_the_events_told_of_shown_nodes(p, as_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.search.factories import default_workspace
+    from tests.search.factories import ingest as ingest_events
+
+    incident, _ = incident_with(p.sub)
+    ingest_events(default_workspace(p.sub), "SecurityEvent", [
+        {"TimeGenerated": (timezone.now() - timedelta(hours=1)).isoformat(),
+         "Computer": "vm-inv-01", "EventID": 4688, "Account": "CONTOSO\\alice",
+         "NewProcessName": "C:\\Windows\\System32\\powershell.exe"}])
+    client = as_user(p.analyst)
+    inv, url = start(client, p, incident)
+    first = json.loads(json.dumps(inv.state))
+    client.post(url + "select/", {"node": host_id(inv)}, HTTP_HX_REQUEST="true")
+    inv.refresh_from_db()
+    told = {n: a["events"] for n, a in inv.state["nodes"] if "events" in a}
+    assert [a["label"] for n, a in inv.state["nodes"] if n in told] == \
+        ["powershell.exe -enc AAAA"]
+    client.post(url + "undo/", HTTP_HX_REQUEST="true")
+    inv.refresh_from_db()
+    assert inv.state["nodes"] == first["nodes"]
