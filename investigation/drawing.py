@@ -144,7 +144,7 @@ def _focus(m):
     return [m.selected, *around]
 
 
-def _kept(m):
+def _kept(m) -> list[str]:
     """The root (the incident, or the one alert) and the alerts it holds."""
     if m.root not in m.g:
         return []

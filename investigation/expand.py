@@ -19,6 +19,7 @@ from investigation.graph import add_entity, connect, db_ref, digest
 
 LIMIT = 12      # new nodes per click: more buries the incident it started from
 PER_ALERT = 5   # entities brought along with each other alert of an entity
+PROCESSES_MATCHED = 300  # a host's alert processes an event program is compared with
 
 
 class ExpandError(Exception):
@@ -370,7 +371,7 @@ _SKIP = {"", "-", "::1", "127.0.0.1", "localhost"}
 _EVENT_ORDER = {"account": 0, "host": 1, "process": 2, "ip": 3}
 
 
-def _tell(said, node, what, count, last, **more):
+def _tell(said: dict, node: str, what: str, count, last, **more) -> None:
     """Add one row of the events to what they say of `node`."""
     told = said.setdefault(node, {})
     told[what] = told.get(what, 0) + (count if isinstance(count, int) else 0)
@@ -379,10 +380,10 @@ def _tell(said, node, what, count, last, **more):
     told.update(more)
 
 
-def _image_path(text):
+def _image_path(text) -> str:
     """c:\\windows\\explorer.exe for `"C:/Windows/explorer.exe" /x`: a command line's
     program (or a file's path), lower case, with backslashes."""
-    text = (text or "").strip()
+    text = text.strip() if isinstance(text, str) else ""  # props are as the alert sent them
     if text.startswith('"'):
         text = text[1:].split('"', 1)[0]
     else:
@@ -392,36 +393,38 @@ def _image_path(text):
     return text.replace("/", "\\").lower()
 
 
-def _processes_on(subscription_id, host_id):
+def _processes_on(subscription_id: int, host_id: int) -> dict[str, list[Entity]]:
     """{image path or program name: [process entities]} of the processes the alerts say
     ran on the host: the image file's path when an alert names it, else the program of the
     command line."""
     runs_on = Relation.objects.filter(subscription_id=subscription_id, type="runs_on",
                                       target__entity_id=host_id)\
         .values_list("source__entity_id", flat=True)
-    processes = Entity.objects.filter(subscription_id=subscription_id, kind="process",
-                                      pk__in=runs_on)
+    # A busy host may have run thousands: the newest few hundred are what a map shows.
+    processes = list(Entity.objects.filter(subscription_id=subscription_id, kind="process",
+                                           pk__in=runs_on).order_by("-pk")[:PROCESSES_MATCHED])
     images = dict(Relation.objects.filter(
-        subscription_id=subscription_id, type="image", source__entity_id__in=runs_on,
-        target__isnull=False).values_list("source__entity_id", "target__entity_id"))
+        subscription_id=subscription_id, type="image",
+        source__entity_id__in=[p.pk for p in processes], target__isnull=False)
+        .values_list("source__entity_id", "target__entity_id"))
     files = Entity.objects.filter(subscription_id=subscription_id).in_bulk(set(images.values()))
     out = {}
-    for p in processes.order_by("pk")[:200]:
+    for p in processes:
         f = files.get(images.get(p.pk))
-        name = f.props.get("Name") if f is not None and isinstance(f.props, dict) else None
-        folder = f.props.get("Directory") if f is not None else None
+        said = f.props if f is not None and isinstance(f.props, dict) else {}
+        name, folder = said.get("Name"), said.get("Directory")
         if isinstance(name, str) and name:
             path = f"{folder.rstrip(chr(92))}\\{name}" if isinstance(folder, str) and folder \
                 else name
-            key = _image_path(path)
+            key = _image_path(f'"{path}"')
         else:
-            key = _image_path(p.props.get("CommandLine") if isinstance(p.props, dict) else "")
+            key = _image_path(p.props.get("CommandLine") if isinstance(p.props, dict) else None)
         if key:
             out.setdefault(key, []).append(p)
     return out
 
 
-def _same_process(images, image):
+def _same_process(images: dict[str, list[Entity]], image: str) -> list[Entity]:
     """The processes of `images` an event's NewProcessName is: the same path, or the same
     program name when the alert named no folder."""
     path = _image_path(f'"{image}"')

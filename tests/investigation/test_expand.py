@@ -263,3 +263,23 @@ def test_the_demo_host_expands_into_one_node_per_process_and_12_at_most(db):
         assert len([n for n in expand(m, sub.pk, f"more:{host}", incident_id=incident.pk)
                     if not n.startswith("more:")]) <= LIMIT
     assert m.g.number_of_nodes() == 21 + total
+
+
+def test_a_program_in_a_folder_with_spaces_is_its_alert_process(p):
+    [alert] = ingest(p.sub, [native_alert(
+        id="w3wp", compromised_entity="vm-iis-01", entities=[
+            {"$id": "1", "Type": "host", "HostName": "vm-iis-01"},
+            {"$id": "2", "Type": "process", "ProcessId": "9", "Host": {"$ref": "1"},
+             "CommandLine": {"not": "text"}, "CreationTimeUtc": "2026-11-27T09:00:00Z",
+             "ImageFile": {"$id": "3", "Type": "file", "Name": "w3wp.com",
+                           "Directory": "C:\\Program Files\\IIS\\"}}])])
+    ingest_events(default_workspace(p.sub), "SecurityEvent", [
+        {"TimeGenerated": (timezone.now() - timedelta(hours=1)).isoformat(),
+         "Computer": "vm-iis-01", "EventID": 4688, "Account": "IIS\\pool",
+         "NewProcessName": "C:\\Program Files\\IIS\\w3wp.com"}])
+    m = initial_map(alert=alert)
+    host = node_of(m, "host", "vm-iis-01")
+    expand(m, p.sub.pk, host)
+    assert not any(n.startswith("ev:process:") for n in m.g)
+    [process] = [n for n, a in m.g.nodes(data=True) if a["kind"] == "process"]
+    assert m.node(process)["events"]["Runs"] == 1
