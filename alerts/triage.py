@@ -12,6 +12,7 @@ from alerts.signals import alert_status_changed
 from inventory import activity
 
 ACTIONS = ("dismiss", "resolve", "activate")
+TEXT_LIMIT = 4000   # a comment, reason or note, as the forms and the API schema say
 
 
 class TriageError(Exception):
@@ -30,6 +31,13 @@ def target_state(action, verdict=""):
     if action == "activate":
         return Status.ACTIVE, ""
     raise TriageError(f"Unknown action {action!r}.")
+
+
+def check_length(text: str, what: str = "comment") -> None:
+    """Refuse text over the limit rather than cut it: what was written is what is kept."""
+    if len(text or "") > TEXT_LIMIT:
+        raise TriageError(f"The {what} is {len(text):,} characters long; keep it to "
+                          f"{TEXT_LIMIT:,}.")
 
 
 def check_reason(action, reason):
@@ -62,7 +70,8 @@ def comment_alert(alert, *, actor, comment):
     comment = (comment or "").strip()
     if not comment:
         raise TriageError("A comment needs some text.")
+    check_length(comment)
     with transaction.atomic():
         activity.record(actor=actor, verb="alert.comment", target_type="alert",
                         target_id=alert.pk, target_label=alert.display_name,
-                        subscription_id=alert.subscription_id, reason=comment[:4000])
+                        subscription_id=alert.subscription_id, reason=comment)

@@ -5,12 +5,16 @@ email (Django's email backend) to the subscription's shift leads or to the
 resource's workload owner.
 """
 
+import unicodedata
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from alerts.triage import TriageError
+from alerts.triage import TriageError, check_length
 from incidents.models import Incident
 from inventory import activity
 from inventory.models import Membership
@@ -33,6 +37,7 @@ def assign(incident, *, to, actor, reason=""):
     """Assign to `to` (a member who may triage); taking is assigning to oneself."""
     if not role_allows(_role(to, incident.subscription_id), Perm.TRIAGE):
         raise TriageError(f"{to.get_username()} cannot triage in this subscription.")
+    check_length(reason, "reason")
     with transaction.atomic():
         row = _locked(incident)
         if row.assigned_to_id == to.pk:
@@ -57,6 +62,7 @@ def escalate(incident, *, to, note, actor):
         raise TriageError("Escalate to the shift leads or to the workload owner.")
     if not note:
         raise TriageError("Say why you escalate: the note goes with the email.")
+    check_length(note, "note")
     with transaction.atomic():
         row = _locked(incident)
         recipients = _recipients(row, to)
@@ -64,7 +70,7 @@ def escalate(incident, *, to, note, actor):
             raise TriageError("Nobody to escalate to: no shift lead with an email address, "
                               "or no owner email on this resource.")
         now = timezone.now()
-        row.escalated, row.escalated_to, row.escalation_note = True, to, note[:4000]
+        row.escalated, row.escalated_to, row.escalation_note = True, to, note
         row.escalation_acknowledged = False
         acknowledge(row, now)
         row.save(update_fields=["escalated", "escalated_to", "escalation_note",
@@ -73,14 +79,36 @@ def escalate(incident, *, to, note, actor):
                         target_id=row.pk, target_label=row.title,
                         subscription_id=row.subscription_id, reason=note,
                         after={"to": to, "recipients": recipients})
-        subject = f"[SOC] Escalated: {row.title}"[:200]
-        body = (f"{actor.label} escalated incident {row.pk} ({row.get_severity_display()}) "
-                f"to {'the shift leads' if to == 'leads' else 'the workload owner'}:\n\n"
-                f"{note}\n\n{row.description}")
+        subject, body = escalation_mail(row, to=to, note=note, actor=actor)
         transaction.on_commit(lambda: send_mail(subject, body, None, recipients,
                                                 fail_silently=False))
     incident.escalated = True
     return True
+
+
+def _one_line(text: str) -> str:
+    """Text fit for a mail header: no line break or other control character survives."""
+    return " ".join("".join(" " if unicodedata.category(c)[0] == "C" else c
+                            for c in str(text)).split())
+
+
+def escalation_mail(row: Incident, *, to: str, note: str, actor) -> tuple[str, str]:
+    """The subject and plain-text body of an escalation: what, how bad, where, why, and
+    an absolute link. The title comes from an alert (attacker-controlled): it is one line
+    in the subject, so it cannot add a header."""
+    title = _one_line(row.title)
+    link = settings.SITE_URL + reverse("incidents:detail", kwargs={
+        "sub": row.subscription_id, "incident_id": row.pk})
+    resource = row.resource.name if row.resource_id else "no resource"
+    severity = row.get_severity_display().capitalize()
+    body = (f"{actor.label} escalated an incident to "
+            f"{'the shift leads' if to == 'leads' else 'the workload owner'}.\n\n"
+            f"Incident:  {title}\n"
+            f"Severity:  {severity}\n"
+            f"Resource:  {_one_line(resource)}\n"
+            f"Link:      {link}\n\n"
+            f"Note:\n{note}\n\n{row.description}\n")
+    return f"[SOC] Escalated ({severity}): {title}"[:200], body
 
 
 def acknowledge_escalation(incident, *, actor, reason=""):

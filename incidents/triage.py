@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerts.models import Alert, Status
-from alerts.triage import TriageError, change_alert, check_reason, target_state
+from alerts.triage import TriageError, change_alert, check_length, check_reason, target_state
 from incidents.models import HandoverNote, Incident, IncidentAlert
 from inventory import activity
 
@@ -18,6 +18,7 @@ def change_incident(incident, *, action, actor, verdict="", reason=""):
     """Apply a triage action to an incident and its alerts; False when nothing changed."""
     status, verdict = target_state(action, verdict)
     check_reason(action, reason)
+    check_length(reason)
     with transaction.atomic():
         row = Incident.objects.select_for_update().get(pk=incident.pk)
         if row.status == status and row.verdict == verdict:
@@ -46,12 +47,13 @@ def comment_incident(incident, *, actor, comment):
     comment = (comment or "").strip()
     if not comment:
         raise TriageError("A comment needs some text.")
+    check_length(comment)
     with transaction.atomic():
         Incident.objects.filter(pk=incident.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=timezone.now())
         activity.record(actor=actor, verb="incident.comment", target_type="incident",
                         target_id=incident.pk, target_label=incident.title,
-                        subscription_id=incident.subscription_id, reason=comment[:4000])
+                        subscription_id=incident.subscription_id, reason=comment)
 
 
 def follow_alerts(alert_ids):
@@ -74,9 +76,10 @@ def write_handover(subscription, *, actor, text):
     text = (text or "").strip()
     if not text:
         raise TriageError("A handover note needs some text.")
+    check_length(text, "handover note")
     with transaction.atomic():
         note = HandoverNote.objects.create(subscription=subscription, author=actor.user,
-                                           text=text[:4000])
+                                           text=text)
         activity.record(actor=actor, verb="queue.handover", target_type="handover",
                         target_id=note.pk, target_label="shift handover",
                         subscription=subscription, reason=note.text)
@@ -92,5 +95,6 @@ def bulk_change(incidents, *, action, actor, verdict="", reason=""):
         raise TriageError("Only dismiss and resolve work on many incidents at once.")
     target_state(action, verdict)  # refuse bad input before touching anything
     check_reason(action, reason)
+    check_length(reason)
     return sum(change_incident(i, action=action, actor=actor, verdict=verdict, reason=reason)
                for i in incidents[:BULK_LIMIT])

@@ -72,6 +72,7 @@ def select_node(inv, node_id, *, actor):
             _save(inv, m)
             return m, []
         before_edges = set(m.edges())
+        told = {n: a.get("events") for n, a in m.g.nodes(data=True)}
         removed = _more_nodes(m)
         clicked = dict(m.node(node_id))
         try:
@@ -89,6 +90,9 @@ def select_node(inv, node_id, *, actor):
             "edges": [list(e) for e in m.edges() if e not in before_edges],
             "removed": {n: saved for n, saved in removed.items()
                         if n not in m.g or n in added},
+            # What the events said of nodes already shown, before this click told more.
+            "told": {n: before for n, before in told.items()
+                     if n in m.g and m.node(n).get("events") != before},
         })
         _save(inv, m)
         activity.record(actor=actor, verb="investigation.expand", target_type="investigation",
@@ -139,6 +143,12 @@ def undo(inv, *, actor):
             for edge in saved.get("edges") or []:
                 if isinstance(edge, list) and len(edge) == 3:
                     m.add_edge(*edge)
+        told = step.get("told")
+        for n, before in (told.items() if isinstance(told, dict) else ()):
+            if n in m.g:
+                m.g.nodes[n].pop("events", None)
+                if isinstance(before, dict):
+                    m.g.nodes[n]["events"] = before
         node = step.get("node")
         attrs = step.get("attrs")
         if isinstance(node, str) and node in m.g and isinstance(attrs, dict):

@@ -86,6 +86,7 @@ class Drawing:
     edges: list
     view_box: str     # everything
     focus_box: str    # the selected node and what its last click brought
+    keep_box: str = ""  # the root and its alerts: what the map is about, kept in view
 
 
 def _short(text, n=LINE_CHARS):
@@ -141,6 +142,13 @@ def _focus(m):
     around = [n for n in added if n in m.g] if isinstance(added, list) and added \
         else list(m.g.predecessors(m.selected)) + list(m.g.successors(m.selected))
     return [m.selected, *around]
+
+
+def _kept(m) -> list[str]:
+    """The root (the incident, or the one alert) and the alerts it holds."""
+    if m.root not in m.g:
+        return []
+    return [m.root, *(n for n in m.g.successors(m.root) if m.node(n)["kind"] == "alert")]
 
 
 def _blocked(points, a, b, ends):
@@ -241,7 +249,9 @@ def draw(m):
     if m.positions:
         box = _box(list(m.positions.values()))
         focus = _box([m.positions[n] for n in _focus(m) if n in m.positions])
+        keep = _box([m.positions[n] for n in _kept(m) if n in m.positions] or
+                    list(m.positions.values()))
     else:
-        box = focus = (-300, -200, 600, 400)
-    return Drawing(nodes, edges + near, " ".join(str(round(v)) for v in box),
-                   " ".join(str(round(v)) for v in focus))
+        box = focus = keep = (-300, -200, 600, 400)
+    return Drawing(nodes, edges + near, *(" ".join(str(round(v)) for v in b)
+                                          for b in (box, focus, keep)))

@@ -17,8 +17,9 @@ from incidents.models import Incident, IncidentAlert
 from investigation import evidence
 from investigation.graph import add_entity, connect, db_ref, digest
 
-LIMIT = 50
+LIMIT = 12      # new nodes per click: more buries the incident it started from
 PER_ALERT = 5   # entities brought along with each other alert of an entity
+PROCESSES_MATCHED = 300  # a host's alert processes an event program is compared with
 
 
 class ExpandError(Exception):
@@ -70,6 +71,8 @@ def expand(m, subscription_id, node_id, *, incident_id=None, limit=LIMIT):
                 break
             if found.node_id in m.g:
                 total -= 1  # found by an earlier source of this click
+                if found.attrs.get("events"):  # which did not know what the events say
+                    m.node(found.node_id)["events"] = found.attrs["events"]
                 continue
             if found.entity is not None:
                 add_entity(m, found.entity, **found.attrs)
@@ -278,7 +281,9 @@ def _group_entities(m, subscription_id, incident_id, kind, from_node):
 
 def _events(m, subscription_id, node_id, kind, label, props):
     """Hosts, accounts, addresses and programs the events tie to a host, account or IP.
-    An event value that names a known entity of the subscription joins that entity."""
+    An event value that is the same thing as an entity of the subscription (the same
+    address, account or host; a program with the same image on the same host) is that
+    entity's node, which gains what the events say ("events"), rather than a second one."""
     if kind not in evidence.EVENT_KINDS:
         return []
     workspace = evidence.workspace_of(subscription_id)
@@ -293,19 +298,32 @@ def _events(m, subscription_id, node_id, kind, label, props):
             if _usable(value, what):
                 names.add((what, value))
     known = _known_entities(subscription_id, names)
+    said = {}  # node id -> what the events say of it: logons, runs, last seen
     for r in logons.records():
         account = _event_node(m, known, "account", r.get("Account"), found)
         host = _event_node(m, known, "host", r.get("Computer"), found)
         ip = _event_node(m, known, "ip", r.get("IpAddress"), found)
+        for node in {account, host, ip} - {None, node_id}:
+            _tell(said, node, "Logons", r.get("Logons"), r.get("Last"))
         for edge, ok in (((account, host, "logged on to"), account and host),
                          ((ip, account, "logon as"), ip and account),
                          ((ip, host, "connected to"), ip and host)):
             if ok:
                 _attach(m, found, edge)
     if kind == "host":
+        entity_id = db_ref(node_id)[1] if db_ref(node_id)[0] == "entity" else None
+        images = _processes_on(subscription_id, entity_id) if entity_id else {}
         for r in evidence.started_processes(workspace, label, props).records():
             image = r.get("NewProcessName")
             if not isinstance(image, str) or not image:
+                continue
+            same = _same_process(images, image)
+            for e in same:
+                node = f"entity:{e.pk}"
+                _tell(said, node, "Runs", r.get("Runs"), r.get("Last"), NewProcessName=image)
+                if node not in m.g and not any(f.node_id == node for f in found):
+                    found.append(Found(node, e.kind, e.label, entity=e))
+            if same:
                 continue
             node = f"ev:process:{digest(node_id, image.lower())}"
             name = image.replace("/", "\\").rsplit("\\", 1)[-1] or image
@@ -314,6 +332,11 @@ def _events(m, subscription_id, node_id, kind, label, props):
                                               r.get("Computer"), "Runs": r.get("Runs"),
                                               "Last": r.get("Last")}},
                 [(node, node_id, "ran on")]))
+            _tell(said, node, "Runs", r.get("Runs"), r.get("Last"))
+    for node, told in said.items():
+        if node.startswith("entity:"):
+            f = next((f for f in found if f.node_id == node), None)
+            (m.node(node) if node in m.g else f.attrs if f else {})["events"] = told
     # Only what is not on the map yet counts; edges between shown nodes are still added.
     fresh, seen = [], set()
     for f in found:
@@ -323,6 +346,17 @@ def _events(m, subscription_id, node_id, kind, label, props):
         elif f.node_id not in seen:
             seen.add(f.node_id)
             fresh.append(f)
+    # The most telling first: what is tied to more of the map, then the busiest.
+    shown = set(m.g) - {node_id}
+
+    def weight(f):
+        ties = {end for edge in f.edges for end in edge[:2] if end in shown}
+        ties |= {e[0] for f2 in found for e in f2.edges if e[1] == f.node_id and e[0] in shown}
+        told = said.get(f.node_id, {})
+        return (-len(ties), -(told.get("Logons", 0) + told.get("Runs", 0)),
+                _EVENT_ORDER.get(f.kind, 9), f.label.lower(), f.node_id)
+
+    fresh.sort(key=weight)
     pending = {f.node_id for f in fresh}
 
     def fetch(limit):
@@ -334,6 +368,69 @@ def _events(m, subscription_id, node_id, kind, label, props):
 
 
 _SKIP = {"", "-", "::1", "127.0.0.1", "localhost"}
+_EVENT_ORDER = {"account": 0, "host": 1, "process": 2, "ip": 3}
+
+
+def _tell(said: dict, node: str, what: str, count, last, **more) -> None:
+    """Add one row of the events to what they say of `node`."""
+    told = said.setdefault(node, {})
+    told[what] = told.get(what, 0) + (count if isinstance(count, int) else 0)
+    if isinstance(last, str) and last > told.get("Last", ""):
+        told["Last"] = last
+    told.update(more)
+
+
+def _image_path(text) -> str:
+    """c:\\windows\\explorer.exe for `"C:/Windows/explorer.exe" /x`: a command line's
+    program (or a file's path), lower case, with backslashes."""
+    text = text.strip() if isinstance(text, str) else ""  # props are as the alert sent them
+    if text.startswith('"'):
+        text = text[1:].split('"', 1)[0]
+    else:
+        lower = text.lower()
+        end = lower.find(".exe")
+        text = text[:end + 4] if end > 0 else text.split(" ", 1)[0]
+    return text.replace("/", "\\").lower()
+
+
+def _processes_on(subscription_id: int, host_id: int) -> dict[str, list[Entity]]:
+    """{image path or program name: [process entities]} of the processes the alerts say
+    ran on the host: the image file's path when an alert names it, else the program of the
+    command line."""
+    runs_on = Relation.objects.filter(subscription_id=subscription_id, type="runs_on",
+                                      target__entity_id=host_id)\
+        .values_list("source__entity_id", flat=True)
+    # A busy host may have run thousands: the newest few hundred are what a map shows.
+    processes = list(Entity.objects.filter(subscription_id=subscription_id, kind="process",
+                                           pk__in=runs_on).order_by("-pk")[:PROCESSES_MATCHED])
+    images = dict(Relation.objects.filter(
+        subscription_id=subscription_id, type="image",
+        source__entity_id__in=[p.pk for p in processes], target__isnull=False)
+        .values_list("source__entity_id", "target__entity_id"))
+    files = Entity.objects.filter(subscription_id=subscription_id).in_bulk(set(images.values()))
+    out = {}
+    for p in processes:
+        f = files.get(images.get(p.pk))
+        said = f.props if f is not None and isinstance(f.props, dict) else {}
+        name, folder = said.get("Name"), said.get("Directory")
+        if isinstance(name, str) and name:
+            path = f"{folder.rstrip(chr(92))}\\{name}" if isinstance(folder, str) and folder \
+                else name
+            key = _image_path(f'"{path}"')
+        else:
+            key = _image_path(p.props.get("CommandLine") if isinstance(p.props, dict) else None)
+        if key:
+            out.setdefault(key, []).append(p)
+    return out
+
+
+def _same_process(images: dict[str, list[Entity]], image: str) -> list[Entity]:
+    """The processes of `images` an event's NewProcessName is: the same path, or the same
+    program name when the alert named no folder."""
+    path = _image_path(f'"{image}"')
+    name = path.rsplit("\\", 1)[-1]
+    return images.get(path, []) + [p for key, ps in images.items()
+                                   if "\\" not in key and key == name for p in ps]
 
 
 def _usable(value, what):

@@ -64,7 +64,8 @@ class Map:
     """The graph shown, with its layout and history. `g` is a networkx MultiDiGraph whose
     edge keys are relation names; node attributes: kind, label and, as they apply, sev
     (alerts, incidents), count (groups, "+N more"), parent ("+N more"), props (nodes that
-    are not rows), origin ("events"), seen_in (other incidents), known."""
+    are not rows), origin ("events"), seen_in (other incidents), known, events (what the
+    security events say of an entity's node: logons, runs, last seen)."""
 
     def __init__(self, root=""):
         self.g = nx.MultiDiGraph()
@@ -160,7 +161,7 @@ class Map:
 
 
 _ATTR_TYPES = {"kind": str, "label": str, "sev": int, "count": int, "parent": str,
-               "props": dict, "origin": str, "seen_in": int, "known": bool}
+               "props": dict, "origin": str, "seen_in": int, "known": bool, "events": dict}
 
 
 def _list(value):
@@ -304,6 +305,8 @@ def properties(m, subscription_id):
             out[node_id]["seen_in_other_incidents"] = attrs["seen_in"]
         if attrs.get("origin"):
             out[node_id]["origin"] = attrs["origin"]
+        if attrs.get("events"):
+            out[node_id]["events"] = attrs["events"]
     return out
 
 

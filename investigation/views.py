@@ -10,6 +10,7 @@ from inventory.activity import Actor
 from inventory.roles import Perm
 from investigation import drawing, graph, pane
 from investigation.actions import InvestigationError, load, select_node, start_investigation, undo
+from investigation.expand import LIMIT
 from investigation.models import Investigation
 from socconsole.lib.htmx import is_partial
 
@@ -47,7 +48,7 @@ def _context(request, inv, m, node_id=None, oob=False):
     return {
         "subscription": inv.subscription, "investigation": inv, "map": m,
         "nodes": drawn.nodes, "edges": drawn.edges, "view_box": drawn.view_box,
-        "focus_box": drawn.focus_box,
+        "focus_box": drawn.focus_box, "keep_box": drawn.keep_box, "expand_limit": LIMIT,
         "pane": pane.pane(m, inv.subscription_id, node_id, incident_id=inv.incident_id)
         if node_id else None,
         "can_undo": bool(m.history), "node_count": m.g.number_of_nodes(),

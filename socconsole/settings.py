@@ -1,5 +1,6 @@
 """Settings, read from the environment only (see .env.example and docs/operations.md)."""
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -196,6 +197,11 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "soc-console@localhost")
+# Where the console is reached, for the absolute links in its emails (no trailing slash).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", SITE_URL):
+    raise ImproperlyConfigured(f"SITE_URL must be an http(s) URL such as "
+                               f"https://soc.example.com, not {SITE_URL!r}.")
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,9 @@
+import re
+from datetime import UTC, datetime
+
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
 
 from alerts.tactics import LABELS
 
@@ -16,6 +20,36 @@ def since(moment):
         if seconds >= size:
             return f"{seconds // size} {unit}"
     return f"{seconds} s"
+
+
+ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]\d\d:?\d\d)?")
+
+
+def _moment(value):
+    """A datetime for a datetime or an ISO 8601 string (as events and props carry them)."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and ISO_TIME.fullmatch(value.strip()):
+        text = value.strip().replace("Z", "+00:00")
+        text = re.sub(r"(\.\d{6})\d+", r"\1", text)  # Python reads microseconds at most
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return None
+
+
+@register.filter
+def when(value):
+    """A time as the console shows it: UTC, to the second, its age on hover
+    (<time title="3 h ago">2026-12-06 16:17:05 UTC</time>); any other value as it is."""
+    moment = _moment(value)
+    if moment is None:
+        return value
+    moment = moment.astimezone(UTC)
+    return format_html('<time datetime="{}" title="{} ago">{} UTC</time>',
+                       moment.isoformat(), since(moment), moment.strftime("%Y-%m-%d %H:%M:%S"))
 
 
 @register.filter

@@ -8,9 +8,14 @@ document.addEventListener("click", (event) => {
       copy.textContent = "Copied";
     }
   }
+  // A button that does much at once (dismissing an incident's many alerts) asks first;
+  // "{verdict}" in its question is the verdict chosen in its form.
   const confirmed = event.target.closest("[data-confirm]");
-  if (confirmed && !window.confirm(confirmed.dataset.confirm)) {
-    event.preventDefault();
+  if (confirmed) {
+    const verdict = confirmed.form && confirmed.form.querySelector("select[name=verdict]");
+    const question = confirmed.dataset.confirm.replace(
+      "{verdict}", verdict ? verdict.selectedOptions[0].textContent.toLowerCase() : "dismissed");
+    if (!window.confirm(question)) event.preventDefault();
   }
 });
 

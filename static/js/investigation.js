@@ -9,6 +9,13 @@
   let shown = -1;           // how many nodes the map had then
   const READABLE = 0.8;     // screen pixels per map unit below which labels are too small
   const CLOSE = 1.2;        // and above which a few nodes fill the screen
+  const KEEP = 0.6;         // the smallest scale at which the incident is kept in view
+
+  function union(a, b) {
+    const x = Math.min(a.x, b.x);
+    const y = Math.min(a.y, b.y);
+    return { x, y, w: Math.max(a.x + a.w, b.x + b.w) - x, h: Math.max(a.y + a.h, b.y + b.h) - y };
+  }
 
   function svg() { return document.getElementById("inv-svg"); }
 
@@ -50,10 +57,16 @@
       const h = rect.height / CLOSE;
       box = { x: full.x + full.w / 2 - w / 2, y: full.y + full.h / 2 - h / 2, w, h };
     } else if (scale(full) < READABLE) {
-      const w = rect.width / READABLE;
-      const h = rect.height / READABLE;
-      const at = scale(focus) >= READABLE || !selectedPoint(s)
-        ? { x: focus.x + focus.w / 2, y: focus.y + focus.h / 2 } : selectedPoint(s);
+      // What the map is about (the incident and its alerts) stays in view with what the
+      // last click brought, a little smaller if need be; failing that, the click's nodes.
+      const keep = parseBox(s.dataset.keepBox || s.dataset.focusBox || s.dataset.viewBox);
+      const both = union(keep, focus);
+      const fit = Math.min(READABLE, scale(both));
+      const w = rect.width / Math.max(fit, KEEP);
+      const h = rect.height / Math.max(fit, KEEP);
+      const at = fit >= KEEP ? { x: both.x + both.w / 2, y: both.y + both.h / 2 }
+        : scale(focus) >= READABLE || !selectedPoint(s)
+          ? { x: focus.x + focus.w / 2, y: focus.y + focus.h / 2 } : selectedPoint(s);
       const within = (start, size, lo, span) =>
         size >= span ? lo + span / 2 - size / 2 : Math.min(Math.max(start, lo), lo + span - size);
       box = { x: within(at.x - w / 2, w, full.x, full.w), y: within(at.y - h / 2, h, full.y, full.h), w, h };

@@ -1,5 +1,6 @@
 """The investigation map on the demo incident, as an analyst clicks through it."""
 
+import re
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -132,4 +133,53 @@ def test_an_analyst_follows_the_demo_attack_and_continues_after_a_reload(
     page.get_by_role("button", name="Undo").click()
     expect(page.locator("#inv-svg g.node.selected")).to_have_attribute(
         "data-node", dump.get_attribute("data-node"))
+    problems.assert_none(page)
+
+
+def inside(page, locator, box):
+    """Whether every element of `locator` is drawn within `box` (a bounding rectangle)."""
+    rects = locator.evaluate_all("els => els.map(e => { const r = e.getBoundingClientRect(); "
+                                 "return [r.left, r.top, r.right, r.bottom]; })")
+    return rects and all(box["x"] - 1 <= left and right <= box["x"] + box["width"] + 1
+                         and box["y"] - 1 <= top and bottom <= box["y"] + box["height"] + 1
+                         for left, top, right, bottom in rects)
+
+
+def test_expanding_the_busy_demo_host_adds_12_one_per_process_and_keeps_the_incident(
+        live_server, transactional_db, page, problems):
+    sub, incident = demo()
+    sign_in(page, live_server, "analyst", "analyst-demo-pass",
+            then=f"/s/{sub.pk}/incidents/{incident.pk}/")
+    page.get_by_role("button", name="Start investigation").click()
+    nodes = page.locator("#inv-svg g.node")
+    expect(nodes).to_have_count(21)
+    host = node(page, sub, "host", "vm-web-01")
+    click_and_wait(page, host)
+    # 12 new nodes and "+N more" for the rest.
+    expect(nodes).to_have_count(21 + 12 + 1)
+    more = page.locator(f'#inv-svg g.node[data-node="more:{host.get_attribute("data-node")}"]')
+    expect(more).to_have_count(1)
+    left = int(more.locator(".node-label").text_content().split()[0].lstrip("+"))
+    assert left > 0
+    # The processes the alerts name are not drawn again from the events: one per program.
+    programs = page.locator('#inv-svg g.node[data-kind="process"] .node-label tspan:first-child')\
+        .all_text_contents()
+    names = [p.split(" ")[0].lower() for p in programs]
+    assert len(names) == len(set(names)), names
+    assert {"explorer.exe", "powershell.exe", "rundll32.exe"} <= set(names)
+    merged = node(page, sub, "process", "C:\\Windows\\explorer.exe")
+    expect(merged).not_to_have_class(re.compile(r"\bfrom-events\b"))
+    # The incident and its alerts are still in view, with the host.
+    svg = page.locator("#inv-svg").bounding_box()
+    assert inside(page, page.locator('#inv-svg g.node[data-kind="incident"] .shape'), svg)
+    assert inside(page, page.locator('#inv-svg g.node[data-kind="alert"] .shape'), svg)
+    assert inside(page, host.locator(".shape"), svg)
+    # The pane's tabs are on one line.
+    tops = page.locator("#inv-pane [role=tab]").evaluate_all(
+        "tabs => tabs.map(t => Math.round(t.getBoundingClientRect().top))")
+    assert len(tops) == 5 and len(set(tops)) == 1, tops
+
+    # "+N more" brings the next ones, 12 at most.
+    click_and_wait(page, more)
+    expect(nodes).to_have_count(21 + 12 + min(left, 12) + (1 if left > 12 else 0))
     problems.assert_none(page)

@@ -186,6 +186,50 @@ def test_dismiss_with_a_verdict_from_the_queue_updates_the_row_in_place(
     problems.assert_none(page)
 
 
+def test_dismissing_an_incident_of_many_alerts_asks_first(live_server, personas, page,
+                                                         problems):
+    incident, alerts = on_one_resource(personas.sub, "vm-many-01", "Brute force", "Logon",
+                                       "Dump")
+    single = incident_of(standalone(personas.sub, "vm-one-01", severity="low",
+                                    display_name="Port scan"))
+    sign_in(page, live_server, "analyst")
+    row = page.locator(f"#incident-{incident.pk}")
+    asked = []
+
+    def answer(accept):
+        def on_dialog(dialog):
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+        page.once("dialog", on_dialog)
+
+    # The button: refused at the question, nothing changes.
+    row.get_by_label("Verdict").select_option(label="Benign positive")
+    answer(False)
+    row.get_by_role("button", name="Dismiss").click()
+    assert asked == ["Dismiss 3 active alerts as benign positive, with the incident "
+                     f"“{incident.title}”?"]
+    expect(row.locator(".status")).to_have_text("Active")
+    incident.refresh_from_db()
+    assert incident.status == "active"
+
+    # The key d asks too; accepted, it dismisses them all.
+    page.keyboard.press("j")
+    expect(row).to_have_class(re.compile(r"\bselected\b"))
+    answer(True)
+    page.keyboard.press("d")
+    expect(row.locator(".status")).to_have_text("Dismissed")
+    assert len(asked) == 2 and "3 active alerts" in asked[1]
+    for alert in alerts:
+        alert.refresh_from_db()
+        assert (alert.status, alert.verdict) == ("dismissed", "benign_positive")
+
+    # One alert: one click, no question.
+    page.locator(f"#incident-{single.pk}").get_by_role("button", name="Dismiss").click()
+    expect(page.locator(f"#incident-{single.pk} .status")).to_have_text("Dismissed")
+    assert len(asked) == 2
+    problems.assert_none(page)
+
+
 # 4. Escalating to the shift leads
 
 

@@ -144,3 +144,28 @@ def test_acknowledging_twice_says_nothing_changed(p, as_user):
     again = lead.post(url(p, incident, "acknowledge"), follow=True).content.decode()
     assert "Escalation acknowledged." in first
     assert "Nothing to acknowledge" in again and "Escalation acknowledged." not in again
+
+
+def test_the_escalation_email_tells_what_where_why_and_links_to_it(
+        p, as_user, django_capture_on_commit_callbacks, settings):
+    settings.SITE_URL = "https://soc.example.com"
+    p.lead.email = "lead@contoso.example"
+    p.lead.save()
+    incident = make_incident(p.sub, severity="high",
+                             display_name="Ransomware on vm-web-01\r\nBcc: evil@example.com")
+    assert "\r\n" in incident.title
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user(p.analyst).post(url(p, incident, "escalate"),
+                                {"to": "leads", "note": "looks like ransomware"})
+    sent = mail.outbox[-1]
+    assert sent.subject == ("[SOC] Escalated (High): Ransomware on vm-web-01 "
+                            "Bcc: evil@example.com")
+    assert "Incident:  Ransomware on vm-web-01 Bcc: evil@example.com\n" in sent.body
+    assert "Severity:  High\n" in sent.body
+    assert f"Resource:  {incident.resource.name}\n" in sent.body
+    assert "looks like ransomware" in sent.body
+    assert (f"Link:      https://soc.example.com/s/{p.sub.pk}/incidents/{incident.pk}/\n"
+            in sent.body)
+    # The title is in the subject only: no header of the message comes from it.
+    headers = sent.message().as_bytes().split(b"\n\n", 1)[0]
+    assert b"\nBcc:" not in headers and sent.bcc == []

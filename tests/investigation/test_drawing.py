@@ -52,3 +52,13 @@ def test_the_focus_is_the_selected_node_and_what_its_click_brought(p):
     hx, hy = m.positions[host]
     assert x < hx < 5000 < x + w and y < hy < 5000 < y + h
     assert w < int(drawing.draw(m).view_box.split()[2]) + 1
+
+
+def test_the_keep_box_holds_the_incident_and_its_alerts(p):
+    incident, alerts = incident_with(p.sub, count=3)
+    m = initial_map(incident=incident)
+    x, y, w, h = map(int, drawing.draw(m).keep_box.split())
+    for node in [m.root, *(f"alert:{a.pk}" for a in alerts)]:
+        px, py = m.positions[node]
+        assert x < px < x + w and y < py < y + h
+    assert y + h < max(py for _, py in m.positions.values())  # not the entities below

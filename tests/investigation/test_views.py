@@ -215,3 +215,59 @@ def test_hostile_labels_are_escaped_everywhere(p, as_user):
     # In JSON the label is the attacker's text, as data.
     data = json.loads(client.get(url + "export.json").content)
     assert any(n["label"] == HOSTILE for n in data["nodes"])
+
+
+def test_the_pane_shows_times_as_the_console_does(p, as_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.search.factories import default_workspace
+    from tests.search.factories import ingest as ingest_events
+
+    incident, _ = incident_with(p.sub, count=1)
+    at = timezone.now() - timedelta(hours=3, minutes=5)
+    ingest_events(default_workspace(p.sub), "SecurityEvent", [
+        {"TimeGenerated": at.isoformat().replace("+00:00", "Z"), "Computer": "vm-inv-01",
+         "EventID": 4688, "Account": "CONTOSO\\alice",
+         "NewProcessName": "C:\\Tools\\mimikatz.exe"}])
+    client = as_user(p.analyst)
+    inv, url = start(client, p, incident)
+    client.post(url + "select/", {"node": host_id(inv)})
+    inv.refresh_from_db()
+    process = next(n for n, a in inv.state["nodes"] if a["label"] == "mimikatz.exe")
+    raw = inv.state["nodes"][[n for n, _ in inv.state["nodes"]].index(process)][1]["props"]
+    assert "." in raw["Last"] and raw["Last"].endswith("Z")  # microseconds, as events say
+    pane = client.get(url + "pane/?node=" + process, HTTP_HX_REQUEST="true").content.decode()
+    shown = at.strftime("%Y-%m-%d %H:%M:%S")
+    assert f'title="3 h ago">{shown} UTC</time>' in pane
+    assert raw["Last"] not in pane.replace(f'datetime="{raw["Last"]}', "")
+    rows = client.get(url + "pane/processes/?node=" + host_id(inv),
+                      HTTP_HX_REQUEST="true").content.decode()
+    assert f"{shown} UTC</time>" in rows and raw["Last"] not in rows
+
+
+def test_undo_takes_back_what_the_events_told_of_shown_nodes(p, as_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.search.factories import default_workspace
+    from tests.search.factories import ingest as ingest_events
+
+    incident, _ = incident_with(p.sub)
+    ingest_events(default_workspace(p.sub), "SecurityEvent", [
+        {"TimeGenerated": (timezone.now() - timedelta(hours=1)).isoformat(),
+         "Computer": "vm-inv-01", "EventID": 4688, "Account": "CONTOSO\\alice",
+         "NewProcessName": "C:\\Windows\\System32\\powershell.exe"}])
+    client = as_user(p.analyst)
+    inv, url = start(client, p, incident)
+    first = json.loads(json.dumps(inv.state))
+    client.post(url + "select/", {"node": host_id(inv)}, HTTP_HX_REQUEST="true")
+    inv.refresh_from_db()
+    told = {n: a["events"] for n, a in inv.state["nodes"] if "events" in a}
+    assert [a["label"] for n, a in inv.state["nodes"] if n in told] == \
+        ["powershell.exe -enc AAAA"]
+    client.post(url + "undo/", HTTP_HX_REQUEST="true")
+    inv.refresh_from_db()
+    assert inv.state["nodes"] == first["nodes"]

@@ -10,7 +10,8 @@ from inventory.subscriptions import InventoryError
 
 
 class Command(BaseCommand):
-    help = "Give a user a role in a subscription (creating the user, without a password)."
+    help = ("Give a user a role in a subscription (creating the user, without a password: "
+            "set one with changepassword before they sign in).")
 
     def add_arguments(self, parser):
         parser.add_argument("--subscription", required=True)
@@ -32,5 +33,8 @@ class Command(BaseCommand):
                            actor=Actor.of_system("manage.py"))
             except InventoryError as exc:
                 raise CommandError(str(exc)) from exc
-        note = " (new user, no password yet)" if created else ""
-        self.stdout.write(f"{user}{note} is {role} in {sub.name}.")
+        self.stdout.write(f"{user} is {role} in {sub.name}.")
+        if created or not person.has_usable_password():
+            # Nothing else tells the new person how to sign in.
+            self.stdout.write(f"{user} has no password yet and cannot sign in until one is "
+                              f"set: manage.py changepassword {user}")
