@@ -1,18 +1,12 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from alerts import suppression, tactics
-from alerts.forms import (
-    AlertFilterForm,
-    CommentForm,
-    DismissForm,
-    SuppressForm,
-    SuppressScopeForm,
-)
+from alerts.forms import AlertFilterForm, DismissForm, SuppressForm, SuppressScopeForm
+from alerts.http import ACTIONS, DONE, check_triage, run_triage
 from alerts.models import Alert, RejectedItem, Severity, Status, SuppressionRule
 from alerts.queries import (
     Arrival,
@@ -25,10 +19,10 @@ from alerts.queries import (
 )
 from alerts.rejected import RejectedError, rejected_page, replay_rejected
 from alerts.triage import TriageError, change_alert, comment_alert
-from inventory.access import get_for_user, get_subscription_for_user, role_for
+from inventory.access import get_for_user, get_subscription_for_user
 from inventory.activity import Actor
 from inventory.models import ApiToken
-from inventory.roles import Perm, role_allows
+from inventory.roles import Perm
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.paging import BadCursor
 
@@ -152,44 +146,6 @@ def rejected_replay(request, sub, rejected_id):
             messages.success(request, f"Replayed: {result.status} (alert {result.id}).")
     return redirect("alerts:rejected-detail", sub=sub, rejected_id=item.pk)
 
-
-
-
-ACTIONS = ("dismiss", "resolve", "activate", "comment")
-
-
-def triage_request(request, obj, action):
-    """Parse a triage POST: (action, verdict, text); TriageError for bad input."""
-    form = DismissForm(request.POST) if action == "dismiss" else CommentForm(request.POST)
-    if not form.is_valid():
-        raise TriageError("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
-    return form.cleaned_data.get("verdict", ""), form.cleaned_data.get("comment", "")
-
-
-def check_triage(request, subscription_id, obj, action):
-    """Triage needs its right; re-opening something resolved is the shift lead's."""
-    role = role_for(request.user, subscription_id)
-    if action == "activate" and obj.status == "resolved" and not role_allows(role, Perm.LEAD):
-        raise PermissionDenied("Only a shift lead may reopen a resolved item.")
-
-
-DONE = {"dismiss": "Dismissed.", "resolve": "Resolved.", "activate": "Active again.",
-        "comment": "Comment added."}
-
-
-def run_triage(request, obj, action, change, comment):
-    """Parse a triage POST and apply it to an alert or incident with `change`/`comment`;
-    returns the user-facing error, or None."""
-    actor = Actor.of_user(request.user)
-    try:
-        verdict, text = triage_request(request, obj, action)
-        if action == "comment":
-            comment(obj, actor=actor, comment=text)
-        else:
-            change(obj, action=action, actor=actor, verdict=verdict, reason=text)
-    except TriageError as exc:
-        return str(exc)
-    return None
 
 
 @require_POST

@@ -11,16 +11,7 @@ from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 from pydantic import ConfigDict
 
-from alerts.api import (
-    MAX_ID,
-    ErrorOut,
-    TriageIn,
-    TriageOut,
-    _utc,
-    _words,
-    api_triage,
-    serialize,
-)
+from alerts.http import TriageIn, TriageOut, api_triage, serialize
 from alerts.models import Alert, Severity
 from alerts.queries import LIST_FIELDS
 from alerts.triage import TriageError
@@ -32,7 +23,8 @@ from inventory.activity import Actor
 from inventory.api import acting_on, require
 from inventory.roles import Perm
 from inventory.tokens import token_allows
-from socconsole.lib.apierrors import ApiError
+from socconsole.lib.apierrors import ApiError, ErrorOut
+from socconsole.lib.apiquery import MAX_ID, utc, words
 
 router = Router(tags=["incidents"])
 
@@ -122,8 +114,8 @@ def list_incidents(request, filters: Query[IncidentFilters]):
             raise ApiError(400, "invalid", f"{name}: not a filter of the queue.", name)
         if name not in REPEATABLE and len(request.GET.getlist(name)) > 1:
             raise ApiError(400, "invalid", f"{name}: give it once.", name)
-    severities = _words(filters.severity, [s.label for s in Severity], "severity")
-    statuses = _words(filters.status, list(Incident.Status.values), "status")
+    severities = words(filters.severity, [s.label for s in Severity], "severity")
+    statuses = words(filters.status, list(Incident.Status.values), "status")
     assigned = filters.assigned
     if filters.unassigned:
         if assigned == "me":
@@ -138,7 +130,7 @@ def list_incidents(request, filters: Query[IncidentFilters]):
         severities=tuple(Severity.from_word(s) for s in severities),
         statuses=tuple(statuses) or ("active",),
         resources=(filters.resource,) if filters.resource else None,
-        since=_utc(filters.since, "since"), until=_utc(filters.until, "until"),
+        since=utc(filters.since, "since"), until=utc(filters.until, "until"),
         mine_for=user if assigned == "me" else None, unassigned=assigned == "none",
         escalated=filters.escalated, overdue_at=timezone.now() if filters.overdue else None,
         text=filters.q.strip()),

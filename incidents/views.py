@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from alerts import tactics
 from alerts.forms import DismissForm
+from alerts.http import ACTIONS, DONE, check_triage, run_triage
 from alerts.models import Severity
 from alerts.triage import TriageError
-from alerts.views import ACTIONS, DONE, check_triage, run_triage
 from incidents.assignment import acknowledge_escalation, assign, escalate
 from incidents.forms import QueueFilterForm
 from incidents.models import HandoverNote, Incident, SavedView
