@@ -2,16 +2,20 @@
 (which actions there are, how a request names one, what the answer says) and an alert as
 the API shows it. The rules of who may do what are the domain functions' own."""
 
-from django.core.exceptions import PermissionDenied
+from collections.abc import Callable
+
+from django.db.models import Model
+from django.http import HttpRequest
 from ninja import Field, Schema
 
 from alerts.forms import CommentForm, DismissForm
+from alerts.models import Alert
 from alerts.triage import TriageError
 from inventory.access import role_for
 from inventory.activity import Actor
 from inventory.api import require
-from inventory.roles import Perm, role_allows
-from inventory.tokens import token_allows
+from inventory.roles import Perm
+from inventory.tokens import token_role
 from socconsole.lib.apierrors import ApiError
 
 ACTIONS = ("dismiss", "resolve", "activate", "comment")
@@ -20,31 +24,28 @@ DONE = {"dismiss": "Dismissed.", "resolve": "Resolved.", "activate": "Active aga
         "comment": "Comment added."}
 
 
-def triage_request(request, obj, action):
-    """Parse a triage POST: (action, verdict, text); TriageError for bad input."""
+def triage_request(request: HttpRequest, action: str) -> tuple[str, str]:
+    """Parse a triage POST: (verdict, text); TriageError for bad input."""
     form = DismissForm(request.POST) if action == "dismiss" else CommentForm(request.POST)
     if not form.is_valid():
         raise TriageError("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
     return form.cleaned_data.get("verdict", ""), form.cleaned_data.get("comment", "")
 
 
-def check_triage(request, subscription_id, obj, action):
-    """Triage needs its right; re-opening something resolved is the shift lead's."""
-    role = role_for(request.user, subscription_id)
-    if action == "activate" and obj.status == "resolved" and not role_allows(role, Perm.LEAD):
-        raise PermissionDenied("Only a shift lead may reopen a resolved item.")
-
-
-def run_triage(request, obj, action, change, comment):
+def run_triage(request: HttpRequest, obj: Model, action: str, change: Callable[..., bool],
+               comment: Callable[..., None]) -> str | None:
     """Parse a triage POST and apply it to an alert or incident with `change`/`comment`;
-    returns the user-facing error, or None."""
+    returns the user-facing error, or None. What the role may not do raises NotAllowed
+    (a PermissionDenied: 403)."""
     actor = Actor.of_user(request.user)
     try:
-        verdict, text = triage_request(request, obj, action)
+        verdict, text = triage_request(request, action)
         if action == "comment":
             comment(obj, actor=actor, comment=text)
         else:
-            change(obj, action=action, actor=actor, verdict=verdict, reason=text)
+            change(obj, action=action, actor=actor, role=role_for(request.user,
+                                                                  obj.subscription_id),
+                   verdict=verdict, reason=text)
     except TriageError as exc:
         return str(exc)
     return None
@@ -62,23 +63,18 @@ class TriageOut(Schema):
     changed: bool
 
 
-def api_triage(request, obj, action, body, change, comment):
+def api_triage(request: HttpRequest, obj: Model, action: str, body: TriageIn,
+               change: Callable[..., bool], comment: Callable[..., None]) -> dict:
     """The API side of a triage action on an alert or incident (scope `act`)."""
     require(request, Perm.TRIAGE)
-    if action == "activate" and obj.status == "resolved":
-        token = request.auth
-        if token.user is None or not role_allows(role_for(token.user, token.subscription_id),
-                                                 Perm.LEAD) or not token_allows(token,
-                                                                                Perm.LEAD):
-            raise ApiError(403, "forbidden", "Only a shift lead may reopen a resolved item.")
     actor = Actor.of_token(request.auth)
     try:
         if action == "comment":
             comment(obj, actor=actor, comment=body.comment)
             changed = True
         else:
-            changed = change(obj, action=action, actor=actor, verdict=body.verdict.lower(),
-                             reason=body.comment)
+            changed = change(obj, action=action, actor=actor, role=token_role(request.auth),
+                             verdict=body.verdict.lower(), reason=body.comment)
     except TriageError as exc:
         # Dismissing lacks a verdict; resolving or commenting lacks a comment.
         raise ApiError(400, "invalid", str(exc),
@@ -87,7 +83,7 @@ def api_triage(request, obj, action, body, change, comment):
     return {"id": obj.pk, "status": obj.status, "verdict": obj.verdict, "changed": changed}
 
 
-def _resource(alert):
+def _resource(alert: Alert) -> dict | None:
     r = alert.resource
     if r is None:
         return None
@@ -95,7 +91,7 @@ def _resource(alert):
             "owner": r.owner}
 
 
-def serialize(alert):
+def serialize(alert: Alert) -> dict:
     """An alert as the API lists it (`alerts.api.AlertOut`)."""
     return {
         "id": alert.pk, "key": alert.key, "format": alert.format, "provider": alert.provider,

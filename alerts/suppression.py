@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from alerts.models import Alert, AlertEntity, Entity, Status, SuppressionRule, Verdict
-from alerts.triage import TriageError, change_alert
+from alerts.triage import TriageError, change_alert, require_role
 from inventory import activity
+from inventory.roles import Perm
 
 MAX_DAYS = 365
 # What a rule's dismissal says of the alerts it dismisses: expected activity, not an attack.
@@ -94,12 +95,13 @@ def create_rule(*, alert, scope, days, reason, actor):
     return rule
 
 
-def suppress_similar(alert, *, scope, days, reason, actor):
+def suppress_similar(alert, *, scope, days, reason, actor, role):
     """"Dismiss and suppress similar": a rule from the alert, and the alert dismissed with
-    the rule's verdict, together or not at all."""
+    the rule's verdict, together or not at all. Suppression is the shift lead's."""
+    require_role(role, Perm.LEAD, "Only a shift lead may suppress alerts.")
     with transaction.atomic():
         rule = create_rule(alert=alert, scope=scope, days=days, reason=reason, actor=actor)
-        change_alert(alert, action="dismiss", actor=actor, verdict=VERDICT,
+        change_alert(alert, action="dismiss", actor=actor, role=role, verdict=VERDICT,
                      reason=f"suppressed by rule {rule.pk}: {rule.reason}")
     return rule
 

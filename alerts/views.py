@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from alerts import suppression, tactics
 from alerts.forms import AlertFilterForm, DismissForm, SuppressForm, SuppressScopeForm
-from alerts.http import ACTIONS, DONE, check_triage, run_triage
+from alerts.http import ACTIONS, DONE, run_triage
 from alerts.models import Alert, RejectedItem, Severity, Status, SuppressionRule
 from alerts.queries import (
     Arrival,
@@ -19,7 +19,7 @@ from alerts.queries import (
 )
 from alerts.rejected import RejectedError, rejected_page, replay_rejected
 from alerts.triage import TriageError, change_alert, comment_alert
-from inventory.access import get_for_user, get_subscription_for_user
+from inventory.access import get_for_user, get_subscription_for_user, role_for
 from inventory.activity import Actor
 from inventory.models import ApiToken
 from inventory.roles import Perm
@@ -153,7 +153,6 @@ def alert_action(request, sub, alert_id, action):
     if action not in ACTIONS:
         raise Http404("No such action.")
     alert = _alert(request, sub, alert_id, Perm.TRIAGE)
-    check_triage(request, sub, alert, action)
     error = run_triage(request, alert, action, change_alert, comment_alert)
     if error and request.htmx:
         return HttpResponse(error, status=400)
@@ -186,7 +185,8 @@ def suppress(request, sub, alert_id):
         try:
             rule = suppression.suppress_similar(
                 alert, scope=form.cleaned_data["scope"], days=form.cleaned_data["days"],
-                reason=form.cleaned_data["reason"], actor=Actor.of_user(request.user))
+                reason=form.cleaned_data["reason"], actor=Actor.of_user(request.user),
+                role=role_for(request.user, sub))
         except TriageError as exc:
             form.add_error(None, str(exc))
     if form.errors:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from alerts import tactics
 from alerts.forms import DismissForm
-from alerts.http import ACTIONS, DONE, check_triage, run_triage
+from alerts.http import ACTIONS, DONE, run_triage
 from alerts.models import Severity
 from alerts.triage import TriageError
 from incidents.assignment import acknowledge_escalation, assign, escalate
@@ -139,23 +139,22 @@ def _owner_action(request, sub, incident_id, action):
     incident = get_for_user(Incident.objects.filter(subscription_id=sub)
                             .select_related("resource"), request.user, incident_id,
                             OWNER_ACTIONS[action])
-    actor = Actor.of_user(request.user)
+    actor, role = Actor.of_user(request.user), role_for(request.user, sub)
     try:
         if action == "take":
-            assign(incident, to=request.user, actor=actor)
+            assign(incident, to=request.user, actor=actor, role=role)
         elif action == "assign":
             # Only the subscription's members: nobody else is even named.
             user = get_user_model().objects.filter(
                 pk=request.POST["user"], memberships__subscription_id=sub).first() \
                 if (request.POST.get("user") or "").isdigit() and \
                 len(request.POST["user"]) <= 18 else None
-            if user is None:
-                raise TriageError("Choose whom to assign it to.")
-            assign(incident, to=user, actor=actor, reason=request.POST.get("comment", ""))
+            assign(incident, to=user, actor=actor, role=role,
+                   reason=request.POST.get("comment", ""))
         elif action == "escalate":
             escalate(incident, to=request.POST.get("to", ""), note=request.POST.get("note", ""),
-                     actor=actor)
-        elif not acknowledge_escalation(incident, actor=actor):
+                     actor=actor, role=role)
+        elif not acknowledge_escalation(incident, actor=actor, role=role):
             raise TriageError("Nothing to acknowledge: it is not escalated, or someone "
                               "acknowledged it already.")
     except TriageError as exc:
@@ -178,7 +177,6 @@ def incident_action(request, sub, incident_id, action):
     incident = get_for_user(Incident.objects.filter(subscription_id=sub)
                             .select_related("resource", "assigned_to", "subscription"),
                             request.user, incident_id, Perm.TRIAGE)
-    check_triage(request, sub, incident, action)
     error = run_triage(request, incident, action, change_incident, comment_incident)
     if error and request.htmx:
         return HttpResponse(error, status=400)
@@ -239,6 +237,7 @@ def bulk(request, sub):
     try:
         changed = bulk_change(incidents, action=request.POST.get("action", ""),
                               actor=Actor.of_user(request.user),
+                              role=role_for(request.user, sub),
                               verdict=request.POST.get("verdict", ""),
                               reason=request.POST.get("comment", ""))
     except TriageError as exc:

@@ -20,6 +20,7 @@ from inventory.roles import (
     DEFAULT_SCOPES,
     SERVICE_SCOPES,
     Perm,
+    Role,
     Scope,
     role_allows,
     scopes_allow,
@@ -110,3 +111,14 @@ def token_allows(token, perm):
     from inventory.access import role_for
 
     return role_allows(role_for(token.user, token.subscription_id), perm)
+
+
+def token_role(token: ApiToken) -> Role | None:
+    """The role a token acts with, for the domain functions that decide who may change
+    what: its user's current role (a service token has none). The API checks the scope
+    first (`require`, `acting_on`), and `act` carries every right a role has in triage."""
+    if token.user is None:
+        return None
+    from inventory.access import role_for
+
+    return role_for(token.user, token.subscription_id)
