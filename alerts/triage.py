@@ -59,12 +59,26 @@ def check_reason(action: str, reason: str) -> None:
         raise TriageError("Resolving needs a comment: say what was done.")
 
 
+def planned(action: str, verdict: str, reason: str) -> tuple[Status, str]:
+    """(status, verdict) a valid request leads to; TriageError before anything is touched."""
+    state = target_state(action, verdict)
+    check_reason(action, reason)
+    return state
+
+
+def comment_text(comment: str) -> str:
+    """A comment on an alert or incident, stripped; TriageError when there is none."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise TriageError("A comment needs some text.")
+    return comment
+
+
 def change_alert(alert: Alert, *, action: str, actor: Actor, role: Role | None,
                  verdict: str = "", reason: str = "") -> bool:
     """Apply a triage action to an alert; False when it was already in that state.
     NotAllowed when `role` (the actor's, in the alert's subscription) may not."""
-    status, verdict = target_state(action, verdict)
-    check_reason(action, reason)
+    status, verdict = planned(action, verdict, reason)
     with transaction.atomic():
         row = Alert.objects.select_for_update().only("status", "verdict", "display_name",
                                                       "subscription_id").get(pk=alert.pk)
@@ -83,9 +97,7 @@ def change_alert(alert: Alert, *, action: str, actor: Actor, role: Role | None,
 
 
 def comment_alert(alert: Alert, *, actor: Actor, comment: str) -> None:
-    comment = (comment or "").strip()
-    if not comment:
-        raise TriageError("A comment needs some text.")
+    comment = comment_text(comment)
     with transaction.atomic():
         activity.record(actor=actor, verb="alert.comment", target_type="alert",
                         target_id=alert.pk, target_label=alert.display_name,

@@ -15,8 +15,8 @@ from alerts.triage import (
     TriageError,
     change_alert,
     check_may_change,
-    check_reason,
-    target_state,
+    comment_text,
+    planned,
 )
 from incidents.models import HandoverNote, Incident, IncidentAlert
 from inventory import activity
@@ -29,8 +29,7 @@ def change_incident(incident: Incident, *, action: str, actor: Actor, role: Role
                     verdict: str = "", reason: str = "") -> bool:
     """Apply a triage action to an incident and its alerts; False when nothing changed.
     NotAllowed when `role` (the actor's, in the incident's subscription) may not."""
-    status, verdict = target_state(action, verdict)
-    check_reason(action, reason)
+    status, verdict = planned(action, verdict, reason)
     with transaction.atomic():
         row = Incident.objects.select_for_update().get(pk=incident.pk)
         check_may_change(role, action, row.status)
@@ -57,9 +56,7 @@ def change_incident(incident: Incident, *, action: str, actor: Actor, role: Role
 
 
 def comment_incident(incident: Incident, *, actor: Actor, comment: str) -> None:
-    comment = (comment or "").strip()
-    if not comment:
-        raise TriageError("A comment needs some text.")
+    comment = comment_text(comment)
     with transaction.atomic():
         Incident.objects.filter(pk=incident.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=timezone.now())
@@ -105,7 +102,6 @@ def bulk_change(incidents: Sequence[Incident], *, action: str, actor: Actor,
     """Apply one triage action to many incidents; returns how many changed."""
     if action not in ("dismiss", "resolve"):
         raise TriageError("Only dismiss and resolve work on many incidents at once.")
-    target_state(action, verdict)  # refuse bad input before touching anything
-    check_reason(action, reason)
+    planned(action, verdict, reason)  # refuse bad input before touching anything
     return sum(change_incident(i, action=action, actor=actor, role=role, verdict=verdict,
                                reason=reason) for i in incidents[:BULK_LIMIT])
