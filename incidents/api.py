@@ -16,6 +16,7 @@ from alerts.queries import LIST_FIELDS
 from alerts.triage import TriageError
 from incidents.assignment import acknowledge_escalation, assign, escalate
 from incidents.models import Incident
+from incidents.narrative import narrate
 from incidents.queries import QueueFilters, queue_page
 from incidents.triage import change_incident, comment_incident
 from inventory.activity import Actor
@@ -161,8 +162,9 @@ def _changed(incident, changed):
 def get_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID)):
     """One incident with its alerts and the reasons they belong together."""
     incident = _incident(request, incident_id)
-    return {**_out(incident), "description": incident.description,
-            "reasons": incident.reasons,
+    narrative = narrate(incident)
+    return {**_out(incident), "description": narrative.description,
+            "reasons": narrative.reasons,
             "alerts": [serialize(a) for a in Alert.objects.filter(
                 membership__incident=incident).select_related("resource")
                 .only(*LIST_FIELDS).order_by("time", "id")]}

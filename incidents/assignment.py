@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from alerts.triage import TriageError, require_role
 from incidents.models import Incident
+from incidents.narrative import narrate
 from inventory import activity
 from inventory.activity import Actor
 from inventory.models import Membership
@@ -95,7 +96,7 @@ def escalate(incident: Incident, *, to: str, note: str, actor: Actor,
         subject = f"[SOC] Escalated: {row.title}"[:200]
         body = (f"{actor.label} escalated incident {row.pk} ({row.get_severity_display()}) "
                 f"to {'the shift leads' if to == 'leads' else 'the workload owner'}:\n\n"
-                f"{note}\n\n{row.description}")
+                f"{note}\n\n{narrate(row).description}")
         transaction.on_commit(lambda: send_mail(subject, body, None, recipients,
                                                 fail_silently=False))
     incident.escalated = True

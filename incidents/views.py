@@ -18,6 +18,7 @@ from alerts.triage import TriageError
 from incidents.assignment import acknowledge_escalation, assign, escalate
 from incidents.forms import QueueFilterForm
 from incidents.models import HandoverNote, Incident, SavedView
+from incidents.narrative import narrate
 from incidents.queries import (
     QueueFilters,
     incident_alerts,
@@ -124,7 +125,7 @@ def incident_detail(request, sub, incident_id):
         "times": response_times(incident, events),
         "assignees": triagers(incident.subscription_id),
         "subscription": incident.subscription, "incident": incident, "alerts": alerts,
-        "kill_chain": tactics.strip(incident.tactics),
+        "narrative": narrate(incident), "kill_chain": tactics.strip(incident.tactics),
         "related": related_elsewhere(incident, alerts),
         "timeline": events,
         "dismiss_form": DismissForm(),
