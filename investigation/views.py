@@ -41,17 +41,17 @@ def start_incident(request, sub, incident_id):
     return redirect("investigation:map", sub=sub, investigation_id=inv.pk)
 
 
-def _context(request, inv, m, node_id=None, oob=False):
-    drawn = drawing.draw(m)
-    node_id = m.selected if node_id is None else node_id
+def _context(request, inv, inv_map, node_id=None, oob=False):
+    drawn = drawing.draw(inv_map)
+    node_id = inv_map.selected if node_id is None else node_id
     return {
-        "subscription": inv.subscription, "investigation": inv, "map": m,
+        "subscription": inv.subscription, "investigation": inv, "map": inv_map,
         "nodes": drawn.nodes, "edges": drawn.edges, "view_box": drawn.view_box,
         "focus_box": drawn.focus_box,
-        "pane": pane.pane(m, inv.subscription_id, node_id, incident_id=inv.incident_id)
+        "pane": pane.pane(inv_map, inv.subscription_id, node_id, incident_id=inv.incident_id)
         if node_id else None,
-        "can_undo": bool(m.history), "node_count": m.g.number_of_nodes(),
-        "edge_count": m.g.number_of_edges(), "oob": oob,
+        "can_undo": bool(inv_map.history), "node_count": inv_map.g.number_of_nodes(),
+        "edge_count": inv_map.g.number_of_edges(), "oob": oob,
     }
 
 
@@ -63,17 +63,17 @@ def _node_param(params):
 @require_GET
 def map_page(request, sub, investigation_id):
     inv = _investigation(request, sub, investigation_id)
-    m = load(inv)
+    inv_map = load(inv)
     if is_partial(request):
         return render(request, "investigation/map.html#map-update",
-                      _context(request, inv, m, oob=True))
-    return render(request, "investigation/map.html", _context(request, inv, m))
+                      _context(request, inv, inv_map, oob=True))
+    return render(request, "investigation/map.html", _context(request, inv, inv_map))
 
 
-def _changed(request, inv, m):
+def _changed(request, inv, inv_map):
     if is_partial(request):
         return render(request, "investigation/map.html#map-update",
-                      _context(request, inv, m, oob=True))
+                      _context(request, inv, inv_map, oob=True))
     return redirect("investigation:map", sub=inv.subscription_id, investigation_id=inv.pk)
 
 
@@ -88,32 +88,32 @@ def _refused(request, inv, exc):
 def select(request, sub, investigation_id):
     inv = _investigation(request, sub, investigation_id, Perm.INVESTIGATE)
     try:
-        m, _ = select_node(inv, _node_param(request.POST), actor=Actor.of_user(request.user))
+        inv_map, _ = select_node(inv, _node_param(request.POST), actor=Actor.of_user(request.user))
     except InvestigationError as exc:
         return _refused(request, inv, exc)
     inv.refresh_from_db(fields=["version", "updated_at"])
-    return _changed(request, inv, m)
+    return _changed(request, inv, inv_map)
 
 
 @require_POST
 def undo_view(request, sub, investigation_id):
     inv = _investigation(request, sub, investigation_id, Perm.INVESTIGATE)
     try:
-        m = undo(inv, actor=Actor.of_user(request.user))
+        inv_map = undo(inv, actor=Actor.of_user(request.user))
     except InvestigationError as exc:
         return _refused(request, inv, exc)
-    return _changed(request, inv, m)
+    return _changed(request, inv, inv_map)
 
 
 @require_GET
 def pane_view(request, sub, investigation_id):
     """The pane of any node on the map, without selecting it (the map stays as it is)."""
     inv = _investigation(request, sub, investigation_id)
-    m = load(inv)
+    inv_map = load(inv)
     node_id = _node_param(request.GET)
-    if node_id not in m.g:
+    if node_id not in inv_map.g:
         raise Http404("That node is not on the map.")
-    context = _context(request, inv, m, node_id)
+    context = _context(request, inv, inv_map, node_id)
     template = "investigation/map.html#pane" if is_partial(request) else "investigation/map.html"
     return render(request, template, context)
 
@@ -121,10 +121,10 @@ def pane_view(request, sub, investigation_id):
 @require_GET
 def tab_view(request, sub, investigation_id, tab):
     inv = _investigation(request, sub, investigation_id)
-    m = load(inv)
+    inv_map = load(inv)
     node_id = _node_param(request.GET)
-    p = pane.pane(m, inv.subscription_id, node_id, incident_id=inv.incident_id) \
-        if node_id in m.g else None
+    p = pane.pane(inv_map, inv.subscription_id, node_id, incident_id=inv.incident_id) \
+        if node_id in inv_map.g else None
     context = pane.tab(p, inv.subscription_id, tab) if p is not None else None
     if context is None:
         raise Http404("No such tab for that node.")
@@ -140,15 +140,15 @@ def export(request, sub, investigation_id, fmt):
     inv = _investigation(request, sub, investigation_id)
     if fmt not in ("json", "graphml"):
         raise Http404("Export as json or graphml.")
-    m = load(inv)
+    inv_map = load(inv)
     if fmt == "json":
         import json
 
-        body = json.dumps(graph.as_json(m, inv.subscription_id, with_positions=True),
+        body = json.dumps(graph.as_json(inv_map, inv.subscription_id, with_positions=True),
                           indent=2, default=str).encode()
         content_type = "application/json"
     else:
-        body = graph.as_graphml(m, inv.subscription_id)
+        body = graph.as_graphml(inv_map, inv.subscription_id)
         content_type = "application/graphml+xml"
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="investigation-{inv.pk}.{fmt}"'
