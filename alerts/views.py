@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -28,7 +28,7 @@ from socconsole.lib.paging import BadCursor
 
 
 @require_GET
-def alert_list(request, sub):
+def alert_list(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
     form = AlertFilterForm(request.GET)
     if not form.is_valid():
@@ -53,17 +53,18 @@ def alert_list(request, sub):
     })
 
 
-def _alert(request, sub, alert_id, perm=Perm.VIEW):
+def _alert(request: HttpRequest, sub: int, alert_id: int, perm: Perm = Perm.VIEW) -> Alert:
     get_subscription_for_user(request.user, sub, Perm.VIEW)
     return get_for_user(Alert.objects.filter(subscription_id=sub), request.user, alert_id, perm)
 
 
 @require_GET
-def alert_detail(request, sub, alert_id):
+def alert_detail(request: HttpRequest, sub: int, alert_id: int) -> HttpResponse:
     return _detail_page(request, _alert(request, sub, alert_id))
 
 
-def _detail_page(request, alert, suppress_form=None, status=200):
+def _detail_page(request: HttpRequest, alert: Alert, suppress_form: SuppressForm | None = None,
+                 status: int = 200) -> HttpResponse:
     """The alert page; `suppress_form` bound when a suppression was refused."""
     details = alert_details(Alert.objects.filter(pk=alert.pk)
                             .select_related("suppressed_by", "membership__incident"),
@@ -86,7 +87,7 @@ def _detail_page(request, alert, suppress_form=None, status=200):
 
 
 @require_GET
-def alert_raw(request, sub, alert_id):
+def alert_raw(request: HttpRequest, sub: int, alert_id: int) -> HttpResponse:
     alert = _alert(request, sub, alert_id)
     details = alert_details(Alert.objects.filter(pk=alert.pk), alert.pk)
     template = "alerts/alert_raw.html"
@@ -97,7 +98,7 @@ def alert_raw(request, sub, alert_id):
 
 
 @require_GET
-def rejected_list(request, sub):
+def rejected_list(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
     tokens = list(ApiToken.objects.filter(subscription=subscription))
     wanted = request.GET.get("token", "")
@@ -116,7 +117,7 @@ def rejected_list(request, sub):
                                       "token": token, "wanted": wanted, "page": page})
 
 
-def _rejected(request, sub, rejected_id):
+def _rejected(request: HttpRequest, sub: int, rejected_id: int) -> RejectedItem:
     get_subscription_for_user(request.user, sub, Perm.VIEW)
     return get_for_user(RejectedItem.objects.filter(subscription_id=sub)
                         .select_related("token", "subscription"), request.user, rejected_id,
@@ -124,7 +125,7 @@ def _rejected(request, sub, rejected_id):
 
 
 @require_GET
-def rejected_detail(request, sub, rejected_id):
+def rejected_detail(request: HttpRequest, sub: int, rejected_id: int) -> HttpResponse:
     item = _rejected(request, sub, rejected_id)
     return render(request, "alerts/rejected_detail.html", {
         "subscription": item.subscription, "item": item,
@@ -133,7 +134,7 @@ def rejected_detail(request, sub, rejected_id):
 
 
 @require_POST
-def rejected_replay(request, sub, rejected_id):
+def rejected_replay(request: HttpRequest, sub: int, rejected_id: int) -> HttpResponse:
     item = _rejected(request, sub, rejected_id)
     try:
         result = replay_rejected(item, actor=Actor.of_user(request.user))
@@ -149,7 +150,7 @@ def rejected_replay(request, sub, rejected_id):
 
 
 @require_POST
-def alert_action(request, sub, alert_id, action):
+def alert_action(request: HttpRequest, sub: int, alert_id: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404("No such action.")
     alert = _alert(request, sub, alert_id, Perm.TRIAGE)
@@ -164,7 +165,7 @@ def alert_action(request, sub, alert_id, action):
 
 
 @require_GET
-def suppress_preview(request, sub, alert_id):
+def suppress_preview(request: HttpRequest, sub: int, alert_id: int) -> HttpResponse:
     alert = _alert(request, sub, alert_id, Perm.LEAD)
     scopes = suppression.scope_choices(alert)
     data = request.GET if "scope" in request.GET else {"scope": scopes[0][0] if scopes else ""}
@@ -178,7 +179,7 @@ def suppress_preview(request, sub, alert_id):
 
 
 @require_POST
-def suppress(request, sub, alert_id):
+def suppress(request: HttpRequest, sub: int, alert_id: int) -> HttpResponse:
     alert = _alert(request, sub, alert_id, Perm.LEAD)
     form = SuppressForm(request.POST, scopes=suppression.scope_choices(alert))
     if form.is_valid():
@@ -200,7 +201,7 @@ def suppress(request, sub, alert_id):
 
 
 @require_GET
-def suppression_list(request, sub):
+def suppression_list(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.LEAD)
     rules = SuppressionRule.objects.filter(subscription=subscription)\
         .select_related("resource", "entity", "created_by").order_by("-created_at")[:500]
@@ -209,7 +210,7 @@ def suppression_list(request, sub):
 
 
 @require_POST
-def suppression_disable(request, sub, rule_id):
+def suppression_disable(request: HttpRequest, sub: int, rule_id: int) -> HttpResponse:
     get_subscription_for_user(request.user, sub, Perm.VIEW)
     rule = get_for_user(SuppressionRule.objects.filter(subscription_id=sub), request.user,
                         rule_id, Perm.LEAD)

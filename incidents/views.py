@@ -2,8 +2,15 @@ from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models.functions import Lower
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -39,13 +46,13 @@ from incidents.triage import (
 )
 from inventory.access import get_for_user, get_subscription_for_user, role_for
 from inventory.activity import Actor
-from inventory.models import Resource
+from inventory.models import Resource, Subscription
 from inventory.roles import Perm, role_allows
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.paging import BadCursor
 
 
-def _resources(subscription, value):
+def _resources(subscription: Subscription, value: str) -> tuple[int, ...] | None:
     """The resource ids a filter names: an id, or every resource of the subscription with
     that name (any case); None for no filter."""
     if not value:
@@ -56,7 +63,7 @@ def _resources(subscription, value):
         lname=Lower("name")).filter(lname=value.lower()).values_list("pk", flat=True))
 
 
-def _filters(data, user, subscription):
+def _filters(data: dict, user: AbstractBaseUser, subscription: Subscription) -> QueueFilters:
     return QueueFilters(
         severities=tuple(Severity.from_word(s) for s in data["severity"]),
         statuses=tuple(data["status"]) or ("active",),
@@ -71,7 +78,7 @@ def _filters(data, user, subscription):
 
 
 @require_GET
-def queue(request, sub):
+def queue(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
     if not request.GET and not is_partial(request):
         saved = SavedView.objects.filter(user=request.user, subscription=subscription).first()
@@ -114,7 +121,7 @@ def queue(request, sub):
 
 
 @require_GET
-def incident_detail(request, sub, incident_id):
+def incident_detail(request: HttpRequest, sub: int, incident_id: int) -> HttpResponse:
     get_subscription_for_user(request.user, sub, Perm.VIEW)
     incident = get_for_user(Incident.objects.filter(subscription_id=sub)
                             .select_related("resource", "assigned_to", "subscription"),
@@ -136,7 +143,8 @@ OWNER_ACTIONS = {"take": Perm.TRIAGE, "escalate": Perm.TRIAGE, "assign": Perm.LE
                  "acknowledge": Perm.LEAD}
 
 
-def _owner_action(request, sub, incident_id, action):
+def _owner_action(request: HttpRequest, sub: int, incident_id: int,
+                  action: str) -> HttpResponse:
     incident = get_for_user(Incident.objects.filter(subscription_id=sub)
                             .select_related("resource"), request.user, incident_id,
                             OWNER_ACTIONS[action])
@@ -168,7 +176,7 @@ def _owner_action(request, sub, incident_id, action):
 
 
 @require_POST
-def incident_action(request, sub, incident_id, action):
+def incident_action(request: HttpRequest, sub: int, incident_id: int, action: str) -> HttpResponse:
     if action in OWNER_ACTIONS:
         get_subscription_for_user(request.user, sub, Perm.VIEW)
         return _owner_action(request, sub, incident_id, action)
@@ -199,7 +207,7 @@ def incident_action(request, sub, incident_id, action):
 
 
 @require_GET
-def queue_news(request, sub):
+def queue_news(request: HttpRequest, sub: int) -> HttpResponse:
     """How many incidents of the page's filters got a new alert since it was drawn
     (`drawn`); the queue polls this. Triage does not count: it moves no row."""
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
@@ -218,7 +226,7 @@ def queue_news(request, sub):
 
 
 @require_POST
-def handover(request, sub):
+def handover(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.TRIAGE)
     try:
         write_handover(subscription, actor=Actor.of_user(request.user),
@@ -231,7 +239,7 @@ def handover(request, sub):
 
 
 @require_POST
-def bulk(request, sub):
+def bulk(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.TRIAGE)
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit() and len(i) <= 18]
     incidents = list(Incident.objects.filter(subscription=subscription, pk__in=ids[:BULK_LIMIT]))
@@ -252,7 +260,7 @@ def bulk(request, sub):
 
 
 @require_POST
-def save_view(request, sub):
+def save_view(request: HttpRequest, sub: int) -> HttpResponse:
     """Make the current filters this analyst's default view of the queue."""
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
     query = QueryDict(request.POST.get("query", "")[:1000], mutable=True)

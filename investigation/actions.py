@@ -3,7 +3,10 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from alerts.models import Alert
+from incidents.models import Incident
 from inventory import activity
+from inventory.activity import Actor
 from investigation import layout
 from investigation.expand import ExpandError, expand
 from investigation.graph import Map, build
@@ -14,7 +17,8 @@ class InvestigationError(Exception):
     """A request the investigation cannot carry out; the message is fit for the user."""
 
 
-def initial_map(*, alert=None, incident=None, **limits):
+def initial_map(*, alert: Alert | None = None, incident: Incident | None = None,
+                **limits) -> Map:
     """The first map of an alert or incident, laid out (also what the API answers)."""
     target = incident or alert
     inv_map = build(target.subscription_id, alert=alert, incident=incident, **limits)
@@ -22,7 +26,8 @@ def initial_map(*, alert=None, incident=None, **limits):
     return inv_map
 
 
-def start_investigation(*, actor, alert=None, incident=None):
+def start_investigation(*, actor: Actor, alert: Alert | None = None,
+                        incident: Incident | None = None) -> tuple[Investigation, bool]:
     """The investigation of `alert` or `incident`: created with its first map if there is
     none yet, else the existing one (whoever started it). Returns (investigation, created)."""
     if (alert is None) == (incident is None):
@@ -55,11 +60,11 @@ def _label(target):
     return getattr(target, "title", None) or target.display_name
 
 
-def load(inv):
+def load(inv: Investigation) -> Map:
     return Map.from_state(inv.state)
 
 
-def select_node(inv, node_id, *, actor):
+def select_node(inv: Investigation, node_id: str, *, actor: Actor) -> tuple[Map, list[str]]:
     """Select `node_id` and, the first time, expand it. Returns (map, ids added)."""
     with transaction.atomic():
         inv = Investigation.objects.select_for_update().get(pk=inv.pk)
@@ -112,7 +117,7 @@ def _more_nodes(inv_map):
     return out
 
 
-def undo(inv, *, actor):
+def undo(inv: Investigation, *, actor: Actor) -> Map:
     """Step back one expansion: its nodes and edges go, what it replaced comes back, the
     selection is what it was. Returns the map; InvestigationError when nothing is left."""
     with transaction.atomic():

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -10,13 +10,15 @@ from inventory.activity import Actor
 from inventory.roles import Perm
 from investigation import drawing, graph, pane
 from investigation.actions import InvestigationError, load, select_node, start_investigation, undo
+from investigation.graph import Map
 from investigation.models import Investigation
 from socconsole.lib.htmx import is_partial
 
 MAX_NODE_ID = 300
 
 
-def _investigation(request, sub, investigation_id, perm=Perm.VIEW):
+def _investigation(request: HttpRequest, sub: int, investigation_id: int,
+                   perm: Perm = Perm.VIEW) -> Investigation:
     get_subscription_for_user(request.user, sub, Perm.VIEW)
     return get_for_user(Investigation.objects.filter(subscription_id=sub).select_related(
         "alert", "incident", "started_by", "subscription"), request.user, investigation_id,
@@ -24,7 +26,7 @@ def _investigation(request, sub, investigation_id, perm=Perm.VIEW):
 
 
 @require_POST
-def start_alert(request, sub, alert_id):
+def start_alert(request: HttpRequest, sub: int, alert_id: int) -> HttpResponse:
     get_subscription_for_user(request.user, sub, Perm.VIEW)
     alert = get_for_user(Alert.objects.filter(subscription_id=sub), request.user, alert_id,
                          Perm.INVESTIGATE)
@@ -33,7 +35,7 @@ def start_alert(request, sub, alert_id):
 
 
 @require_POST
-def start_incident(request, sub, incident_id):
+def start_incident(request: HttpRequest, sub: int, incident_id: int) -> HttpResponse:
     get_subscription_for_user(request.user, sub, Perm.VIEW)
     incident = get_for_user(Incident.objects.filter(subscription_id=sub), request.user,
                             incident_id, Perm.INVESTIGATE)
@@ -41,7 +43,8 @@ def start_incident(request, sub, incident_id):
     return redirect("investigation:map", sub=sub, investigation_id=inv.pk)
 
 
-def _context(request, inv, inv_map, node_id=None, oob=False):
+def _context(request: HttpRequest, inv: Investigation, inv_map: Map, node_id: str | None = None,
+             oob: bool = False) -> dict:
     drawn = drawing.draw(inv_map)
     node_id = inv_map.selected if node_id is None else node_id
     return {
@@ -55,13 +58,13 @@ def _context(request, inv, inv_map, node_id=None, oob=False):
     }
 
 
-def _node_param(params):
+def _node_param(params: QueryDict) -> str:
     node = params.get("node", "")
     return node if 0 < len(node) <= MAX_NODE_ID else ""
 
 
 @require_GET
-def map_page(request, sub, investigation_id):
+def map_page(request: HttpRequest, sub: int, investigation_id: int) -> HttpResponse:
     inv = _investigation(request, sub, investigation_id)
     inv_map = load(inv)
     if is_partial(request):
@@ -70,14 +73,14 @@ def map_page(request, sub, investigation_id):
     return render(request, "investigation/map.html", _context(request, inv, inv_map))
 
 
-def _changed(request, inv, inv_map):
+def _changed(request: HttpRequest, inv: Investigation, inv_map: Map) -> HttpResponse:
     if is_partial(request):
         return render(request, "investigation/map.html#map-update",
                       _context(request, inv, inv_map, oob=True))
     return redirect("investigation:map", sub=inv.subscription_id, investigation_id=inv.pk)
 
 
-def _refused(request, inv, exc):
+def _refused(request: HttpRequest, inv: Investigation, exc: Exception) -> HttpResponse:
     if is_partial(request):
         return HttpResponse(str(exc), status=400)
     messages.error(request, str(exc))
@@ -85,7 +88,7 @@ def _refused(request, inv, exc):
 
 
 @require_POST
-def select(request, sub, investigation_id):
+def select(request: HttpRequest, sub: int, investigation_id: int) -> HttpResponse:
     inv = _investigation(request, sub, investigation_id, Perm.INVESTIGATE)
     try:
         inv_map, _ = select_node(inv, _node_param(request.POST), actor=Actor.of_user(request.user))
@@ -96,7 +99,7 @@ def select(request, sub, investigation_id):
 
 
 @require_POST
-def undo_view(request, sub, investigation_id):
+def undo_view(request: HttpRequest, sub: int, investigation_id: int) -> HttpResponse:
     inv = _investigation(request, sub, investigation_id, Perm.INVESTIGATE)
     try:
         inv_map = undo(inv, actor=Actor.of_user(request.user))
@@ -106,7 +109,7 @@ def undo_view(request, sub, investigation_id):
 
 
 @require_GET
-def pane_view(request, sub, investigation_id):
+def pane_view(request: HttpRequest, sub: int, investigation_id: int) -> HttpResponse:
     """The pane of any node on the map, without selecting it (the map stays as it is)."""
     inv = _investigation(request, sub, investigation_id)
     inv_map = load(inv)
@@ -119,7 +122,7 @@ def pane_view(request, sub, investigation_id):
 
 
 @require_GET
-def tab_view(request, sub, investigation_id, tab):
+def tab_view(request: HttpRequest, sub: int, investigation_id: int, tab: str) -> HttpResponse:
     inv = _investigation(request, sub, investigation_id)
     inv_map = load(inv)
     node_id = _node_param(request.GET)
@@ -136,7 +139,7 @@ def tab_view(request, sub, investigation_id, tab):
 
 
 @require_GET
-def export(request, sub, investigation_id, fmt):
+def export(request: HttpRequest, sub: int, investigation_id: int, fmt: str) -> HttpResponse:
     inv = _investigation(request, sub, investigation_id)
     if fmt not in ("json", "graphml"):
         raise Http404("Export as json or graphml.")

@@ -8,9 +8,13 @@ result).
 """
 
 import time
+from datetime import datetime
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+
+from inventory.models import ApiToken, Workspace
 
 from .catalog import Catalog
 from .execution import compile_run, error_of, fetch_rows, jsonable, timeout_or
@@ -25,7 +29,9 @@ class SearchError(Exception):
     """A search request that cannot be run; the message is fit for the user."""
 
 
-def start_run(*, workspace, query, time_range=None, time_label="", user=None, token=None):
+def start_run(*, workspace: Workspace, query: str,
+              time_range: tuple[datetime, datetime] | None = None, time_label: str = "",
+              user: AbstractBaseUser | None = None, token: ApiToken | None = None) -> QueryRun:
     """Create a run and queue it. A query that does not compile fails at once, with the
     error's position, and is never queued."""
     if not isinstance(query, str) or not query.strip():
@@ -52,7 +58,9 @@ def start_run(*, workspace, query, time_range=None, time_label="", user=None, to
     return run
 
 
-def run_now(workspace, query, *, time_range=None, row_limit=200):
+def run_now(workspace: Workspace, query: str, *,
+            time_range: tuple[datetime, datetime] | None = None,
+            row_limit: int = 200) -> tuple[list[dict], list[list], bool]:
     """Compile and run `query` on `workspace` at once, without a QueryRun: for the small,
     bounded queries other pages make (an entity's logons on the investigation map).
     Returns (columns [{"name", "type"}], rows, truncated); raises KqlError or
@@ -70,7 +78,7 @@ def run_now(workspace, query, *, time_range=None, row_limit=200):
             len(rows) > row_limit)
 
 
-def cancel_run(run, *, user=None):
+def cancel_run(run: QueryRun, *, user: AbstractBaseUser | None = None) -> bool:
     """Stop a queued or running run. Returns True when it was still going."""
     pid = run.backend_pid
     stopped = QueryRun.objects.filter(
@@ -85,7 +93,7 @@ def cancel_run(run, *, user=None):
     return bool(stopped)
 
 
-def wait_for(run, timeout):
+def wait_for(run: QueryRun, timeout: float) -> QueryRun:
     """Poll `run` until it has finished or `timeout` seconds passed (the query API)."""
     deadline = time.monotonic() + timeout
     delay = 0.01
