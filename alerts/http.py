@@ -43,9 +43,8 @@ def run_triage(request: HttpRequest, obj: Model, action: str, change: Callable[.
         if action == "comment":
             comment(obj, actor=actor, comment=text)
         else:
-            change(obj, action=action, actor=actor, role=role_for(request.user,
-                                                                  obj.subscription_id),
-                   verdict=verdict, reason=text)
+            role = role_for(request.user, obj.subscription_id)
+            change(obj, action=action, actor=actor, role=role, verdict=verdict, reason=text)
     except TriageError as exc:
         return str(exc)
     return None
