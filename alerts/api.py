@@ -1,30 +1,25 @@
 """POST /alerts (ingest), GET /alerts (list), GET /alerts/{id} (details)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from django.conf import settings
 from django.http import Http404
 from ninja import Field, Path, Query, Router, Schema
 
+from alerts.http import TriageIn, TriageOut, api_triage, serialize
 from alerts.ingest.parse import BodyError
 from alerts.ingest.store import ingest_body
 from alerts.models import Alert, Severity, Status
 from alerts.queries import alert_details, alert_page
-from alerts.triage import TriageError, change_alert, comment_alert
+from alerts.triage import change_alert, comment_alert
 from inventory.activity import Actor
 from inventory.api import acting_on, require
 from inventory.roles import Perm
-from inventory.tokens import token_allows
-from socconsole.lib.apierrors import ApiError, read_body
+from socconsole.lib.apierrors import ApiError, ErrorOut, ItemError, read_body
+from socconsole.lib.apiquery import MAX_ID, utc, words
 
 router = Router(tags=["alerts"])
-
-
-class ItemError(Schema):
-    code: str
-    message: str
-    field: str | None = None
 
 
 class ItemWarning(Schema):
@@ -47,10 +42,6 @@ class IngestOut(Schema):
     duplicates: int
     rejected: int
     results: list[ItemResultOut]
-
-
-class ErrorOut(Schema):
-    error: ItemError
 
 
 @router.post("/alerts", response={200: IngestOut, 400: ErrorOut, 411: ErrorOut,
@@ -159,33 +150,6 @@ class AlertDetailOut(AlertOut):
     raw: str
 
 
-def _resource(alert):
-    r = alert.resource
-    if r is None:
-        return None
-    return {"id": r.pk, "name": r.name, "kind": r.kind, "external_id": r.external_id,
-            "owner": r.owner}
-
-
-def serialize(alert):
-    return {
-        "id": alert.pk, "key": alert.key, "format": alert.format, "provider": alert.provider,
-        "product": alert.product, "alert_type": alert.alert_type,
-        "display_name": alert.display_name, "severity": alert.severity_word,
-        "status": alert.status, "verdict": alert.verdict,
-        "suppressed_by": alert.suppressed_by_id, "provider_status": alert.provider_status,
-        "tactics": alert.tactics, "techniques": alert.techniques, "time": alert.time,
-        "start_time": alert.start_time, "end_time": alert.end_time,
-        "detected_time": alert.detected_time, "ingested_at": alert.ingested_at,
-        "occurrence_count": alert.occurrence_count, "first_seen": alert.first_seen,
-        "last_seen": alert.last_seen, "resource": _resource(alert),
-        "compromised_entity": alert.compromised_entity,
-    }
-
-
-MAX_ID = 2**63 - 1
-
-
 class AlertFilters(Schema):
     severity: list[str] | None = None
     status: list[str] | None = None
@@ -196,36 +160,16 @@ class AlertFilters(Schema):
     limit: int = Field(50, ge=1, le=500)
 
 
-def _words(values, allowed, field):
-    """Lower-cased enum words (any case accepted, as at ingestion); 400 naming the field."""
-    words = [v.strip().lower() for v in values or []]
-    bad = [w for w in words if w not in allowed]
-    if bad:
-        raise ApiError(400, "invalid", f"{field}: unknown value {bad[0]!r}; use "
-                       f"{', '.join(allowed)}.", field)
-    return words
-
-
-def _utc(value, field):
-    if value is None:
-        return None
-    try:
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    except OverflowError:
-        raise ApiError(400, "invalid", f"{field}: a time this console cannot store.",
-                       field) from None
-
-
 @router.get("/alerts", response=AlertList)
 def list_alerts(request, filters: Query[AlertFilters]):
     """Alerts ranked by severity, then time (newest first). Keyset cursor in `next_cursor`."""
     subscription = require(request, Perm.VIEW)
-    severities = _words(filters.severity, [s.label for s in Severity], "severity")
-    statuses = _words(filters.status, list(Status.values), "status")
+    severities = words(filters.severity, [s.label for s in Severity], "severity")
+    statuses = words(filters.status, list(Status.values), "status")
     page = alert_page(
         subscription, severities=[Severity.from_word(s) for s in severities],
         statuses=[Status(s) for s in statuses], resource=filters.resource,
-        since=_utc(filters.since, "since"), until=_utc(filters.until, "until"),
+        since=utc(filters.since, "since"), until=utc(filters.until, "until"),
         cursor=filters.cursor,
         size=filters.limit)
     return {"items": [serialize(a) for a in page.items], "next_cursor": page.next_cursor}
@@ -261,46 +205,6 @@ def get_alert(request, alert_id: int = Path(..., ge=1, le=MAX_ID)):
         } for r in details.relations],
         "raw": details.raw_text,
     }
-
-
-class TriageIn(Schema):
-    verdict: str = ""
-    comment: str = Field("", max_length=4000)
-
-
-class TriageOut(Schema):
-    id: int
-    status: str
-    verdict: str
-    changed: bool
-
-
-def api_triage(request, obj, action, body, change, comment):
-    """The API side of a triage action on an alert or incident (scope `act`)."""
-    from inventory.access import role_for
-    from inventory.roles import role_allows
-
-    require(request, Perm.TRIAGE)
-    if action == "activate" and obj.status == "resolved":
-        token = request.auth
-        if token.user is None or not role_allows(role_for(token.user, token.subscription_id),
-                                                 Perm.LEAD) or not token_allows(token,
-                                                                                Perm.LEAD):
-            raise ApiError(403, "forbidden", "Only a shift lead may reopen a resolved item.")
-    actor = Actor.of_token(request.auth)
-    try:
-        if action == "comment":
-            comment(obj, actor=actor, comment=body.comment)
-            changed = True
-        else:
-            changed = change(obj, action=action, actor=actor, verdict=body.verdict.lower(),
-                             reason=body.comment)
-    except TriageError as exc:
-        # Dismissing lacks a verdict; resolving or commenting lacks a comment.
-        raise ApiError(400, "invalid", str(exc),
-                       "verdict" if action == "dismiss" else "comment") from exc
-    obj.refresh_from_db()
-    return {"id": obj.pk, "status": obj.status, "verdict": obj.verdict, "changed": changed}
 
 
 @router.post("/alerts/{alert_id}/{action}", response=TriageOut)

@@ -9,9 +9,6 @@ On sqldb-orders: SQL injection attempts. Elsewhere: informational noise.
 import json
 from datetime import timedelta
 
-from django.apps import apps
-from django.utils import timezone
-
 from alerts.ingest.store import ingest_body
 from alerts.models import Alert, Entity, ProviderIncident
 from inventory.demo import DEMO_ACTOR, DEVELOPMENT, PRODUCTION, resource_id
@@ -227,25 +224,26 @@ def development(now):
                    remediation=["Add the new SDK to the allow list."])]
 
 
-def seed_alerts(subscriptions, now=None, force=False):
-    """Ingest the demo alerts unless fresh ones are there; returns the reports."""
-    now = now or timezone.now()
+def demo_alerts_fresh(subscriptions, now):
+    """True when the demo alerts were ingested less than REFRESH_AFTER ago."""
+    newest = Alert.objects.filter(subscription=subscriptions[PRODUCTION], key__startswith="demo-")\
+        .order_by("-ingested_at").values_list("ingested_at", flat=True).first()
+    return bool(newest and now - newest < REFRESH_AFTER)
+
+
+def clear_demo_alerts(subscription):
+    """Remove a subscription's demo alerts, so that new ones are timed relative to now.
+    Demo data only; whatever was built from them above this app is its owner's to clear
+    first (seed_demo does)."""
+    Alert.objects.filter(subscription=subscription, key__startswith="demo-").delete()
+    ProviderIncident.objects.filter(subscription=subscription, key__startswith="demo-").delete()
+    Entity.objects.filter(subscription=subscription, mentions__isnull=True).delete()
+
+
+def seed_alerts(subscriptions, now):
+    """Ingest the demo alerts, timed relative to `now`; returns the reports."""
     prod = subscriptions[PRODUCTION]
     dev = subscriptions[DEVELOPMENT]
-    newest = Alert.objects.filter(subscription=prod, key__startswith="demo-")\
-        .order_by("-ingested_at").values_list("ingested_at", flat=True).first()
-    if newest and not force and now - newest < REFRESH_AFTER:
-        return None
-    for sub in (prod, dev):
-        # Demo data only: a stale demo is replaced so its times stay relative to now,
-        # with the incidents built from it (looked up by name: incidents sits above us).
-        incident = apps.get_model("incidents", "Incident")
-        incident.objects.filter(subscription=sub, members__alert__key__startswith="demo-")\
-            .delete()
-        incident.objects.filter(subscription=sub, members__isnull=True).delete()
-        Alert.objects.filter(subscription=sub, key__startswith="demo-").delete()
-        ProviderIncident.objects.filter(subscription=sub, key__startswith="demo-").delete()
-        Entity.objects.filter(subscription=sub, mentions__isnull=True).delete()
     return [
         *(ingest_body(prod, json.dumps(delivery).encode(), "application/json",
                       actor=DEMO_ACTOR, source="command") for delivery in attack(now)),

@@ -1,15 +1,17 @@
 """Rejected items: what a producer got wrong, kept 7 days, replayable after a fix."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from alerts.ingest.parse import InvalidJSON, RawItem, loads
-from alerts.ingest.store import ingest_items
+from alerts.ingest.store import ItemResult, ingest_items
 from alerts.models import RejectedItem
 from inventory import activity
-from socconsole.lib.paging import keyset_page
+from inventory.activity import Actor
+from inventory.models import ApiToken, Subscription
+from socconsole.lib.paging import Page, keyset_page
 
 RETENTION = timedelta(days=7)
 
@@ -18,7 +20,8 @@ class RejectedError(Exception):
     """A replay that cannot be done; the message is fit for the user."""
 
 
-def rejected_page(subscription, token=None, cursor=None):
+def rejected_page(subscription: Subscription, token: ApiToken | str | None = None,
+                  cursor: str | None = None) -> Page:
     """Rejected items of a subscription, newest first; `token` a token, "none" (items
     from the command line) or None (all)."""
     qs = RejectedItem.objects.filter(subscription=subscription).select_related("token")\
@@ -30,7 +33,7 @@ def rejected_page(subscription, token=None, cursor=None):
     return keyset_page(qs, ("-received_at", "-id"), cursor, size=50)
 
 
-def replay_rejected(item, *, actor):
+def replay_rejected(item: RejectedItem, *, actor: Actor) -> ItemResult:
     """Ingest a rejected item again (after a fix); returns its ItemResult."""
     with transaction.atomic():
         item = RejectedItem.objects.select_for_update().get(pk=item.pk)
@@ -54,7 +57,7 @@ def replay_rejected(item, *, actor):
     return result
 
 
-def purge_rejected(now=None):
+def purge_rejected(now: datetime | None = None) -> int:
     """Forget rejected items older than the retention period; returns how many."""
     cutoff = (now or timezone.now()) - RETENTION
     return RejectedItem.objects.filter(received_at__lt=cutoff).delete()[0]

@@ -9,20 +9,24 @@ counted on the rule. The preview and the ingest path use the same query
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.text import Truncator
 
 from alerts.models import Alert, AlertEntity, Entity, Status, SuppressionRule, Verdict
-from alerts.triage import TriageError, change_alert
+from alerts.triage import TriageError, change_alert, require_role
 from inventory import activity
+from inventory.activity import Actor
+from inventory.models import Subscription
+from inventory.roles import Perm, Role
 
 MAX_DAYS = 365
 # What a rule's dismissal says of the alerts it dismisses: expected activity, not an attack.
 VERDICT = Verdict.BENIGN_POSITIVE
 
 
-def matching(subscription_id, alert_type, resource_id=None, entity_id=None):
+def matching(subscription_id: int, alert_type: str, resource_id: int | None = None,
+             entity_id: int | None = None) -> QuerySet[Alert]:
     """The alerts a rule with this scope matches (past or new)."""
     qs = Alert.objects.filter(subscription_id=subscription_id, alert_type=alert_type)
     if resource_id:
@@ -32,11 +36,12 @@ def matching(subscription_id, alert_type, resource_id=None, entity_id=None):
     return qs
 
 
-def preview(subscription_id, alert_type, resource_id=None, entity_id=None):
+def preview(subscription_id: int, alert_type: str, resource_id: int | None = None,
+            entity_id: int | None = None) -> int:
     return matching(subscription_id, alert_type, resource_id, entity_id).distinct().count()
 
 
-def scope_choices(alert, mentions=None):
+def scope_choices(alert: Alert, mentions: list | None = None) -> list[tuple[str, str]]:
     """The scopes a rule from this alert may take, as (value, label): its resource, then
     each entity of a known type it names. `mentions` (with their entities) saves a query."""
     if mentions is None:
@@ -54,7 +59,8 @@ def scope_choices(alert, mentions=None):
     return choices
 
 
-def parse_scope(alert, scope, choices=None):
+def parse_scope(alert: Alert, scope: str, choices: list[tuple[str, str]] | None = None
+                ) -> tuple[int | None, int | None]:
     """(resource_id, entity_id) of a scope offered by `scope_choices`; TriageError for
     anything else. Only the offered values are parsed, so no input reaches the database."""
     if choices is None:
@@ -70,7 +76,8 @@ def parse_scope(alert, scope, choices=None):
     return None, int(scope.removeprefix("entity:"))
 
 
-def create_rule(*, alert, scope, days, reason, actor):
+def create_rule(*, alert: Alert, scope: str, days: int, reason: str,
+                actor: Actor) -> SuppressionRule:
     """A rule from an alert: scope "resource" or "entity:<id>" (one of `scope_choices`)."""
     reason = (reason or "").strip()
     if not reason:
@@ -94,17 +101,19 @@ def create_rule(*, alert, scope, days, reason, actor):
     return rule
 
 
-def suppress_similar(alert, *, scope, days, reason, actor):
+def suppress_similar(alert: Alert, *, scope: str, days: int, reason: str, actor: Actor,
+                     role: Role | None) -> SuppressionRule:
     """"Dismiss and suppress similar": a rule from the alert, and the alert dismissed with
-    the rule's verdict, together or not at all."""
+    the rule's verdict, together or not at all. Suppression is the shift lead's."""
+    require_role(role, Perm.LEAD, "Only a shift lead may suppress alerts.")
     with transaction.atomic():
         rule = create_rule(alert=alert, scope=scope, days=days, reason=reason, actor=actor)
-        change_alert(alert, action="dismiss", actor=actor, verdict=VERDICT,
+        change_alert(alert, action="dismiss", actor=actor, role=role, verdict=VERDICT,
                      reason=f"suppressed by rule {rule.pk}: {rule.reason}")
     return rule
 
 
-def disable_rule(rule, *, actor, reason=""):
+def disable_rule(rule: SuppressionRule, *, actor: Actor, reason: str = "") -> bool:
     with transaction.atomic():
         changed = SuppressionRule.objects.filter(pk=rule.pk, disabled_at__isnull=True)\
             .update(disabled_at=timezone.now())
@@ -115,7 +124,7 @@ def disable_rule(rule, *, actor, reason=""):
     return bool(changed)
 
 
-def apply_rules(subscription, alert_ids, actor):
+def apply_rules(subscription: Subscription, alert_ids: list[int], actor: Actor) -> int:
     """Dismiss the new alerts live rules match, naming the rule on each; returns how many.
 
     Runs in the ingest transaction, so its cost is per rule, not per alert: one read,

@@ -1,15 +1,19 @@
 """Triage of one alert: dismiss with a verdict, resolve, activate again, comment.
 
-Each change is one function with keyword-only actor and reason that writes the
+Each change is one function with keyword-only actor, role and reason that writes the
 activity log in the change's transaction; the page, the API and the incident
-actions all call these.
+actions all call these. Who may make a change is decided here, from the role the
+actor acts with, and nowhere else.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from alerts.models import DISMISS_VERDICTS, Alert, Status, Verdict
 from alerts.signals import alert_status_changed
 from inventory import activity
+from inventory.activity import Actor
+from inventory.roles import Perm, Role, role_allows
 
 ACTIONS = ("dismiss", "resolve", "activate")
 TEXT_LIMIT = 4000   # a comment, reason or note, as the forms and the API schema say
@@ -19,7 +23,24 @@ class TriageError(Exception):
     """A triage request that cannot be honoured; the message is fit for the user."""
 
 
-def target_state(action, verdict=""):
+class NotAllowed(PermissionDenied):
+    """A change the actor's role may not make. The pages and the API both answer a
+    PermissionDenied with 403; a TriageError is the request's own fault (400)."""
+
+
+def require_role(role: Role | None, perm: Perm, message: str) -> None:
+    if not role_allows(role, perm):
+        raise NotAllowed(message)
+
+
+def check_may_change(role: Role | None, action: str, status: str) -> None:
+    """Triage needs its right; re-opening something resolved is the shift lead's."""
+    require_role(role, Perm.TRIAGE, "Your role may not triage in this subscription.")
+    if action == "activate" and status == Status.RESOLVED:
+        require_role(role, Perm.LEAD, "Only a shift lead may reopen a resolved item.")
+
+
+def target_state(action: str, verdict: str = "") -> tuple[Status, str]:
     """(status, verdict) an action leads to; TriageError for a bad action or verdict."""
     if action == "dismiss":
         if verdict not in DISMISS_VERDICTS:
@@ -40,19 +61,41 @@ def check_length(text: str, what: str = "comment") -> None:
                           f"{TEXT_LIMIT:,}.")
 
 
-def check_reason(action, reason):
+def check_reason(action: str, reason: str) -> None:
     """Resolving says what was done: the comment is its audited reason."""
     if action == "resolve" and not (reason or "").strip():
         raise TriageError("Resolving needs a comment: say what was done.")
 
 
-def change_alert(alert, *, action, actor, verdict="", reason=""):
-    """Apply a triage action to an alert; False when it was already in that state."""
-    status, verdict = target_state(action, verdict)
+def planned(action: str, verdict: str, reason: str) -> tuple[Status, str]:
+    """(status, verdict) a valid request leads to; TriageError before anything is touched."""
+    state = target_state(action, verdict)
     check_reason(action, reason)
+    check_length(reason)
+    return state
+
+
+def comment_text(comment: str) -> str:
+    """A comment on an alert or incident, stripped; TriageError when there is none."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise TriageError("A comment needs some text.")
+    check_length(comment)
+    return comment
+
+
+def change_alert(alert: Alert, *, action: str, actor: Actor, role: Role | None,
+                 verdict: str = "", reason: str = "", incident_id: int | None = None) -> bool:
+    """Apply a triage action to an alert; False when it was already in that state.
+    NotAllowed when `role` (the actor's, in the alert's subscription) may not.
+    `incident_id`: the alert follows that incident, and its log entry says so."""
+    status, verdict = planned(action, verdict, reason)
+    if incident_id is not None:  # the limit is the person's text, not ours around it
+        reason = f"with incident {incident_id}" + (f": {reason}" if reason else "")
     with transaction.atomic():
         row = Alert.objects.select_for_update().only("status", "verdict", "display_name",
                                                       "subscription_id").get(pk=alert.pk)
+        check_may_change(role, action, row.status)  # on the locked row: no stale status
         if row.status == status and row.verdict == verdict:
             return False
         before = {"status": row.status, "verdict": row.verdict}
@@ -66,11 +109,8 @@ def change_alert(alert, *, action, actor, verdict="", reason=""):
     return True
 
 
-def comment_alert(alert, *, actor, comment):
-    comment = (comment or "").strip()
-    if not comment:
-        raise TriageError("A comment needs some text.")
-    check_length(comment)
+def comment_alert(alert: Alert, *, actor: Actor, comment: str) -> None:
+    comment = comment_text(comment)
     with transaction.atomic():
         activity.record(actor=actor, verb="alert.comment", target_type="alert",
                         target_id=alert.pk, target_label=alert.display_name,

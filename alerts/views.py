@@ -1,18 +1,12 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from alerts import suppression, tactics
-from alerts.forms import (
-    AlertFilterForm,
-    CommentForm,
-    DismissForm,
-    SuppressForm,
-    SuppressScopeForm,
-)
+from alerts.forms import AlertFilterForm, DismissForm, SuppressForm, SuppressScopeForm
+from alerts.http import ACTIONS, DONE, run_triage
 from alerts.models import Alert, RejectedItem, Severity, Status, SuppressionRule
 from alerts.queries import (
     Arrival,
@@ -28,13 +22,13 @@ from alerts.triage import TriageError, change_alert, comment_alert
 from inventory.access import get_for_user, get_subscription_for_user, role_for
 from inventory.activity import Actor
 from inventory.models import ApiToken
-from inventory.roles import Perm, role_allows
+from inventory.roles import Perm
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.paging import BadCursor
 
 
 @require_GET
-def alert_list(request, sub):
+def alert_list(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
     form = AlertFilterForm(request.GET)
     if not form.is_valid():
@@ -59,17 +53,18 @@ def alert_list(request, sub):
     })
 
 
-def _alert(request, sub, alert_id, perm=Perm.VIEW):
+def _alert(request: HttpRequest, sub: int, alert_id: int, perm: Perm = Perm.VIEW) -> Alert:
     get_subscription_for_user(request.user, sub, Perm.VIEW)
     return get_for_user(Alert.objects.filter(subscription_id=sub), request.user, alert_id, perm)
 
 
 @require_GET
-def alert_detail(request, sub, alert_id):
+def alert_detail(request: HttpRequest, sub: int, alert_id: int) -> HttpResponse:
     return _detail_page(request, _alert(request, sub, alert_id))
 
 
-def _detail_page(request, alert, suppress_form=None, status=200):
+def _detail_page(request: HttpRequest, alert: Alert, suppress_form: SuppressForm | None = None,
+                 status: int = 200) -> HttpResponse:
     """The alert page; `suppress_form` bound when a suppression was refused."""
     details = alert_details(Alert.objects.filter(pk=alert.pk)
                             .select_related("suppressed_by", "membership__incident"),
@@ -92,7 +87,7 @@ def _detail_page(request, alert, suppress_form=None, status=200):
 
 
 @require_GET
-def alert_raw(request, sub, alert_id):
+def alert_raw(request: HttpRequest, sub: int, alert_id: int) -> HttpResponse:
     alert = _alert(request, sub, alert_id)
     details = alert_details(Alert.objects.filter(pk=alert.pk), alert.pk)
     template = "alerts/alert_raw.html"
@@ -103,7 +98,7 @@ def alert_raw(request, sub, alert_id):
 
 
 @require_GET
-def rejected_list(request, sub):
+def rejected_list(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
     tokens = list(ApiToken.objects.filter(subscription=subscription))
     wanted = request.GET.get("token", "")
@@ -122,7 +117,7 @@ def rejected_list(request, sub):
                                       "token": token, "wanted": wanted, "page": page})
 
 
-def _rejected(request, sub, rejected_id):
+def _rejected(request: HttpRequest, sub: int, rejected_id: int) -> RejectedItem:
     get_subscription_for_user(request.user, sub, Perm.VIEW)
     return get_for_user(RejectedItem.objects.filter(subscription_id=sub)
                         .select_related("token", "subscription"), request.user, rejected_id,
@@ -130,7 +125,7 @@ def _rejected(request, sub, rejected_id):
 
 
 @require_GET
-def rejected_detail(request, sub, rejected_id):
+def rejected_detail(request: HttpRequest, sub: int, rejected_id: int) -> HttpResponse:
     item = _rejected(request, sub, rejected_id)
     return render(request, "alerts/rejected_detail.html", {
         "subscription": item.subscription, "item": item,
@@ -139,7 +134,7 @@ def rejected_detail(request, sub, rejected_id):
 
 
 @require_POST
-def rejected_replay(request, sub, rejected_id):
+def rejected_replay(request: HttpRequest, sub: int, rejected_id: int) -> HttpResponse:
     item = _rejected(request, sub, rejected_id)
     try:
         result = replay_rejected(item, actor=Actor.of_user(request.user))
@@ -154,50 +149,11 @@ def rejected_replay(request, sub, rejected_id):
 
 
 
-
-ACTIONS = ("dismiss", "resolve", "activate", "comment")
-
-
-def triage_request(request, obj, action):
-    """Parse a triage POST: (action, verdict, text); TriageError for bad input."""
-    form = DismissForm(request.POST) if action == "dismiss" else CommentForm(request.POST)
-    if not form.is_valid():
-        raise TriageError("; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
-    return form.cleaned_data.get("verdict", ""), form.cleaned_data.get("comment", "")
-
-
-def check_triage(request, subscription_id, obj, action):
-    """Triage needs its right; re-opening something resolved is the shift lead's."""
-    role = role_for(request.user, subscription_id)
-    if action == "activate" and obj.status == "resolved" and not role_allows(role, Perm.LEAD):
-        raise PermissionDenied("Only a shift lead may reopen a resolved item.")
-
-
-DONE = {"dismiss": "Dismissed.", "resolve": "Resolved.", "activate": "Active again.",
-        "comment": "Comment added."}
-
-
-def run_triage(request, obj, action, change, comment):
-    """Parse a triage POST and apply it to an alert or incident with `change`/`comment`;
-    returns the user-facing error, or None."""
-    actor = Actor.of_user(request.user)
-    try:
-        verdict, text = triage_request(request, obj, action)
-        if action == "comment":
-            comment(obj, actor=actor, comment=text)
-        else:
-            change(obj, action=action, actor=actor, verdict=verdict, reason=text)
-    except TriageError as exc:
-        return str(exc)
-    return None
-
-
 @require_POST
-def alert_action(request, sub, alert_id, action):
+def alert_action(request: HttpRequest, sub: int, alert_id: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404("No such action.")
     alert = _alert(request, sub, alert_id, Perm.TRIAGE)
-    check_triage(request, sub, alert, action)
     error = run_triage(request, alert, action, change_alert, comment_alert)
     if error and request.htmx:
         return HttpResponse(error, status=400)
@@ -209,7 +165,7 @@ def alert_action(request, sub, alert_id, action):
 
 
 @require_GET
-def suppress_preview(request, sub, alert_id):
+def suppress_preview(request: HttpRequest, sub: int, alert_id: int) -> HttpResponse:
     alert = _alert(request, sub, alert_id, Perm.LEAD)
     scopes = suppression.scope_choices(alert)
     data = request.GET if "scope" in request.GET else {"scope": scopes[0][0] if scopes else ""}
@@ -223,14 +179,15 @@ def suppress_preview(request, sub, alert_id):
 
 
 @require_POST
-def suppress(request, sub, alert_id):
+def suppress(request: HttpRequest, sub: int, alert_id: int) -> HttpResponse:
     alert = _alert(request, sub, alert_id, Perm.LEAD)
     form = SuppressForm(request.POST, scopes=suppression.scope_choices(alert))
     if form.is_valid():
         try:
             rule = suppression.suppress_similar(
                 alert, scope=form.cleaned_data["scope"], days=form.cleaned_data["days"],
-                reason=form.cleaned_data["reason"], actor=Actor.of_user(request.user))
+                reason=form.cleaned_data["reason"], actor=Actor.of_user(request.user),
+                role=role_for(request.user, sub))
         except TriageError as exc:
             form.add_error(None, str(exc))
     if form.errors:
@@ -244,7 +201,7 @@ def suppress(request, sub, alert_id):
 
 
 @require_GET
-def suppression_list(request, sub):
+def suppression_list(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.LEAD)
     rules = SuppressionRule.objects.filter(subscription=subscription)\
         .select_related("resource", "entity", "created_by").order_by("-created_at")[:500]
@@ -253,7 +210,7 @@ def suppression_list(request, sub):
 
 
 @require_POST
-def suppression_disable(request, sub, rule_id):
+def suppression_disable(request: HttpRequest, sub: int, rule_id: int) -> HttpResponse:
     get_subscription_for_user(request.user, sub, Perm.VIEW)
     rule = get_for_user(SuppressionRule.objects.filter(subscription_id=sub), request.user,
                         rule_id, Perm.LEAD)

@@ -5,34 +5,26 @@ from datetime import datetime
 from typing import Literal
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema
 from pydantic import ConfigDict
 
-from alerts.api import (
-    MAX_ID,
-    ErrorOut,
-    TriageIn,
-    TriageOut,
-    _utc,
-    _words,
-    api_triage,
-    serialize,
-)
+from alerts.http import TriageIn, TriageOut, api_triage, serialize
 from alerts.models import Alert, Severity
 from alerts.queries import LIST_FIELDS
 from alerts.triage import TriageError
 from incidents.assignment import acknowledge_escalation, assign, escalate
 from incidents.models import Incident
+from incidents.narrative import narrate
 from incidents.queries import QueueFilters, queue_page
 from incidents.triage import change_incident, comment_incident
 from inventory.activity import Actor
 from inventory.api import acting_on, require
 from inventory.roles import Perm
-from inventory.tokens import token_allows
-from socconsole.lib.apierrors import ApiError
+from inventory.tokens import token_role
+from socconsole.lib.apierrors import ApiError, ErrorOut
+from socconsole.lib.apiquery import MAX_ID, utc, words
 
 router = Router(tags=["incidents"])
 
@@ -122,8 +114,8 @@ def list_incidents(request, filters: Query[IncidentFilters]):
             raise ApiError(400, "invalid", f"{name}: not a filter of the queue.", name)
         if name not in REPEATABLE and len(request.GET.getlist(name)) > 1:
             raise ApiError(400, "invalid", f"{name}: give it once.", name)
-    severities = _words(filters.severity, [s.label for s in Severity], "severity")
-    statuses = _words(filters.status, list(Incident.Status.values), "status")
+    severities = words(filters.severity, [s.label for s in Severity], "severity")
+    statuses = words(filters.status, list(Incident.Status.values), "status")
     assigned = filters.assigned
     if filters.unassigned:
         if assigned == "me":
@@ -138,7 +130,7 @@ def list_incidents(request, filters: Query[IncidentFilters]):
         severities=tuple(Severity.from_word(s) for s in severities),
         statuses=tuple(statuses) or ("active",),
         resources=(filters.resource,) if filters.resource else None,
-        since=_utc(filters.since, "since"), until=_utc(filters.until, "until"),
+        since=utc(filters.since, "since"), until=utc(filters.until, "until"),
         mine_for=user if assigned == "me" else None, unassigned=assigned == "none",
         escalated=filters.escalated, overdue_at=timezone.now() if filters.overdue else None,
         text=filters.q.strip()),
@@ -170,8 +162,9 @@ def _changed(incident, changed):
 def get_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID)):
     """One incident with its alerts and the reasons they belong together."""
     incident = _incident(request, incident_id)
-    return {**_out(incident), "description": incident.description,
-            "reasons": incident.reasons,
+    narrative = narrate(incident)
+    return {**_out(incident), "description": narrative.description,
+            "reasons": narrative.reasons,
             "alerts": [serialize(a) for a in Alert.objects.filter(
                 membership__incident=incident).select_related("resource")
                 .only(*LIST_FIELDS).order_by("time", "id")]}
@@ -199,11 +192,10 @@ class AcknowledgeIn(Schema):
 
 
 def _member(subscription_id, username):
-    """An active member of the subscription with that username, or None. Whether their
-    role may triage is assign's to say."""
+    """A member of the subscription with that username, or None. Whether they are active
+    and their role may triage is assign's to say."""
     return get_user_model().objects.filter(
-        username=username, is_active=True,
-        memberships__subscription_id=subscription_id).first()
+        username=username, memberships__subscription_id=subscription_id).first()
 
 
 # Declared before the triage route below, so that /assign is not read as an {action}.
@@ -219,18 +211,14 @@ def assign_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID),
         raise ApiError(400, "invalid", "to: say whom to assign it to: a username, or “me” "
                        "to take it.", "to")
     taking = to in ("me", token.user.get_username())
-    if not taking and not token_allows(token, Perm.LEAD):
-        raise PermissionDenied("Only a shift lead may assign an incident to someone else; "
-                               "take it with {\"to\": \"me\"}.")
     assignee = token.user if taking else _member(incident.subscription_id, to)
-    if assignee is None:
-        raise ApiError(400, "invalid", f"to: {to!r} is not an analyst or shift lead of this "
-                       "subscription.", "to")
     try:
         changed = assign(incident, to=assignee, actor=Actor.of_token(token),
-                         reason=body.reason)
+                         role=token_role(token), reason=body.reason)
     except TriageError as exc:
-        raise ApiError(400, "invalid", str(exc), "to") from exc
+        message = str(exc) if assignee else f"to: {to!r} is not an analyst or shift lead " \
+            "of this subscription."
+        raise ApiError(400, "invalid", message, "to") from exc
     return _changed(incident, changed)
 
 
@@ -244,7 +232,7 @@ def escalate_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID),
     incident = _acting_on(request, incident_id, Perm.TRIAGE)
     try:
         escalate(incident, to=body.to or "", note=body.note,
-                 actor=Actor.of_token(request.auth))
+                 actor=Actor.of_token(request.auth), role=token_role(request.auth))
     except TriageError as exc:
         # The domain checks the target, then the note, then that someone gets the email.
         field = "note" if body.to and not body.note.strip() else "to"
@@ -264,7 +252,7 @@ def acknowledge_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID),
         raise ApiError(400, "invalid", "This incident is not escalated: there is nothing to "
                        "acknowledge.")
     changed = acknowledge_escalation(incident, actor=Actor.of_token(request.auth),
-                                     reason=body.reason)
+                                     role=token_role(request.auth), reason=body.reason)
     return _changed(incident, changed)
 
 

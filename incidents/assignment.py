@@ -6,37 +6,54 @@ resource's workload owner.
 """
 
 import unicodedata
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from alerts.triage import TriageError, check_length
+from alerts.triage import TriageError, check_length, require_role
 from incidents.models import Incident
+from incidents.narrative import narrate
 from inventory import activity
+from inventory.activity import Actor
 from inventory.models import Membership
 from inventory.roles import Perm, Role, role_allows
 
+MAY_NOT_TRIAGE = "Your role may not triage in this subscription."
 
-def _locked(incident):
+
+def _locked(incident: Incident) -> Incident:
     # Lock the incident row only: PostgreSQL cannot lock the nullable side of a join.
     return Incident.objects.select_for_update(of=("self",)).select_related("resource")\
         .get(pk=incident.pk)
 
 
-def acknowledge(row, now):
+def acknowledge(row: Incident, now: datetime) -> None:
     """The SLA clock stops at the first human action."""
     if row.acknowledged_at is None:
         row.acknowledged_at = now
 
 
-def assign(incident, *, to, actor, reason=""):
-    """Assign to `to` (a member who may triage); taking is assigning to oneself."""
-    if not role_allows(_role(to, incident.subscription_id), Perm.TRIAGE):
-        raise TriageError(f"{to.get_username()} cannot triage in this subscription.")
+def assign(incident: Incident, *, to: AbstractBaseUser | None, actor: Actor,
+           role: Role | None, reason: str = "") -> bool:
+    """Assign to `to`, an active member who may triage (None: nobody the request could
+    name); taking is assigning to oneself, assigning to anyone else is a shift lead's.
+    NotAllowed for the actor's role, TriageError for the assignee."""
+    require_role(role, Perm.TRIAGE, MAY_NOT_TRIAGE)
+    if to is None or actor.user is None or to.pk != actor.user.pk:
+        require_role(role, Perm.LEAD, "Only a shift lead may assign an incident to someone "
+                     "else; take it yourself instead.")
+    if to is None:
+        raise TriageError("Choose whom to assign it to.")
+    # A deactivated member keeps their membership row, but can no longer sign in to work it.
+    if not to.is_active or not role_allows(_role(to, incident.subscription_id), Perm.TRIAGE):
+        raise TriageError(f"{to.get_username()} is not an active analyst or shift lead of "
+                          "this subscription.")
     check_length(reason, "reason")
     with transaction.atomic():
         row = _locked(incident)
@@ -55,8 +72,10 @@ def assign(incident, *, to, actor, reason=""):
     return True
 
 
-def escalate(incident, *, to, note, actor):
+def escalate(incident: Incident, *, to: str, note: str, actor: Actor,
+             role: Role | None) -> bool:
     """Escalate to the shift leads or to the resource's workload owner, with a note."""
+    require_role(role, Perm.TRIAGE, MAY_NOT_TRIAGE)
     note = (note or "").strip()
     if to not in ("leads", "owner"):
         raise TriageError("Escalate to the shift leads or to the workload owner.")
@@ -107,11 +126,14 @@ def escalation_mail(row: Incident, *, to: str, note: str, actor) -> tuple[str, s
             f"Severity:  {severity}\n"
             f"Resource:  {_one_line(resource)}\n"
             f"Link:      {link}\n\n"
-            f"Note:\n{note}\n\n{row.description}\n")
+            f"Note:\n{note}\n\n{narrate(row).description}\n")
     return f"[SOC] Escalated ({severity}): {title}"[:200], body
 
 
-def acknowledge_escalation(incident, *, actor, reason=""):
+def acknowledge_escalation(incident: Incident, *, actor: Actor, role: Role | None,
+                           reason: str = "") -> bool:
+    """A shift lead acknowledges an escalation; False when there is none to acknowledge."""
+    require_role(role, Perm.LEAD, "Only a shift lead may acknowledge an escalation.")
     with transaction.atomic():
         row = _locked(incident)
         if not row.escalated or row.escalation_acknowledged:
@@ -124,13 +146,13 @@ def acknowledge_escalation(incident, *, actor, reason=""):
     return True
 
 
-def _role(user, subscription_id):
+def _role(user: AbstractBaseUser, subscription_id: int) -> Role | None:
     role = Membership.objects.filter(user=user, subscription_id=subscription_id)\
         .values_list("role", flat=True).first()
     return Role(role) if role else None
 
 
-def _recipients(row, to):
+def _recipients(row: Incident, to: str) -> list[str]:
     if to == "owner":
         return [row.resource.owner_email] if row.resource_id and row.resource.owner_email \
             else []

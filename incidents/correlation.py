@@ -28,6 +28,7 @@ size of its incident.
 """
 
 import json
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -95,6 +96,18 @@ def correlate(*, subscription_id=None, limit=None):
         if done >= limit:
             break
     return done
+
+
+def drain(*, subscription_id: int | None = None, seconds: float | None = None) -> int:
+    """Correlate batch after batch (each its own transaction) until nothing waits, or
+    until `seconds` have passed (the task stops so the beat sweep can take over); returns
+    how many alerts were correlated."""
+    total, started = 0, time.monotonic()
+    while done := correlate(subscription_id=subscription_id):
+        total += done
+        if seconds is not None and time.monotonic() - started > seconds:
+            break
+    return total
 
 
 def correlate_resource(subscription_id, resource_id):

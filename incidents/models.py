@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.db import models
-from django.utils.functional import cached_property
 
 from alerts.models import Alert, Severity, Verdict
 from inventory.models import Resource, Subscription
@@ -64,22 +63,6 @@ class Incident(models.Model):
     @property
     def severity_word(self):
         return Severity(self.severity).label
-
-    @cached_property
-    def narrative(self):
-        from incidents.narrative import narrate
-
-        return narrate(self)
-
-    @property
-    def description(self):
-        """Its alerts in kill-chain order, in a sentence (narrative.py)."""
-        return self.narrative.description
-
-    @property
-    def reasons(self):
-        """Why its alerts belong together: [{"code": ..., "text": ...}]."""
-        return self.narrative.reasons
 
 
 class IncidentAlert(models.Model):

@@ -162,7 +162,7 @@ def triagers(subscription_id):
     from django.contrib.auth import get_user_model
 
     return list(get_user_model().objects.filter(
-        memberships__subscription_id=subscription_id,
+        memberships__subscription_id=subscription_id, is_active=True,
         memberships__role__in=("analyst", "shift_lead")).order_by("username"))
 
 

@@ -5,22 +5,35 @@ activating it again re-activates the alerts that were closed with it. Every
 change writes the activity log in its transaction.
 """
 
+from collections.abc import Iterable, Sequence
+
 from django.db import transaction
 from django.utils import timezone
 
 from alerts.models import Alert, Status
-from alerts.triage import TriageError, change_alert, check_length, check_reason, target_state
+from alerts.triage import (
+    TriageError,
+    change_alert,
+    check_length,
+    check_may_change,
+    comment_text,
+    planned,
+)
 from incidents.models import HandoverNote, Incident, IncidentAlert
 from inventory import activity
+from inventory.activity import Actor
+from inventory.models import Subscription
+from inventory.roles import Role
 
 
-def change_incident(incident, *, action, actor, verdict="", reason=""):
-    """Apply a triage action to an incident and its alerts; False when nothing changed."""
-    status, verdict = target_state(action, verdict)
-    check_reason(action, reason)
-    check_length(reason)
+def change_incident(incident: Incident, *, action: str, actor: Actor, role: Role | None,
+                    verdict: str = "", reason: str = "") -> bool:
+    """Apply a triage action to an incident and its alerts; False when nothing changed.
+    NotAllowed when `role` (the actor's, in the incident's subscription) may not."""
+    status, verdict = planned(action, verdict, reason)
     with transaction.atomic():
         row = Incident.objects.select_for_update().get(pk=incident.pk)
+        check_may_change(role, action, row.status)
         if row.status == status and row.verdict == verdict:
             return False
         before = {"status": row.status, "verdict": row.verdict}
@@ -37,17 +50,14 @@ def change_incident(incident, *, action, actor, verdict="", reason=""):
         alerts = alerts.filter(status=previous) if action == "activate" else \
             alerts.filter(status=Status.ACTIVE)
         for alert in alerts.only("id", "display_name", "subscription_id", "status"):
-            change_alert(alert, action=action, actor=actor, verdict=verdict,
-                         reason=f"with incident {row.pk}" + (f": {reason}" if reason else ""))
+            change_alert(alert, action=action, actor=actor, role=role, verdict=verdict,
+                         reason=reason, incident_id=row.pk)
         incident.status, incident.verdict = row.status, row.verdict
     return True
 
 
-def comment_incident(incident, *, actor, comment):
-    comment = (comment or "").strip()
-    if not comment:
-        raise TriageError("A comment needs some text.")
-    check_length(comment)
+def comment_incident(incident: Incident, *, actor: Actor, comment: str) -> None:
+    comment = comment_text(comment)
     with transaction.atomic():
         Incident.objects.filter(pk=incident.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=timezone.now())
@@ -56,7 +66,7 @@ def comment_incident(incident, *, actor, comment):
                         subscription_id=incident.subscription_id, reason=comment)
 
 
-def follow_alerts(alert_ids):
+def follow_alerts(alert_ids: Iterable[int]) -> None:
     """After alerts changed status: a standalone incident mirrors its alert; every incident
     takes the severity of its worst active alert."""
     ids = set(IncidentAlert.objects.filter(alert_id__in=alert_ids)
@@ -72,7 +82,7 @@ def follow_alerts(alert_ids):
         Incident.objects.filter(pk=incident.pk).update(**fields)
 
 
-def write_handover(subscription, *, actor, text):
+def write_handover(subscription: Subscription, *, actor: Actor, text: str) -> HandoverNote:
     text = (text or "").strip()
     if not text:
         raise TriageError("A handover note needs some text.")
@@ -89,12 +99,11 @@ def write_handover(subscription, *, actor, text):
 BULK_LIMIT = 500
 
 
-def bulk_change(incidents, *, action, actor, verdict="", reason=""):
+def bulk_change(incidents: Sequence[Incident], *, action: str, actor: Actor,
+                role: Role | None, verdict: str = "", reason: str = "") -> int:
     """Apply one triage action to many incidents; returns how many changed."""
     if action not in ("dismiss", "resolve"):
         raise TriageError("Only dismiss and resolve work on many incidents at once.")
-    target_state(action, verdict)  # refuse bad input before touching anything
-    check_reason(action, reason)
-    check_length(reason)
-    return sum(change_incident(i, action=action, actor=actor, verdict=verdict, reason=reason)
-               for i in incidents[:BULK_LIMIT])
+    planned(action, verdict, reason)  # refuse bad input before touching anything
+    return sum(change_incident(i, action=action, actor=actor, role=role, verdict=verdict,
+                               reason=reason) for i in incidents[:BULK_LIMIT])

@@ -2,8 +2,15 @@ from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models.functions import Lower
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    QueryDict,
+)
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -12,12 +19,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from alerts import tactics
 from alerts.forms import DismissForm
+from alerts.http import ACTIONS, DONE, run_triage
 from alerts.models import Severity
 from alerts.triage import TriageError
-from alerts.views import ACTIONS, DONE, check_triage, run_triage
 from incidents.assignment import acknowledge_escalation, assign, escalate
 from incidents.forms import QueueFilterForm
 from incidents.models import HandoverNote, Incident, SavedView
+from incidents.narrative import narrate
 from incidents.queries import (
     QueueFilters,
     incident_alerts,
@@ -38,13 +46,13 @@ from incidents.triage import (
 )
 from inventory.access import get_for_user, get_subscription_for_user, role_for
 from inventory.activity import Actor
-from inventory.models import Resource
+from inventory.models import Resource, Subscription
 from inventory.roles import Perm, role_allows
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.paging import BadCursor
 
 
-def _resources(subscription, value):
+def _resources(subscription: Subscription, value: str) -> tuple[int, ...] | None:
     """The resource ids a filter names: an id, or every resource of the subscription with
     that name (any case); None for no filter."""
     if not value:
@@ -55,7 +63,7 @@ def _resources(subscription, value):
         lname=Lower("name")).filter(lname=value.lower()).values_list("pk", flat=True))
 
 
-def _filters(data, user, subscription):
+def _filters(data: dict, user: AbstractBaseUser, subscription: Subscription) -> QueueFilters:
     return QueueFilters(
         severities=tuple(Severity.from_word(s) for s in data["severity"]),
         statuses=tuple(data["status"]) or ("active",),
@@ -70,7 +78,7 @@ def _filters(data, user, subscription):
 
 
 @require_GET
-def queue(request, sub):
+def queue(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
     if not request.GET and not is_partial(request):
         saved = SavedView.objects.filter(user=request.user, subscription=subscription).first()
@@ -113,7 +121,7 @@ def queue(request, sub):
 
 
 @require_GET
-def incident_detail(request, sub, incident_id):
+def incident_detail(request: HttpRequest, sub: int, incident_id: int) -> HttpResponse:
     get_subscription_for_user(request.user, sub, Perm.VIEW)
     incident = get_for_user(Incident.objects.filter(subscription_id=sub)
                             .select_related("resource", "assigned_to", "subscription"),
@@ -124,7 +132,7 @@ def incident_detail(request, sub, incident_id):
         "times": response_times(incident, events),
         "assignees": triagers(incident.subscription_id),
         "subscription": incident.subscription, "incident": incident, "alerts": alerts,
-        "kill_chain": tactics.strip(incident.tactics),
+        "narrative": narrate(incident), "kill_chain": tactics.strip(incident.tactics),
         "related": related_elsewhere(incident, alerts),
         "timeline": events,
         "dismiss_form": DismissForm(),
@@ -135,27 +143,27 @@ OWNER_ACTIONS = {"take": Perm.TRIAGE, "escalate": Perm.TRIAGE, "assign": Perm.LE
                  "acknowledge": Perm.LEAD}
 
 
-def _owner_action(request, sub, incident_id, action):
+def _owner_action(request: HttpRequest, sub: int, incident_id: int,
+                  action: str) -> HttpResponse:
     incident = get_for_user(Incident.objects.filter(subscription_id=sub)
                             .select_related("resource"), request.user, incident_id,
                             OWNER_ACTIONS[action])
-    actor = Actor.of_user(request.user)
+    actor, role = Actor.of_user(request.user), role_for(request.user, sub)
     try:
         if action == "take":
-            assign(incident, to=request.user, actor=actor)
+            assign(incident, to=request.user, actor=actor, role=role)
         elif action == "assign":
             # Only the subscription's members: nobody else is even named.
             user = get_user_model().objects.filter(
                 pk=request.POST["user"], memberships__subscription_id=sub).first() \
                 if (request.POST.get("user") or "").isdigit() and \
                 len(request.POST["user"]) <= 18 else None
-            if user is None:
-                raise TriageError("Choose whom to assign it to.")
-            assign(incident, to=user, actor=actor, reason=request.POST.get("comment", ""))
+            assign(incident, to=user, actor=actor, role=role,
+                   reason=request.POST.get("comment", ""))
         elif action == "escalate":
             escalate(incident, to=request.POST.get("to", ""), note=request.POST.get("note", ""),
-                     actor=actor)
-        elif not acknowledge_escalation(incident, actor=actor):
+                     actor=actor, role=role)
+        elif not acknowledge_escalation(incident, actor=actor, role=role):
             raise TriageError("Nothing to acknowledge: it is not escalated, or someone "
                               "acknowledged it already.")
     except TriageError as exc:
@@ -168,7 +176,7 @@ def _owner_action(request, sub, incident_id, action):
 
 
 @require_POST
-def incident_action(request, sub, incident_id, action):
+def incident_action(request: HttpRequest, sub: int, incident_id: int, action: str) -> HttpResponse:
     if action in OWNER_ACTIONS:
         get_subscription_for_user(request.user, sub, Perm.VIEW)
         return _owner_action(request, sub, incident_id, action)
@@ -178,7 +186,6 @@ def incident_action(request, sub, incident_id, action):
     incident = get_for_user(Incident.objects.filter(subscription_id=sub)
                             .select_related("resource", "assigned_to", "subscription"),
                             request.user, incident_id, Perm.TRIAGE)
-    check_triage(request, sub, incident, action)
     error = run_triage(request, incident, action, change_incident, comment_incident)
     if error and request.htmx:
         return HttpResponse(error, status=400)
@@ -200,7 +207,7 @@ def incident_action(request, sub, incident_id, action):
 
 
 @require_GET
-def queue_news(request, sub):
+def queue_news(request: HttpRequest, sub: int) -> HttpResponse:
     """How many incidents of the page's filters got a new alert since it was drawn
     (`drawn`); the queue polls this. Triage does not count: it moves no row."""
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
@@ -219,7 +226,7 @@ def queue_news(request, sub):
 
 
 @require_POST
-def handover(request, sub):
+def handover(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.TRIAGE)
     try:
         write_handover(subscription, actor=Actor.of_user(request.user),
@@ -232,13 +239,14 @@ def handover(request, sub):
 
 
 @require_POST
-def bulk(request, sub):
+def bulk(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.TRIAGE)
     ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit() and len(i) <= 18]
     incidents = list(Incident.objects.filter(subscription=subscription, pk__in=ids[:BULK_LIMIT]))
     try:
         changed = bulk_change(incidents, action=request.POST.get("action", ""),
                               actor=Actor.of_user(request.user),
+                              role=role_for(request.user, sub),
                               verdict=request.POST.get("verdict", ""),
                               reason=request.POST.get("comment", ""))
     except TriageError as exc:
@@ -252,7 +260,7 @@ def bulk(request, sub):
 
 
 @require_POST
-def save_view(request, sub):
+def save_view(request: HttpRequest, sub: int) -> HttpResponse:
     """Make the current filters this analyst's default view of the queue."""
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
     query = QueryDict(request.POST.get("query", "")[:1000], mutable=True)

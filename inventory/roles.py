@@ -22,6 +22,8 @@ class Perm(StrEnum):
     TRIAGE = "triage"              # dismiss, activate, resolve, comment, take, escalate
     INVESTIGATE = "investigate"    # start / continue investigations
     SEARCH = "search"              # run searches, save queries
+    # RESPOND and DETECTIONS are granted now and checked by the features that bring them
+    # (response/, detections/), so that a role's rights do not change when they land.
     RESPOND = "respond"            # block an address, request a response action
     LEAD = "lead"                  # assign to others, acknowledge escalations, reopen, suppression
     DETECTIONS = "detections"      # detection rules, indicators, webhooks

@@ -5,6 +5,7 @@ import uuid
 from django.db import IntegrityError, transaction
 
 from inventory import activity
+from inventory.activity import Actor
 from inventory.models import Subscription, Workspace
 
 
@@ -12,7 +13,8 @@ class InventoryError(Exception):
     """A request on subscriptions, people or tokens that cannot be honoured."""
 
 
-def create_subscription(*, name, actor, external_id=None, reason=""):
+def create_subscription(*, name: str, actor: Actor, external_id: str | None = None,
+                        reason: str = "") -> Subscription:
     name = (name or "").strip()
     if not name:
         raise InventoryError("A subscription needs a name.")
@@ -41,7 +43,8 @@ def create_subscription(*, name, actor, external_id=None, reason=""):
 MAX_RETENTION_DAYS = 3650
 
 
-def create_workspace(*, subscription, name, actor, retention_days=90, reason=""):
+def create_workspace(*, subscription: Subscription, name: str, actor: Actor,
+                     retention_days: int = 90, reason: str = "") -> Workspace:
     """Add a workspace to `subscription` (its first becomes the default)."""
     name = (name or "").strip()
     if not name or len(name) > 120:
@@ -65,7 +68,8 @@ def create_workspace(*, subscription, name, actor, retention_days=90, reason="")
     return workspace
 
 
-def set_retention(workspace, days, *, actor, reason=""):
+def set_retention(workspace: Workspace, days: int, *, actor: Actor,
+                  reason: str = "") -> Workspace:
     """Keep `workspace`'s events `days` days after ingestion."""
     if not isinstance(days, int) or not 1 <= days <= MAX_RETENTION_DAYS:
         raise InventoryError(f"Retention is 1 to {MAX_RETENTION_DAYS} days.")

@@ -9,17 +9,21 @@ random, not a human password.
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from inventory import activity
-from inventory.models import ApiToken
+from inventory.activity import Actor
+from inventory.models import ApiToken, Subscription
 from inventory.roles import (
     DEFAULT_SCOPES,
     SERVICE_SCOPES,
     Perm,
+    Role,
     Scope,
     role_allows,
     scopes_allow,
@@ -37,7 +41,9 @@ def _digest(secret):
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(*, subscription, name, actor, user=None, scopes=DEFAULT_SCOPES, reason=""):
+def create_token(*, subscription: Subscription, name: str, actor: Actor,
+                 user: AbstractBaseUser | None = None, scopes: Iterable[str] = DEFAULT_SCOPES,
+                 reason: str = "") -> tuple[ApiToken, str]:
     """Create a token; returns (token, plaintext). The plaintext is never stored."""
     scopes = tuple(Scope(s) for s in scopes)
     name = (name or "").strip()
@@ -61,7 +67,7 @@ def create_token(*, subscription, name, actor, user=None, scopes=DEFAULT_SCOPES,
     return token, f"{TOKEN_PREFIX}{prefix}_{secret}"
 
 
-def revoke_token(token, *, actor, reason=""):
+def revoke_token(token: ApiToken, *, actor: Actor, reason: str = "") -> bool:
     """Revoke a token; idempotent (a second call changes nothing and logs nothing)."""
     with transaction.atomic():
         now = timezone.now()
@@ -78,7 +84,7 @@ def revoke_token(token, *, actor, reason=""):
     return True
 
 
-def verify_token(plaintext):
+def verify_token(plaintext: str | None) -> ApiToken | None:
     """The active ApiToken for a presented string, or None. Constant-time on the secret."""
     if not plaintext or not plaintext.startswith(TOKEN_PREFIX):
         return None
@@ -100,7 +106,7 @@ def verify_token(plaintext):
     return token
 
 
-def token_allows(token, perm):
+def token_allows(token: ApiToken, perm: Perm | str) -> bool:
     """Rights = scopes ∩ the user's *current* role (a service token: its scopes only)."""
     perm = Perm(perm)
     if not scopes_allow(token.scopes, perm):
@@ -110,3 +116,14 @@ def token_allows(token, perm):
     from inventory.access import role_for
 
     return role_allows(role_for(token.user, token.subscription_id), perm)
+
+
+def token_role(token: ApiToken) -> Role | None:
+    """The role a token acts with, for the domain functions that decide who may change
+    what: its user's current role (a service token has none). The API checks the scope
+    first (`require`, `acting_on`), and `act` carries every right a role has in triage."""
+    if token.user is None:
+        return None
+    from inventory.access import role_for
+
+    return role_for(token.user, token.subscription_id)

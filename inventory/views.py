@@ -2,8 +2,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.views import LoginView
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -18,7 +19,7 @@ from inventory.forms import (
     TokenForm,
     WorkspaceForm,
 )
-from inventory.models import Activity, ApiToken, Membership, Workspace
+from inventory.models import Activity, ApiToken, Membership, Subscription, Workspace
 from inventory.people import grant_role, remove_member
 from inventory.roles import Perm
 from inventory.subscriptions import InventoryError, create_workspace, set_retention
@@ -39,7 +40,7 @@ soc_login = login_not_required(SocLoginView.as_view())
 
 
 @require_GET
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     first = subscriptions_for(request.user).order_by("pk").first()
     if first is None:
         return render(request, "inventory/no_subscriptions.html")
@@ -47,7 +48,7 @@ def home(request):
 
 
 @require_GET
-def overview(request, sub):
+def overview(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
     return render(request, "inventory/overview.html", {
         "subscription": subscription,
@@ -57,7 +58,7 @@ def overview(request, sub):
 
 
 @require_GET
-def activity_list(request, sub):
+def activity_list(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.ACTIVITY)
     try:
         page = keyset_page(Activity.objects.filter(subscription=subscription),
@@ -70,7 +71,7 @@ def activity_list(request, sub):
     return render(request, template, {"subscription": subscription, "page": page})
 
 
-def _settings_context(subscription, user, **extra):
+def _settings_context(subscription: Subscription, user: AbstractBaseUser, **extra) -> dict:
     members = list(Membership.objects.filter(subscription=subscription)
                    .select_related("user").order_by("user__username"))
     own = [m for m in members if m.user_id == user.pk]
@@ -88,7 +89,7 @@ def _settings_context(subscription, user, **extra):
 
 
 @require_GET
-def settings_page(request, sub):
+def settings_page(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
     context = _settings_context(subscription, request.user)
     new = request.get_signed_cookie(NEW_TOKEN_COOKIE, default="", salt=NEW_TOKEN_COOKIE,
@@ -104,7 +105,7 @@ def settings_page(request, sub):
 
 
 @require_POST
-def token_create(request, sub):
+def token_create(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
     context = _settings_context(subscription, request.user)
     form = TokenForm(request.POST, members=context["own"])
@@ -131,7 +132,7 @@ def token_create(request, sub):
 
 
 @require_POST
-def token_revoke(request, sub, pk):
+def token_revoke(request: HttpRequest, sub: int, pk: int) -> HttpResponse:
     get_subscription_for_user(request.user, sub, Perm.VIEW)
     token = get_for_user(ApiToken.objects.filter(subscription_id=sub), request.user, pk,
                          Perm.ADMINISTER)
@@ -144,7 +145,7 @@ def token_revoke(request, sub, pk):
 
 
 @require_POST
-def member_save(request, sub):
+def member_save(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
     form = MemberForm(request.POST)
     if form.is_valid():
@@ -168,7 +169,7 @@ def member_save(request, sub):
 
 
 @require_POST
-def member_remove(request, sub, user_id):
+def member_remove(request: HttpRequest, sub: int, user_id: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
     membership = (Membership.objects.filter(subscription=subscription, user_id=user_id)
                   .select_related("user").first())
@@ -186,7 +187,7 @@ def member_remove(request, sub, user_id):
 
 
 @require_POST
-def workspace_create(request, sub):
+def workspace_create(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
     form = WorkspaceForm(request.POST)
     if form.is_valid():
@@ -204,7 +205,7 @@ def workspace_create(request, sub):
 
 
 @require_POST
-def workspace_retention(request, sub, workspace_id):
+def workspace_retention(request: HttpRequest, sub: int, workspace_id: int) -> HttpResponse:
     get_subscription_for_user(request.user, sub, Perm.VIEW)
     workspace = get_for_user(Workspace.objects.filter(subscription_id=sub), request.user,
                              workspace_id, Perm.ADMINISTER)

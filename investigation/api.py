@@ -3,13 +3,13 @@
 from django.http import Http404
 from ninja import Path, Router, Schema
 
-from alerts.api import MAX_ID
 from alerts.models import Alert
 from incidents.models import Incident
 from inventory.api import require
 from inventory.roles import Perm
 from investigation.actions import initial_map
 from investigation.graph import as_json
+from socconsole.lib.apiquery import MAX_ID
 
 router = Router(tags=["investigation"])
 

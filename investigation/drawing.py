@@ -131,24 +131,25 @@ def _box(points):
             max(ys) - min(ys) + PAD_TOP + PAD_BOTTOM)
 
 
-def _focus(m):
+def _focus(inv_map):
     """The nodes to show first: the selected one and what its last click brought in (or
     its neighbours); everything when nothing is selected."""
-    if not m.selected or m.selected not in m.g:
-        return list(m.g)
-    last = m.history[-1] if m.history else {}
-    added = last.get("added") if last.get("node") in (m.selected, f"more:{m.selected}") \
-        else None
-    around = [n for n in added if n in m.g] if isinstance(added, list) and added \
-        else list(m.g.predecessors(m.selected)) + list(m.g.successors(m.selected))
-    return [m.selected, *around]
+    selected, g = inv_map.selected, inv_map.g
+    if not selected or selected not in g:
+        return list(g)
+    last = inv_map.history[-1] if inv_map.history else {}
+    added = last.get("added") if last.get("node") in (selected, f"more:{selected}") else None
+    around = [n for n in added if n in g] if isinstance(added, list) and added \
+        else list(g.predecessors(selected)) + list(g.successors(selected))
+    return [selected, *around]
 
 
-def _kept(m) -> list[str]:
+def _kept(inv_map) -> list[str]:
     """The root (the incident, or the one alert) and the alerts it holds."""
-    if m.root not in m.g:
+    if inv_map.root not in inv_map.g:
         return []
-    return [m.root, *(n for n in m.g.successors(m.root) if m.node(n)["kind"] == "alert")]
+    return [inv_map.root, *(n for n in inv_map.g.successors(inv_map.root)
+                            if inv_map.node(n)["kind"] == "alert")]
 
 
 def _blocked(points, a, b, ends):
@@ -190,12 +191,12 @@ def _edge_path(points, s, t, p1, p2, at=0.5):
             round(x1 + (x2 - x1) * at, 1), round(y1 + (y2 - y1) * at - 4, 1))
 
 
-def draw(m):
+def draw(inv_map):
     """What the template draws: nodes, edges (those of the selected node last, so that
     they are on top) and the view boxes."""
     nodes = []
-    for node_id, attrs in m.g.nodes(data=True):
-        x, y = m.positions.get(node_id, (0, 0))
+    for node_id, attrs in inv_map.g.nodes(data=True):
+        x, y = inv_map.positions.get(node_id, (0, 0))
         kind = attrs["kind"]
         css = [f"kind-{_slug(kind)}"]
         if attrs.get("sev") is not None and kind in ("alert", "incident"):
@@ -215,12 +216,12 @@ def draw(m):
             id=node_id, x=x, y=y, kind=kind, shape=shape, css=" ".join(css),
             label=attrs["label"], lines=lines, icon=ICONS.get(kind, "•"),
             points=POINTS.get(shape, ""), badge=badge,
-            badge_y=LABEL_Y + LINE_HEIGHT * len(lines), selected=node_id == m.selected,
-            expanded=node_id in m.expanded))
-    points = [(n, m.positions.get(n, (0, 0))) for n in m.g]
+            badge_y=LABEL_Y + LINE_HEIGHT * len(lines), selected=node_id == inv_map.selected,
+            expanded=node_id in inv_map.expanded))
+    points = [(n, inv_map.positions.get(n, (0, 0))) for n in inv_map.g]
     edges, near = [], []
-    for s, t, relation in m.edges():
-        p1, p2 = m.positions.get(s, (0, 0)), m.positions.get(t, (0, 0))
+    for s, t, relation in inv_map.edges():
+        p1, p2 = inv_map.positions.get(s, (0, 0)), inv_map.positions.get(t, (0, 0))
         if math.hypot(p2[0] - p1[0], p2[1] - p1[1]) < 2 * RADIUS + 8:
             continue
         # A long edge of the selected node is named nearer its other end, where the
@@ -228,7 +229,7 @@ def draw(m):
         # the labels of its two nodes.
         length = math.hypot(p2[0] - p1[0], p2[1] - p1[1])
         far = max(0.5, min(0.65, 1 - 90 / length))
-        at = far if s == m.selected else 1 - far if t == m.selected else 0.5
+        at = far if s == inv_map.selected else 1 - far if t == inv_map.selected else 0.5
         d, lx, ly = _edge_path(points, s, t, p1, p2, at)
         # Relations the events tell are free text ("logged on to"); the alerts' are keys.
         events = s.startswith("ev:") or t.startswith("ev:") or not (
@@ -236,7 +237,7 @@ def draw(m):
         css = ["edge-dangling" if t.startswith("dangling:") else
                "edge-events" if events else "edge",
                "edge-structural" if relation in STRUCTURAL else "edge-relation"]
-        selected = m.selected in (s, t)
+        selected = inv_map.selected in (s, t)
         if selected:
             css.append("edge-focus")
             if not events and relation not in STRUCTURAL:
@@ -246,11 +247,11 @@ def draw(m):
                          " ".join(css), "arrow-focus" if selected else
                          "arrow-faint" if relation in STRUCTURAL else "arrow")
         (near if selected else edges).append(edge)
-    if m.positions:
-        box = _box(list(m.positions.values()))
-        focus = _box([m.positions[n] for n in _focus(m) if n in m.positions])
-        keep = _box([m.positions[n] for n in _kept(m) if n in m.positions] or
-                    list(m.positions.values()))
+    if inv_map.positions:
+        box = _box(list(inv_map.positions.values()))
+        focus = _box([inv_map.positions[n] for n in _focus(inv_map) if n in inv_map.positions])
+        keep = _box([inv_map.positions[n] for n in _kept(inv_map) if n in inv_map.positions] or
+                    list(inv_map.positions.values()))
     else:
         box = focus = keep = (-300, -200, 600, 400)
     return Drawing(nodes, edges + near, *(" ".join(str(round(v)) for v in b)

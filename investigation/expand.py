@@ -49,18 +49,18 @@ class Source:
     fetch: object  # callable(limit) -> [Found]
 
 
-def expand(m, subscription_id, node_id, *, incident_id=None, limit=LIMIT):
-    """Add `node_id`'s hidden neighbours to `m` (at most `limit`, then "+N more").
+def expand(inv_map, subscription_id, node_id, *, incident_id=None, limit=LIMIT):
+    """Add `node_id`'s hidden neighbours to `inv_map` (at most `limit`, then "+N more").
     Returns the ids added. Positions are not set here (see layout.place)."""
-    if node_id not in m.g:
+    if node_id not in inv_map.g:
         raise ExpandError("That node is not on the map.")
-    attrs = m.node(node_id)
+    attrs = inv_map.node(node_id)
     anchor = node_id
     if attrs["kind"] == "more":
         anchor = attrs.get("parent", "")
-        if anchor not in m.g:
+        if anchor not in inv_map.g:
             raise ExpandError("That summary no longer belongs to a node on the map.")
-    sources = _sources(m, subscription_id, anchor, incident_id)
+    sources = _sources(inv_map, subscription_id, anchor, incident_id)
     added, budget, total, taken = [], limit, 0, 0
     for source in sources:
         total += source.total
@@ -69,62 +69,63 @@ def expand(m, subscription_id, node_id, *, incident_id=None, limit=LIMIT):
         for found in source.fetch(budget):
             if budget <= 0:
                 break
-            if found.node_id in m.g:
+            if found.node_id in inv_map.g:
                 total -= 1  # found by an earlier source of this click
                 if found.attrs.get("events"):  # which did not know what the events say
-                    m.node(found.node_id)["events"] = found.attrs["events"]
+                    inv_map.node(found.node_id)["events"] = found.attrs["events"]
                 continue
             if found.entity is not None:
-                add_entity(m, found.entity, **found.attrs)
+                add_entity(inv_map, found.entity, **found.attrs)
             else:
-                m.add_node(found.node_id, found.kind, found.label, **found.attrs)
+                inv_map.add_node(found.node_id, found.kind, found.label, **found.attrs)
             added.append(found.node_id)
             budget -= 1
             taken += found.counted
             for edge in found.edges:
-                m.add_edge(*edge)
+                inv_map.add_edge(*edge)
     more_id = f"more:{anchor}"
-    if more_id in m.g:
-        m.remove_node(more_id)
-    connect(m, subscription_id, added)
+    if more_id in inv_map.g:
+        inv_map.remove_node(more_id)
+    connect(inv_map, subscription_id, added)
     left = total - taken
     if left > 0:
-        m.add_node(more_id, "more", f"+{left:,} more", count=left, parent=anchor)
-        m.add_edge(anchor, more_id, "more")
+        inv_map.add_node(more_id, "more", f"+{left:,} more", count=left, parent=anchor)
+        inv_map.add_edge(anchor, more_id, "more")
         added.append(more_id)
     return added
 
 
-def _sources(m, subscription_id, node_id, incident_id):
+def _sources(inv_map, subscription_id, node_id, incident_id):
     kind, pk = db_ref(node_id)
-    attrs = m.node(node_id)
+    attrs = inv_map.node(node_id)
     if kind == "entity":
         entity = Entity.objects.filter(subscription_id=subscription_id, pk=pk).first()
         if entity is None:
             raise ExpandError("That entity is no longer there.")
-        return [_related(m, subscription_id, entity),
-                _other_alerts(m, subscription_id, entity, incident_id),
-                *_events(m, subscription_id, node_id, entity.kind, entity.label, entity.props)]
+        return [_related(inv_map, subscription_id, entity),
+                _other_alerts(inv_map, subscription_id, entity, incident_id),
+                *_events(inv_map, subscription_id, node_id, entity.kind, entity.label,
+                         entity.props)]
     if kind == "alert":
-        return _alert_members(m, subscription_id, pk)
+        return _alert_members(inv_map, subscription_id, pk)
     if kind == "incident":
-        return [_incident_alerts(m, subscription_id, pk, node_id)]
+        return [_incident_alerts(inv_map, subscription_id, pk, node_id)]
     if attrs["kind"] == "group":
         of = (attrs.get("props") or {}).get("of", "")
         if incident_id is None or not isinstance(of, str):
             return []
         if of == "alert":
-            return [_incident_alerts(m, subscription_id, incident_id, node_id)]
-        return [_group_entities(m, subscription_id, incident_id, of, node_id)]
+            return [_incident_alerts(inv_map, subscription_id, incident_id, node_id)]
+        return [_group_entities(inv_map, subscription_id, incident_id, of, node_id)]
     if attrs.get("origin") == "events" and attrs["kind"] in evidence.EVENT_KINDS:
-        return _events(m, subscription_id, node_id, attrs["kind"], attrs["label"],
+        return _events(inv_map, subscription_id, node_id, attrs["kind"], attrs["label"],
                        attrs.get("props"))
     return []
 
 
-def _related(m, subscription_id, entity):
+def _related(inv_map, subscription_id, entity):
     """Entities tied to this one by a typed relation in any alert of the subscription."""
-    shown = m.ids_of("entity")
+    shown = inv_map.ids_of("entity")
     relations = Relation.objects.filter(subscription_id=subscription_id, target__isnull=False)
     outgoing = relations.filter(source__entity_id=entity.pk).exclude(
         target__entity_id__in=shown).exclude(target__entity_id=entity.pk)
@@ -155,9 +156,9 @@ def _related(m, subscription_id, entity):
     return Source(total, fetch)
 
 
-def _other_alerts(m, subscription_id, entity, incident_id):
+def _other_alerts(inv_map, subscription_id, entity, incident_id):
     """The other alerts naming the entity, newest first, each with its incident."""
-    shown = m.ids_of("alert")
+    shown = inv_map.ids_of("alert")
     # Scoped through the entity, which is the subscription's: joining every mention to its
     # alert only to check the subscription again tripled the count on a busy entity.
     mentions = AlertEntity.objects.filter(entity_id=entity.pk,
@@ -170,7 +171,7 @@ def _other_alerts(m, subscription_id, entity, incident_id):
     if incident_id is not None:
         incidents = incidents.exclude(incident_id=incident_id)
     seen_in = incidents.values("incident_id").distinct().count()
-    m.node(f"entity:{entity.pk}")["seen_in"] = seen_in
+    inv_map.node(f"entity:{entity.pk}")["seen_in"] = seen_in
 
     def fetch(limit):
         alerts = list(Alert.objects.filter(subscription_id=subscription_id,
@@ -212,19 +213,19 @@ def _other_alerts(m, subscription_id, entity, incident_id):
     return Source(total, fetch)
 
 
-def _alert_members(m, subscription_id, alert_id):
+def _alert_members(inv_map, subscription_id, alert_id):
     """An alert's entities and its incident, when they are not shown."""
     alert = Alert.objects.filter(subscription_id=subscription_id, pk=alert_id).first()
     if alert is None:
         raise ExpandError("That alert is no longer there.")
-    shown = m.ids_of("entity")
+    shown = inv_map.ids_of("entity")
     entity_ids = AlertEntity.objects.filter(alert_id=alert.pk).exclude(
         entity_id__in=shown).values("entity_id").distinct()
     link = IncidentAlert.objects.filter(alert_id=alert.pk, subscription_id=subscription_id,
                                         incident__standalone=False)\
         .select_related("incident").first()
     sources = []
-    if link is not None and f"incident:{link.incident_id}" not in m.g:
+    if link is not None and f"incident:{link.incident_id}" not in inv_map.g:
         incident = link.incident
         sources.append(Source(1, lambda limit: [Found(
             f"incident:{incident.pk}", "incident", incident.title, {"sev": incident.severity},
@@ -241,8 +242,8 @@ def _alert_members(m, subscription_id, alert_id):
     return sources
 
 
-def _incident_alerts(m, subscription_id, incident_id, from_node):
-    shown = m.ids_of("alert")
+def _incident_alerts(inv_map, subscription_id, incident_id, from_node):
+    shown = inv_map.ids_of("alert")
     alerts = Alert.objects.filter(subscription_id=subscription_id,
                                   membership__incident_id=incident_id).exclude(pk__in=shown)
 
@@ -256,9 +257,9 @@ def _incident_alerts(m, subscription_id, incident_id, from_node):
     return Source(alerts.count(), fetch)
 
 
-def _group_entities(m, subscription_id, incident_id, kind, from_node):
+def _group_entities(inv_map, subscription_id, incident_id, kind, from_node):
     """A collapsed kind's entities, the most named first."""
-    shown = m.ids_of("entity")
+    shown = inv_map.ids_of("entity")
     members = AlertEntity.objects.filter(
         alert__membership__incident_id=incident_id, alert__subscription_id=subscription_id,
         entity__kind=kind).exclude(entity_id__in=shown)
@@ -279,7 +280,7 @@ def _group_entities(m, subscription_id, incident_id, kind, from_node):
 # What the events say
 
 
-def _events(m, subscription_id, node_id, kind, label, props):
+def _events(inv_map, subscription_id, node_id, kind, label, props):
     """Hosts, accounts, addresses and programs the events tie to a host, account or IP.
     An event value that is the same thing as an entity of the subscription (the same
     address, account or host; a program with the same image on the same host) is that
@@ -300,16 +301,16 @@ def _events(m, subscription_id, node_id, kind, label, props):
     known = _known_entities(subscription_id, names)
     said = {}  # node id -> what the events say of it: logons, runs, last seen
     for r in logons.records():
-        account = _event_node(m, known, "account", r.get("Account"), found)
-        host = _event_node(m, known, "host", r.get("Computer"), found)
-        ip = _event_node(m, known, "ip", r.get("IpAddress"), found)
+        account = _event_node(inv_map, known, "account", r.get("Account"), found)
+        host = _event_node(inv_map, known, "host", r.get("Computer"), found)
+        ip = _event_node(inv_map, known, "ip", r.get("IpAddress"), found)
         for node in {account, host, ip} - {None, node_id}:
             _tell(said, node, "Logons", r.get("Logons"), r.get("Last"))
         for edge, ok in (((account, host, "logged on to"), account and host),
                          ((ip, account, "logon as"), ip and account),
                          ((ip, host, "connected to"), ip and host)):
             if ok:
-                _attach(m, found, edge)
+                _attach(inv_map, found, edge)
     if kind == "host":
         entity_id = db_ref(node_id)[1] if db_ref(node_id)[0] == "entity" else None
         images = _processes_on(subscription_id, entity_id) if entity_id else {}
@@ -321,7 +322,7 @@ def _events(m, subscription_id, node_id, kind, label, props):
             for e in same:
                 node = f"entity:{e.pk}"
                 _tell(said, node, "Runs", r.get("Runs"), r.get("Last"), NewProcessName=image)
-                if node not in m.g and not any(f.node_id == node for f in found):
+                if node not in inv_map.g and not any(f.node_id == node for f in found):
                     found.append(Found(node, e.kind, e.label, entity=e))
             if same:
                 continue
@@ -336,18 +337,18 @@ def _events(m, subscription_id, node_id, kind, label, props):
     for node, told in said.items():
         if node.startswith("entity:"):
             f = next((f for f in found if f.node_id == node), None)
-            (m.node(node) if node in m.g else f.attrs if f else {})["events"] = told
+            (inv_map.node(node) if node in inv_map.g else f.attrs if f else {})["events"] = told
     # Only what is not on the map yet counts; edges between shown nodes are still added.
     fresh, seen = [], set()
     for f in found:
-        if f.node_id in m.g:
+        if f.node_id in inv_map.g:
             for edge in f.edges:
-                m.add_edge(*edge)
+                inv_map.add_edge(*edge)
         elif f.node_id not in seen:
             seen.add(f.node_id)
             fresh.append(f)
     # The most telling first: what is tied to more of the map, then the busiest.
-    shown = set(m.g) - {node_id}
+    shown = set(inv_map.g) - {node_id}
 
     def weight(f):
         ties = {end for edge in f.edges for end in edge[:2] if end in shown}
@@ -361,8 +362,8 @@ def _events(m, subscription_id, node_id, kind, label, props):
 
     def fetch(limit):
         return [Found(f.node_id, f.kind, f.label, f.attrs,
-                      [e for e in f.edges if e[0] in m.g or e[0] in pending
-                       if e[1] in m.g or e[1] in pending], f.entity) for f in fresh[:limit]]
+                      [e for e in f.edges if e[0] in inv_map.g or e[0] in pending
+                       if e[1] in inv_map.g or e[1] in pending], f.entity) for f in fresh[:limit]]
 
     return [Source(len(fresh), fetch)]
 
@@ -462,31 +463,31 @@ def _known_entities(subscription_id, names):
     return {wanted[v]: rows[e] for v, e in single.items() if e in rows}
 
 
-def _event_node(m, known, what, value, found):
+def _event_node(inv_map, known, what, value, found):
     """The node id for an event value: the entity it names, or an events-only node."""
     if not _usable(value, what):
         return None
     entity = known.get((what, value))
     if entity is not None:
         node = f"entity:{entity.pk}"
-        if node not in m.g and not any(f.node_id == node for f in found):
+        if node not in inv_map.g and not any(f.node_id == node for f in found):
             found.append(Found(node, entity.kind, entity.label, entity=entity))
         return node
     node = f"ev:{what}:{digest(what, value.strip().lower())}"
-    if node not in m.g and not any(f.node_id == node for f in found):
+    if node not in inv_map.g and not any(f.node_id == node for f in found):
         found.append(Found(node, what, value.strip(), {"origin": "events", "props": {
             {"account": "Account", "host": "Computer", "ip": "IpAddress"}[what]:
                 value.strip()}}))
     return node
 
 
-def _attach(m, found, edge):
+def _attach(inv_map, found, edge):
     """Hang `edge` on the candidate that brings its last missing end, so that it is added
     with that node; between two shown nodes it is added at once."""
     ends = [i for i, f in enumerate(found) if f.node_id in (edge[0], edge[1])
-            and f.node_id not in m.g]
+            and f.node_id not in inv_map.g]
     if not ends:
-        m.add_edge(*edge)
+        inv_map.add_edge(*edge)
         return
     f = found[max(ends)]
     if edge not in f.edges:

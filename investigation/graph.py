@@ -129,10 +129,10 @@ class Map:
         """The map a saved state describes. Whatever does not fit the shape (a hand-edited
         or damaged state) is left out rather than trusted: a node needs a string id, kind
         and label; an edge needs both ends; a position needs two numbers."""
-        m = cls()
+        inv_map = cls()
         if not isinstance(state, dict):
-            return m
-        m.root = state.get("root") if isinstance(state.get("root"), str) else ""
+            return inv_map
+        inv_map.root = state.get("root") if isinstance(state.get("root"), str) else ""
         for item in _list(state.get("nodes")):
             if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
                     and isinstance(item[1], dict)):
@@ -142,22 +142,23 @@ class Map:
                 continue
             clean = {k: v for k, v in attrs.items() if k in _ATTR_TYPES
                      and isinstance(v, _ATTR_TYPES[k])}
-            m.g.add_node(item[0], **clean)
+            inv_map.g.add_node(item[0], **clean)
         for item in _list(state.get("edges")):
             if isinstance(item, list) and len(item) == 3 and all(isinstance(x, str)
                                                                  for x in item):
-                m.add_edge(*item)
+                inv_map.add_edge(*item)
         positions = state.get("positions")
         for node_id, xy in (positions.items() if isinstance(positions, dict) else ()):
-            if node_id in m.g and _point(xy):
-                m.positions[node_id] = (int(xy[0]), int(xy[1]))
-        m.expanded = [n for n in _list(state.get("expanded")) if isinstance(n, str) and n in m.g]
+            if node_id in inv_map.g and _point(xy):
+                inv_map.positions[node_id] = (int(xy[0]), int(xy[1]))
+        inv_map.expanded = [n for n in _list(state.get("expanded"))
+                            if isinstance(n, str) and n in inv_map.g]
         selected = state.get("selected")
-        m.selected = selected if isinstance(selected, str) and selected in m.g else ""
-        m.history = [h for h in _list(state.get("history")) if isinstance(h, dict)]
-        if m.root not in m.g:
-            m.root = next(iter(m.g), "")
-        return m
+        inv_map.selected = selected if isinstance(selected, str) and selected in inv_map.g else ""
+        inv_map.history = [h for h in _list(state.get("history")) if isinstance(h, dict)]
+        if inv_map.root not in inv_map.g:
+            inv_map.root = next(iter(inv_map.g), "")
+        return inv_map
 
 
 _ATTR_TYPES = {"kind": str, "label": str, "sev": int, "count": int, "parent": str,
@@ -183,61 +184,61 @@ def build(subscription_id, *, alert=None, incident=None, max_alerts=MAX_ALERTS_S
     between them and the references no alert defined. A huge incident opens collapsed:
     one node per entity kind, with counts. Positions are not set (see layout)."""
     if incident is not None:
-        m = Map(root=f"incident:{incident.pk}")
-        m.add_node(m.root, "incident", incident.title, sev=incident.severity)
+        inv_map = Map(root=f"incident:{incident.pk}")
+        inv_map.add_node(inv_map.root, "incident", incident.title, sev=incident.severity)
         alerts = Alert.objects.filter(subscription_id=subscription_id,
                                       membership__incident=incident)
     else:
-        m = Map(root=f"alert:{alert.pk}")
+        inv_map = Map(root=f"alert:{alert.pk}")
         alerts = Alert.objects.filter(subscription_id=subscription_id, pk=alert.pk)
     alert_ids = list(alerts.values_list("pk", flat=True))
     mentions = AlertEntity.objects.filter(alert_id__in=alert_ids,
                                           entity__subscription_id=subscription_id)
     entity_count = mentions.values("entity_id").distinct().count()
     if incident is not None and (len(alert_ids) > max_alerts or entity_count > max_entities):
-        _collapsed(m, len(alert_ids), mentions)
-        return m
+        _collapsed(inv_map, len(alert_ids), mentions)
+        return inv_map
     new = []
     for a in alerts.only("pk", "display_name", "severity").order_by("time", "pk"):
         node_id = f"alert:{a.pk}"
-        if m.add_node(node_id, "alert", a.display_name, sev=a.severity):
+        if inv_map.add_node(node_id, "alert", a.display_name, sev=a.severity):
             new.append(node_id)
         if incident is not None:
-            m.add_edge(m.root, node_id, "contains")
+            inv_map.add_edge(inv_map.root, node_id, "contains")
     for e in Entity.objects.filter(subscription_id=subscription_id,
                                    pk__in=mentions.values("entity_id")).order_by("pk"):
-        add_entity(m, e)
+        add_entity(inv_map, e)
         new.append(f"entity:{e.pk}")
-    connect(m, subscription_id, new)
-    return m
+    connect(inv_map, subscription_id, new)
+    return inv_map
 
 
-def _collapsed(m, alert_count, mentions):
-    m.add_node("group:alerts", "group", f"{alert_count:,} alerts", count=alert_count,
+def _collapsed(inv_map, alert_count, mentions):
+    inv_map.add_node("group:alerts", "group", f"{alert_count:,} alerts", count=alert_count,
                props={"of": "alert"})
-    m.add_edge(m.root, "group:alerts", "contains")
+    inv_map.add_edge(inv_map.root, "group:alerts", "contains")
     kinds = mentions.values("entity__kind").annotate(n=Count("entity_id", distinct=True))\
         .order_by()
     for row in sorted(kinds, key=lambda r: (kind_rank(r["entity__kind"]), r["entity__kind"])):
         kind, n = row["entity__kind"], row["n"]
         node_id = f"group:{kind}"
-        m.add_node(node_id, "group", f"{n:,} {kind}", count=n, props={"of": kind})
-        m.add_edge("group:alerts", node_id, "involve")
+        inv_map.add_node(node_id, "group", f"{n:,} {kind}", count=n, props={"of": kind})
+        inv_map.add_edge("group:alerts", node_id, "involve")
 
 
-def add_entity(m, entity, **attrs):
-    return m.add_node(f"entity:{entity.pk}", entity.kind, entity.label or f"({entity.kind})",
+def add_entity(inv_map, entity, **attrs):
+    return inv_map.add_node(f"entity:{entity.pk}", entity.kind, entity.label or f"({entity.kind})",
                       known=entity.known, **attrs)
 
 
-def connect(m, subscription_id, new_ids):
+def connect(inv_map, subscription_id, new_ids):
     """Add the edges between the new nodes and everything shown: incident → alert, alert →
     entity, the relations between entities as any alert of the subscription stated them,
     and the unresolved references of the shown alerts' entities."""
     new = set(new_ids)
-    alerts = set(m.ids_of("alert"))
-    entities = set(m.ids_of("entity"))
-    incidents = set(m.ids_of("incident"))
+    alerts = set(inv_map.ids_of("alert"))
+    entities = set(inv_map.ids_of("entity"))
+    incidents = set(inv_map.ids_of("incident"))
     new_alerts = {pk for pk in alerts if f"alert:{pk}" in new}
     new_entities = {pk for pk in entities if f"entity:{pk}" in new}
     new_incidents = {pk for pk in incidents if f"incident:{pk}" in new}
@@ -248,14 +249,14 @@ def connect(m, subscription_id, new_ids):
             subscription_id=subscription_id, incident_id__in=incidents, alert_id__in=alerts,
         ).values_list("incident_id", "alert_id")
         for incident_id, alert_id in sorted(set(rows)):
-            m.add_edge(f"incident:{incident_id}", f"alert:{alert_id}", "contains")
+            inv_map.add_edge(f"incident:{incident_id}", f"alert:{alert_id}", "contains")
     if (new_alerts and entities) or (new_entities and alerts):
         rows = AlertEntity.objects.filter(
             Q(alert_id__in=new_alerts) | Q(entity_id__in=new_entities),
             alert__subscription_id=subscription_id, alert_id__in=alerts, entity_id__in=entities,
         ).values_list("alert_id", "entity_id")
         for alert_id, entity_id in sorted(set(rows)):
-            m.add_edge(f"alert:{alert_id}", f"entity:{entity_id}", "involves")
+            inv_map.add_edge(f"alert:{alert_id}", f"entity:{entity_id}", "involves")
     if new_entities:
         rows = Relation.objects.filter(
             Q(source__entity_id__in=new_entities) | Q(target__entity_id__in=new_entities),
@@ -263,7 +264,7 @@ def connect(m, subscription_id, new_ids):
             target__entity_id__in=entities,
         ).values_list("source__entity_id", "target__entity_id", "type").distinct()
         for source, target, kind in sorted(rows):
-            m.add_edge(f"entity:{source}", f"entity:{target}", kind)
+            inv_map.add_edge(f"entity:{source}", f"entity:{target}", kind)
     if (new_alerts and entities) or (new_entities and alerts):
         rows = Relation.objects.filter(
             Q(alert_id__in=new_alerts) | Q(source__entity_id__in=new_entities),
@@ -272,33 +273,34 @@ def connect(m, subscription_id, new_ids):
         ).values_list("source__entity_id", "type", "prop", "target_ref")
         for source, kind, prop, ref in sorted(set(rows)):
             node_id = f"dangling:{source}:{digest(kind, prop, ref)}"
-            m.add_node(node_id, "dangling", f"unresolved {prop} “{ref}”",
+            inv_map.add_node(node_id, "dangling", f"unresolved {prop} “{ref}”",
                        props={"property": prop, "reference": ref,
                               "note": "The alert points to an entity it never defined."})
-            m.add_edge(f"entity:{source}", node_id, kind)
+            inv_map.add_edge(f"entity:{source}", node_id, kind)
 
 
 # Export
 
 
-def properties(m, subscription_id):
+def properties(inv_map, subscription_id):
     """{node id: properties}: rows read again (scoped to the subscription), other nodes
     from the state."""
-    out = {n: dict(a.get("props") or {}) for n, a in m.g.nodes(data=True)}
-    for e in Entity.objects.filter(subscription_id=subscription_id, pk__in=m.ids_of("entity")):
+    out = {n: dict(a.get("props") or {}) for n, a in inv_map.g.nodes(data=True)}
+    for e in Entity.objects.filter(subscription_id=subscription_id,
+                                   pk__in=inv_map.ids_of("entity")):
         out[f"entity:{e.pk}"] = {**e.props, "first_seen": e.first_seen.isoformat(),
                                  "last_seen": e.last_seen.isoformat()}
-    for a in Alert.objects.filter(subscription_id=subscription_id, pk__in=m.ids_of("alert"))\
+    for a in Alert.objects.filter(subscription_id=subscription_id, pk__in=inv_map.ids_of("alert"))\
             .only("pk", "display_name", "severity", "status", "alert_type", "time"):
         out[f"alert:{a.pk}"] = {"severity": a.severity_word, "status": a.status,
                                 "alert_type": a.alert_type, "time": a.time.isoformat()}
     for i in Incident.objects.filter(subscription_id=subscription_id,
-                                     pk__in=m.ids_of("incident")):
+                                     pk__in=inv_map.ids_of("incident")):
         out[f"incident:{i.pk}"] = {"severity": i.severity_word, "status": i.status,
                                    "alert_count": i.alert_count,
                                    "first_time": i.first_time.isoformat(),
                                    "last_time": i.last_time.isoformat()}
-    for node_id, attrs in m.g.nodes(data=True):
+    for node_id, attrs in inv_map.g.nodes(data=True):
         if attrs.get("count") is not None:
             out[node_id]["count"] = attrs["count"]
         if attrs.get("seen_in") is not None:
@@ -310,30 +312,30 @@ def properties(m, subscription_id):
     return out
 
 
-def as_json(m, subscription_id, with_positions=False):
+def as_json(inv_map, subscription_id, with_positions=False):
     """{"nodes": [{"id", "kind", "label", "properties"}], "edges": [{"source", "target",
     "relation"}]}, in a stable order."""
-    props = properties(m, subscription_id)
+    props = properties(inv_map, subscription_id)
     nodes = []
-    for node_id, attrs in m.g.nodes(data=True):
+    for node_id, attrs in inv_map.g.nodes(data=True):
         node = {"id": node_id, "kind": attrs["kind"], "label": attrs["label"],
                 "properties": props[node_id]}
-        if with_positions and node_id in m.positions:
-            node["x"], node["y"] = m.positions[node_id]
+        if with_positions and node_id in inv_map.positions:
+            node["x"], node["y"] = inv_map.positions[node_id]
         nodes.append(node)
     return {"nodes": nodes,
-            "edges": [{"source": s, "target": t, "relation": k} for s, t, k in m.edges()]}
+            "edges": [{"source": s, "target": t, "relation": k} for s, t, k in inv_map.edges()]}
 
 
-def as_graphml(m, subscription_id):
+def as_graphml(inv_map, subscription_id):
     """GraphML bytes (networkx writes it); properties as one JSON string per node."""
-    props = properties(m, subscription_id)
+    props = properties(inv_map, subscription_id)
     out = nx.MultiDiGraph()
-    for node_id, attrs in m.g.nodes(data=True):
-        x, y = m.positions.get(node_id, (0, 0))
+    for node_id, attrs in inv_map.g.nodes(data=True):
+        x, y = inv_map.positions.get(node_id, (0, 0))
         out.add_node(node_id, kind=attrs["kind"], label=attrs["label"], x=x, y=y,
                      properties=json.dumps(props[node_id], sort_keys=True, default=str))
-    for s, t, k in m.edges():
+    for s, t, k in inv_map.edges():
         out.add_edge(s, t, key=k, relation=k)
     buffer = io.BytesIO()
     nx.write_graphml(out, buffer, encoding="utf-8")

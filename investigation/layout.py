@@ -46,28 +46,28 @@ ARTEFACTS = 2
 BAND_OF = {kind: band for band, kinds in BANDS for kind in kinds}
 
 
-def _order_key(m, node_id):
-    attrs = m.node(node_id)
+def _order_key(inv_map, node_id):
+    attrs = inv_map.node(node_id)
     return (kind_rank(attrs["kind"]), attrs["kind"], attrs["label"].lower(), node_id)
 
 
-def place(m, new_ids=None, around=None):
+def place(inv_map, new_ids=None, around=None):
     """Give positions to the nodes that have none: all of them for a first map, else
     around `around` (the expanded node). Returns the ids placed."""
-    missing = [n for n in m.g if n not in m.positions]
+    missing = [n for n in inv_map.g if n not in inv_map.positions]
     if not missing:
         return []
-    if not m.positions:
-        _layered(m)
+    if not inv_map.positions:
+        _layered(inv_map)
     else:
-        _incremental(m, missing, around)
+        _incremental(inv_map, missing, around)
     return missing
 
 
-def band_of(m, node_id):
-    attrs = m.node(node_id)
+def band_of(inv_map, node_id):
+    attrs = inv_map.node(node_id)
     kind = attrs["kind"]
-    if node_id == m.root:
+    if node_id == inv_map.root:
         return 0
     if kind in ("alert", "incident"):
         return ALERTS
@@ -77,13 +77,15 @@ def band_of(m, node_id):
     return BAND_OF.get(kind, ARTEFACTS)
 
 
-def _layered(m):
-    undirected = m.g.to_undirected(as_view=True)
-    root = m.root if m.root in m.g else min(m.g, key=lambda n: _order_key(m, n))
+def _layered(inv_map):
+    undirected = inv_map.g.to_undirected(as_view=True)
+    root = inv_map.root if inv_map.root in inv_map.g else \
+        min(inv_map.g, key=lambda n: _order_key(inv_map, n))
     bands = {}
-    for n in m.g:
+    for n in inv_map.g:
         if n != root:
-            bands.setdefault(band_of(m, n) if root == m.root else ARTEFACTS, []).append(n)
+            band = band_of(inv_map, n) if root == inv_map.root else ARTEFACTS
+            bands.setdefault(band, []).append(n)
     x, rows = {}, {}
     # Alerts keep the order they were added in (the order they happened); each band below
     # follows what it is tied to: processes the alerts, artefacts and hosts the processes.
@@ -104,19 +106,19 @@ def _layered(m):
             for component in inside:
                 key = (min(wanted[n] for n in component), min(component))
                 block.update({n: key for n in component})
-            ordered = sorted(members, key=lambda n: (block[n], wanted[n], *_order_key(m, n)))
+            ordered = sorted(members, key=lambda n: (block[n], wanted[n], *_order_key(inv_map, n)))
         rows[band] = max(1, math.ceil(len(ordered) / PER_ROW))
         x.update(_spread(ordered, wanted, rows[band]))
         bands[band] = ordered
     alerts = bands.get(ALERTS) or [n for n in x]
     middle = (min(x[n] for n in alerts) + max(x[n] for n in alerts)) / 2 if alerts else 0.0
-    m.positions[root] = (0, 0)
+    inv_map.positions[root] = (0, 0)
     top = 0
     for band in sorted(bands):
         top += BAND
         for i, n in enumerate(bands[band]):
             # A wide band wraps into staggered rows, so that its edges pass between nodes.
-            m.positions[n] = (round(x[n] - middle), top + i % rows[band] * WRAP)
+            inv_map.positions[n] = (round(x[n] - middle), top + i % rows[band] * WRAP)
         top += (rows[band] - 1) * WRAP
 
 
@@ -175,25 +177,25 @@ class _Grid:
         return True
 
 
-def _incremental(m, missing, around):
-    placed = list(m.positions.values())
+def _incremental(inv_map, missing, around):
+    placed = list(inv_map.positions.values())
     xs, ys = [p[0] for p in placed], [p[1] for p in placed]
     cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
     half_w, half_h = max((max(xs) - min(xs)) / 2, CELL_W), max((max(ys) - min(ys)) / 2, CELL_H)
     grid = _Grid(placed)
-    undirected = m.g.to_undirected(as_view=True)
+    undirected = inv_map.g.to_undirected(as_view=True)
     groups = {}
-    for n in sorted(missing, key=lambda n: _order_key(m, n)):
-        neighbours = sorted(p for p in undirected[n] if p in m.positions)
-        if around in m.positions and around in undirected[n]:
+    for n in sorted(missing, key=lambda n: _order_key(inv_map, n)):
+        neighbours = sorted(p for p in undirected[n] if p in inv_map.positions)
+        if around in inv_map.positions and around in undirected[n]:
             anchor = around
         elif neighbours:
             anchor = neighbours[0]
         else:
-            anchor = around if around in m.positions else min(m.positions)
+            anchor = around if around in inv_map.positions else min(inv_map.positions)
         groups.setdefault(anchor, []).append(n)
     for anchor in sorted(groups, key=lambda a: (a != around, a)):
-        ax, ay = m.positions[anchor]
+        ax, ay = inv_map.positions[anchor]
         # Away from the middle of the map, measured in its own proportions: a node of the
         # bottom band faces down even when it is off to one side.
         fx, fy = (ax - cx) / half_w, (ay - cy) / half_h
@@ -205,8 +207,8 @@ def _incremental(m, missing, around):
         for n in groups[anchor]:
             # Near the anchor, and near the other placed nodes it is tied to (an address
             # by the account that logged on from it).
-            others = [m.positions[p] for p in sorted(undirected[n])
-                      if p != anchor and p in m.positions]
+            others = [inv_map.positions[p] for p in sorted(undirected[n])
+                      if p != anchor and p in inv_map.positions]
             ranked = nearest
             if others:
                 # Among the nearer spots only: the far ones are seldom free-and-better.
@@ -229,7 +231,7 @@ def _incremental(m, missing, around):
             if chosen is None:  # the lattice around the anchor is full: go further out
                 chosen = (-1, _far_spot(grid, ax, ay, facing))
             taken.add(chosen[0])
-            m.positions[n] = chosen[1]
+            inv_map.positions[n] = chosen[1]
             grid.add(chosen[1])
 
 

@@ -46,11 +46,11 @@ class Pane:
     search_url: str = ""
 
 
-def pane(m, subscription_id, node_id, *, incident_id=None):
+def pane(inv_map, subscription_id, node_id, *, incident_id=None):
     """The pane of a node on the map; None for a node that is not on it."""
-    if node_id not in m.g:
+    if node_id not in inv_map.g:
         return None
-    attrs = m.node(node_id)
+    attrs = inv_map.node(node_id)
     kind, pk = db_ref(node_id)
     p = Pane(node_id, attrs["kind"], attrs["label"], ["info"], attrs,
              props=dict(attrs.get("props") or {}))

@@ -1,12 +1,12 @@
 from celery import shared_task
 
-from . import retention, runs
+from . import execution, retention
 
 
 @shared_task(ignore_result=True)
 def run_query(run_id):
     """Execute a queued query run (idempotent: a claimed or finished run is skipped)."""
-    return runs.execute(run_id)
+    return execution.execute(run_id)
 
 
 @shared_task(ignore_result=True)

@@ -1,14 +1,14 @@
 import csv
 import json
 
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory.access import get_for_user, get_subscription_for_user
-from inventory.models import Workspace
+from inventory.models import Subscription, Workspace
 from inventory.roles import Perm
 from socconsole.lib.htmx import is_partial
 
@@ -29,19 +29,19 @@ EXAMPLES = [
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _workspaces(subscription):
+def _workspaces(subscription: Subscription) -> list[Workspace]:
     return list(Workspace.objects.filter(subscription=subscription).order_by("-is_default",
                                                                                "name"))
 
 
-def _run(request, sub, run_id):
+def _run(request: HttpRequest, sub: int, run_id: int) -> QueryRun:
     get_subscription_for_user(request.user, sub, Perm.SEARCH)
     return get_for_user(QueryRun.objects.filter(subscription_id=sub).select_related(
         "workspace", "user"), request.user, run_id, Perm.SEARCH)
 
 
 @require_GET
-def search(request, sub):
+def search(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.SEARCH)
     workspaces = _workspaces(subscription)
     run = None
@@ -69,7 +69,7 @@ def search(request, sub):
 
 
 @require_POST
-def run_search(request, sub):
+def run_search(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.SEARCH)
     workspaces = _workspaces(subscription)
     form = SearchForm(request.POST, workspaces=workspaces)
@@ -98,13 +98,13 @@ def run_search(request, sub):
     }, status=400)
 
 
-def _status(request, run):
+def _status(request: HttpRequest, run: QueryRun) -> HttpResponse:
     return render(request, "search/search.html#run-status", {
         "subscription": run.subscription, "run": run})
 
 
 @require_GET
-def run_status(request, sub, run_id):
+def run_status(request: HttpRequest, sub: int, run_id: int) -> HttpResponse:
     run = _run(request, sub, run_id)
     response = render(request, "search/search.html#run-status", {
         "subscription": run.subscription, "run": run})
@@ -115,7 +115,7 @@ def run_status(request, sub, run_id):
 
 
 @require_POST
-def run_cancel(request, sub, run_id):
+def run_cancel(request: HttpRequest, sub: int, run_id: int) -> HttpResponse:
     run = _run(request, sub, run_id)
     cancel_run(run, user=request.user)
     if is_partial(request):
@@ -124,7 +124,7 @@ def run_cancel(request, sub, run_id):
     return redirect(reverse("search:page", kwargs={"sub": sub}) + f"?run={run.pk}")
 
 
-def _cell(value):
+def _cell(value: object) -> str:
     if isinstance(value, (dict, list)):
         value = json.dumps(value, ensure_ascii=False)
     if value is None:
@@ -134,7 +134,7 @@ def _cell(value):
 
 
 @require_GET
-def run_download(request, sub, run_id, fmt):
+def run_download(request: HttpRequest, sub: int, run_id: int, fmt: str) -> HttpResponse:
     run = _run(request, sub, run_id)
     if fmt not in ("csv", "json") or run.state != QueryRun.State.DONE:
         raise Http404

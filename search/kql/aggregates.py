@@ -1,9 +1,9 @@
 """Aggregation functions of summarize, and the names Kusto gives their columns."""
 
 from . import ast
-from .expressions import family
 from .functions import arity
 from .sqltext import Frag, sql
+from .valuetypes import family
 
 # Kusto's default column name: prefix + the aggregated column's name (count_, dcount_X).
 PREFIXES = {

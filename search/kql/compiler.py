@@ -8,10 +8,11 @@ from django.utils import timezone
 from . import ast
 from .dialect import dialect_for
 from .errors import KqlError
-from .expressions import Scalar, format_timespan
+from .expressions import Scalar
 from .grammar import parse_tree
 from .relation import Relation
 from .tabular import apply
+from .valuetypes import format_timespan
 
 
 class Context:

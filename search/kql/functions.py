@@ -4,8 +4,8 @@ import datetime as dt
 import json
 
 from . import sqlite as py
-from .expressions import check_regex, family, kusto_text
 from .sqltext import Expr, Frag, sql
+from .valuetypes import check_regex, family, kusto_text
 
 # Aggregations are compiled by search.kql.aggregates, inside summarize only.
 AGGREGATES = {

@@ -1,10 +1,22 @@
 """The API's error envelope: {"error": {"code", "message", "field"}}."""
 
+from ninja import Schema
+
 
 class ApiError(Exception):
     def __init__(self, status, code, message, field=None):
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
+
+
+class ItemError(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorOut(Schema):
+    error: ItemError
 
 
 def envelope(code, message, field=None):

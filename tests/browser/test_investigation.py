@@ -6,11 +6,11 @@ from urllib.parse import parse_qs
 
 from playwright.sync_api import expect
 
-from alerts.demo import seed_alerts
 from alerts.models import Entity
 from incidents.correlation import correlate
 from incidents.models import Incident
 from inventory.demo import PRODUCTION, seed_estate
+from investigation.management.commands.seed_demo import refresh_demo_alerts
 from search.demo import seed_events
 from tests.browser.conftest import sign_in
 
@@ -19,7 +19,7 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 def demo():
     subs = seed_estate()
-    seed_alerts(subs, force=True)
+    refresh_demo_alerts(subs, force=True)
     seed_events(subs[PRODUCTION])
     correlate()
     sub = subs[PRODUCTION]

@@ -194,3 +194,14 @@ def test_it_refuses_to_acknowledge_what_was_not_escalated(p, client):
     response = post(client, incident, "acknowledge", token)
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
     assert not Activity.objects.filter(verb="incident.acknowledge").exists()
+
+
+def test_it_refuses_a_deactivated_assignee(p, client):
+    incident = make_incident(p.sub)
+    p.analyst.is_active = False
+    p.analyst.save()
+    token = make_token(p.sub, user=p.lead, scopes=ACT)
+    body = error(post(client, incident, "assign", token, {"to": "analyst"}), 400, "to")
+    assert "not an" in body["message"]
+    incident.refresh_from_db()
+    assert incident.assigned_to is None

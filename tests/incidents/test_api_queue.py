@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from incidents.assignment import assign
 from incidents.models import Incident
-from inventory.roles import Scope
+from inventory.roles import Role, Scope
 from tests.conftest import SYSTEM, make_token
 from tests.factories import make_incident
 
@@ -23,8 +23,8 @@ def three(p):
     mine = make_incident(p.sub, compromised_entity="vm-a", entities=[])
     theirs = make_incident(p.sub, compromised_entity="vm-b", entities=[])
     nobodys = make_incident(p.sub, compromised_entity="vm-c", entities=[])
-    assign(mine, to=p.analyst, actor=SYSTEM)
-    assign(theirs, to=p.lead, actor=SYSTEM)
+    assign(mine, to=p.analyst, actor=SYSTEM, role=Role.SHIFT_LEAD)
+    assign(theirs, to=p.lead, actor=SYSTEM, role=Role.SHIFT_LEAD)
     return mine, theirs, nobodys
 
 
@@ -82,7 +82,8 @@ def test_it_filters_what_is_overdue(p, client):
     token = make_token(p.sub, user=p.analyst, scopes=[Scope.READ, Scope.ACT])
     assert ids(client, token, "overdue=true") == {late.pk}
     assert ids(client, token, "overdue=false") == {late.pk, fresh.pk}
-    assign(late, to=p.analyst, actor=SYSTEM)  # acknowledged: the SLA clock stopped
+    # Acknowledged: the SLA clock stopped.
+    assign(late, to=p.analyst, actor=SYSTEM, role=Role.SHIFT_LEAD)
     assert ids(client, token, "overdue=true") == set()
 
 
@@ -112,7 +113,7 @@ def test_it_filters_by_time_range(p, client):
 def test_it_pages_a_filtered_queue_with_the_same_filters(p, client):
     made = [make_incident(p.sub, compromised_entity=f"vm-{n}", entities=[]) for n in range(5)]
     for incident in made[:4]:
-        assign(incident, to=p.analyst, actor=SYSTEM)
+        assign(incident, to=p.analyst, actor=SYSTEM, role=Role.SHIFT_LEAD)
     token = make_token(p.sub, user=p.analyst, scopes=[Scope.READ])
     first = client.get("/api/v1/incidents?assigned=me&limit=3", **token.header).json()
     assert len(first["items"]) == 3 and first["next_cursor"]

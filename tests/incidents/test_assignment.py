@@ -169,3 +169,47 @@ def test_the_escalation_email_tells_what_where_why_and_links_to_it(
     # The title is in the subject only: no header of the message comes from it.
     headers = sent.message().as_bytes().split(b"\n\n", 1)[0]
     assert b"\nBcc:" not in headers and sent.bcc == []
+
+
+def test_the_page_cannot_assign_a_deactivated_member(p, as_user):
+    incident = make_incident(p.sub)
+    p.analyst.is_active = False
+    p.analyst.save()
+    lead = as_user(p.lead)
+    page = lead.get(f"/s/{p.sub.pk}/incidents/{incident.pk}/").content.decode()
+    assert f'value="{p.analyst.pk}"' not in page  # not offered...
+    body = lead.post(url(p, incident, "assign"), {"user": p.analyst.pk},
+                     follow=True).content.decode()
+    assert "not an active analyst or shift lead" in body  # ...nor taken when sent
+    incident.refresh_from_db()
+    assert incident.assigned_to is None
+    assert not Activity.objects.filter(verb="incident.assign").exists()
+
+
+def test_the_domain_decides_who_may_assign_escalate_and_acknowledge(p):
+    import pytest
+
+    from alerts.triage import NotAllowed, TriageError
+    from incidents.assignment import acknowledge_escalation, assign, escalate
+    from inventory.activity import Actor
+    from inventory.roles import Role
+
+    incident = make_incident(p.sub)
+    analyst, lead = Actor.of_user(p.analyst), Actor.of_user(p.lead)
+    with pytest.raises(NotAllowed, match="Only a shift lead"):
+        assign(incident, to=p.lead, actor=analyst, role=Role.ANALYST)
+    with pytest.raises(NotAllowed):
+        assign(incident, to=p.admin, actor=Actor.of_user(p.admin), role=Role.ADMIN)
+    with pytest.raises(NotAllowed):
+        escalate(incident, to="leads", note="n", actor=Actor.of_user(p.admin),
+                 role=Role.ADMIN)
+    with pytest.raises(NotAllowed):
+        acknowledge_escalation(incident, actor=analyst, role=Role.ANALYST)
+    with pytest.raises(TriageError, match="Choose whom"):
+        assign(incident, to=None, actor=lead, role=Role.SHIFT_LEAD)
+    with pytest.raises(TriageError, match="not an active analyst"):
+        assign(incident, to=p.admin, actor=lead, role=Role.SHIFT_LEAD)
+    incident.refresh_from_db()
+    assert incident.assigned_to is None and not incident.escalated
+    assert assign(incident, to=p.analyst, actor=analyst, role=Role.ANALYST)  # taking
+    assert assign(incident, to=p.lead, actor=lead, role=Role.SHIFT_LEAD)

@@ -8,6 +8,7 @@ from django.test import override_settings
 from alerts.models import Alert, AwaitingCorrelation
 from incidents.correlation import correlate, correlate_resource
 from incidents.models import Incident, IncidentAlert
+from incidents.narrative import narrate
 from inventory.models import Activity
 from tests.alerts import helpers
 from tests.factories import native_alert
@@ -52,7 +53,7 @@ def test_related_alerts_form_one_incident_and_a_lone_one_stands_alone(p):
     assert together == incident_of("a2") and not together.standalone
     assert together.alert_count == 2 and together.severity == 0  # the worst alert's
     assert together.title == "Security incident detected on vm-a"
-    codes = [r["code"] for r in together.reasons]
+    codes = [r["code"] for r in narrate(together).reasons]
     assert codes[:2] == ["same_resource", "within_window"] and "kill_chain" in codes
     assert together.tactics == ["PreAttack", "CredentialAccess"]
     alone = incident_of("b1")
@@ -116,7 +117,7 @@ def test_a_provider_incident_holds_its_alerts_whatever_their_times(p):
                                  "SystemAlertIds": ["p1", "p2"]}]})
     held = incident_of("p1")
     assert held == incident_of("p2") and held.provider_key == "inc-9"
-    assert any(r["code"] == "provider" for r in held.reasons)
+    assert any(r["code"] == "provider" for r in narrate(held).reasons)
 
 
 def test_a_new_alert_reopens_a_dismissed_incident_and_says_so(p):
@@ -250,6 +251,7 @@ def test_the_words_name_every_tactic_of_an_alert_in_kill_chain_order(p):
                    alert(1, id="w2", display_name="Beacon and upload",
                          tactics=["Exfiltration", "CommandAndControl"])])
     incident = incident_of("w1")
-    assert "Beacon and upload (Command and control, Exfiltration)" in incident.description
-    chain = next(r["text"] for r in incident.reasons if r["code"] == "kill_chain")
+    story = narrate(incident)
+    assert "Beacon and upload (Command and control, Exfiltration)" in story.description
+    chain = next(r["text"] for r in story.reasons if r["code"] == "kill_chain")
     assert chain.endswith("Initial access → Command and control → Exfiltration.")

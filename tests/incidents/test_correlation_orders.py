@@ -13,6 +13,7 @@ from alerts import tactics as killchain
 from alerts.models import Alert, AwaitingCorrelation
 from incidents.correlation import correlate
 from incidents.models import Incident, IncidentAlert
+from incidents.narrative import narrate
 from inventory.models import Resource
 from tests.conftest import make_subscription
 
@@ -100,8 +101,8 @@ def incidents(subscription):
         assert incident.standalone == (len(alerts) == 1)
         assert {m.time for m in incident.members.all()} == {a.time for a in alerts}
         out[tuple(sorted(a.key for a in alerts))] = (
-            incident.title, incident.description,
-            [r["code"] for r in incident.reasons])
+            incident.title, narrate(incident).description,
+            [r["code"] for r in narrate(incident).reasons])
     return out
 
 

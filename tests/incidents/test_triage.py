@@ -132,3 +132,20 @@ def test_the_handover_note_is_shown_first(p, as_user):
     body = as_user(p.analyst).get(f"/s/{p.sub.pk}/queue/").content.decode()
     assert "Shift handover" in body and "watch vm-web-01 &lt;b&gt;closely&lt;/b&gt;" in body
     assert Activity.objects.filter(verb="queue.handover").exists()
+
+
+def test_the_domain_refuses_an_analyst_reopening_a_resolved_incident(p):
+    import pytest
+
+    from alerts.triage import NotAllowed
+    from incidents.triage import change_incident
+    from inventory.roles import Role
+    from tests.conftest import SYSTEM
+
+    incident = two_alert_incident(p)
+    change_incident(incident, action="resolve", actor=SYSTEM, role=Role.ANALYST,
+                    reason="contained")
+    with pytest.raises(NotAllowed):
+        change_incident(incident, action="activate", actor=SYSTEM, role=Role.ANALYST)
+    assert Incident.objects.get(pk=incident.pk).status == "resolved"
+    assert set(Alert.objects.values_list("status", flat=True)) == {"resolved"}

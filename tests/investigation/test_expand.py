@@ -235,6 +235,8 @@ def test_an_event_that_is_an_alert_entity_is_that_node(p):
 
 
 def test_the_demo_host_expands_into_one_node_per_process_and_12_at_most(db):
+    from django.utils import timezone
+
     from alerts.demo import seed_alerts
     from alerts.models import Entity
     from incidents.correlation import correlate
@@ -243,7 +245,7 @@ def test_the_demo_host_expands_into_one_node_per_process_and_12_at_most(db):
     from search.demo import seed_events
 
     subs = seed_estate()
-    seed_alerts(subs, force=True)
+    seed_alerts(subs, timezone.now())
     seed_events(subs[PRODUCTION])
     correlate()
     sub = subs[PRODUCTION]

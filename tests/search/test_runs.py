@@ -4,8 +4,9 @@ import pytest
 from django.db import DatabaseError, OperationalError, connection
 from django.test import override_settings
 
+from search.execution import execute, fetch_rows
 from search.models import Event, QueryRun
-from search.runs import SearchError, _fetch_rows, execute, run_now, start_run
+from search.runs import SearchError, run_now, start_run
 from tests.search.factories import default_workspace, ingest
 
 SLOW = {
@@ -24,13 +25,13 @@ def ws(p):
 @override_settings(SEARCH_TIMEOUT_SECONDS=1)
 def test_a_statement_is_stopped_at_the_time_limit(db):
     with pytest.raises(OperationalError):
-        _fetch_rows(SLOW[connection.vendor], [], 10)
+        fetch_rows(SLOW[connection.vendor], [], 10)
 
 
 def test_a_search_cannot_write(ws):
     ingest(ws, "Syslog", [{"TimeGenerated": "2026-11-28T10:00:00Z"}])
     with pytest.raises(DatabaseError):
-        _fetch_rows("DELETE FROM search_event", [], 10)
+        fetch_rows("DELETE FROM search_event", [], 10)
     assert Event.objects.count() == 1
 
 
@@ -124,12 +125,12 @@ def test_cancelling_a_running_search_interrupts_its_statement(p, ws):
 def test_a_run_that_breaks_in_an_unexpected_way_still_ends(p, ws, monkeypatch):
     """Whatever goes wrong inside, the run ends failed (and the trace is logged), so the
     page stops polling and the task does not die with the run left running."""
-    import search.runs
+    import search.execution
 
     def broken(*args, **kwargs):
         raise OverflowError("Python int too large to convert to SQLite INTEGER")
 
-    monkeypatch.setattr(search.runs, "_fetch", broken)
+    monkeypatch.setattr(search.execution, "_fetch", broken)
     run = start_run(workspace=ws, query="Syslog | count", user=p.analyst)
     assert run.state == QueryRun.State.FAILED
     assert "could not run this query" in run.error["message"]

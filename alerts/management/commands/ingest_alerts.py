@@ -1,11 +1,10 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
-from alerts.ingest.parse import FORMATS, BodyError
+from alerts.ingest.parse import FORMATS
 from alerts.ingest.store import ingest_body
 from inventory.activity import Actor
 from inventory.models import Subscription
+from socconsole.lib.ingestfiles import ingest_files
 
 
 class Command(BaseCommand):
@@ -21,22 +20,11 @@ class Command(BaseCommand):
             sub = Subscription.objects.get(name=subscription)
         except Subscription.DoesNotExist:
             raise CommandError(f"No subscription named {subscription!r}.") from None
-        failed = False
-        for name in files:
-            path = Path(name)
-            try:
-                body = path.read_bytes()
-            except OSError as exc:
-                raise CommandError(f"{name}: {exc.strerror}") from exc
-            content_type = "application/x-ndjson" if path.suffix in (".jsonl", ".ndjson") \
-                else "application/json"
-            try:
-                report = ingest_body(sub, body, content_type, actor=Actor.of_system("manage.py"),
-                                     source="command", format=format)
-            except BodyError as exc:
-                self.stderr.write(f"{name}: not ingested: {exc}")
-                failed = True
-                continue
+        actor = Actor.of_system("manage.py")
+
+        def ingest(name, body, content_type):
+            report = ingest_body(sub, body, content_type, actor=actor, source="command",
+                                 format=format)
             self.stdout.write(f"{name}: {report.summary()}")
             for result in report.results:
                 if result.error:
@@ -44,5 +32,6 @@ class Command(BaseCommand):
                     where = f" ({error['field']})" if error.get("field") else ""
                     self.stdout.write(f"  item {result.index}: {error['code']}{where}: "
                                       f"{error['message']}")
-        if failed:
+
+        if not ingest_files(files, ingest, self.stderr):
             raise CommandError("Some files could not be read as alerts.")

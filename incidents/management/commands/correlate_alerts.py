@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.correlation import correlate
+from incidents.correlation import drain
 from inventory.models import Subscription
 
 
@@ -17,7 +17,5 @@ class Command(BaseCommand):
             if sub is None:
                 raise CommandError(f"No subscription named {subscription!r}.")
             sub_id = sub.pk
-        total = 0
-        while done := correlate(subscription_id=sub_id):
-            total += done
+        total = drain(subscription_id=sub_id)
         self.stdout.write(f"Correlated {total} alerts.")

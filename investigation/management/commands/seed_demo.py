@@ -1,10 +1,25 @@
 import os
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
-from alerts.demo import seed_alerts
-from inventory.demo import DEMO_USERS, PRODUCTION, seed_estate
+from alerts.demo import clear_demo_alerts, demo_alerts_fresh, seed_alerts
+from incidents.demo import clear_demo_incidents
+from inventory.demo import DEMO_USERS, DEVELOPMENT, PRODUCTION, seed_estate
 from search.demo import has_demo_events, seed_events
+
+
+def refresh_demo_alerts(subscriptions, now=None, force=False):
+    """The demo alerts anew, unless fresh ones are there (None); returns the reports.
+    The reset spans two apps, so it is made here, above both: the incidents built from
+    the stale alerts go first, then the alerts."""
+    now = now or timezone.now()
+    if not force and demo_alerts_fresh(subscriptions, now):
+        return None
+    for sub in (subscriptions[PRODUCTION], subscriptions[DEVELOPMENT]):
+        clear_demo_incidents(sub)
+        clear_demo_alerts(sub)
+    return seed_alerts(subscriptions, now)
 
 
 class Command(BaseCommand):
@@ -18,7 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, refresh=False, **options):
         subs = seed_estate()
-        reports = seed_alerts(subs, force=refresh)
+        reports = refresh_demo_alerts(subs, force=refresh)
         names = ", ".join(s.name for s in subs.values())
         # The events are told with the same clock as the alerts they explain.
         events = seed_events(subs[PRODUCTION]) if reports is not None or \

@@ -1,11 +1,9 @@
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
 from inventory.models import Subscription, Workspace
 from search.ingest import ingest_event_body
 from search.ingest.store import EventError
-from socconsole.lib.jsonbody import BodyError
+from socconsole.lib.ingestfiles import ingest_files
 
 
 class Command(BaseCommand):
@@ -29,24 +27,12 @@ class Command(BaseCommand):
         if space is None:
             raise CommandError(f"{sub.name} has no workspace named {workspace!r}." if workspace
                                else f"{sub.name} has no default workspace.")
-        failed = False
-        for name in files:
-            path = Path(name)
-            try:
-                body = path.read_bytes()
-            except OSError as exc:
-                raise CommandError(f"{name}: {exc.strerror}") from exc
-            ndjson = path.suffix in (".jsonl", ".ndjson") or (
-                path.suffix != ".json" and not body.lstrip().startswith(b"["))
-            content_type = "application/x-ndjson" if ndjson else "application/json"
+
+        def ingest(name, body, content_type):
             try:
                 report = ingest_event_body(space, table, body, content_type)
             except EventError as exc:
                 raise CommandError(str(exc)) from exc
-            except BodyError as exc:
-                self.stderr.write(f"{name}: not ingested: {exc}")
-                failed = True
-                continue
             self.stdout.write(f"{name}: {report.summary()} into {space.name}/{table}")
             for result in report.results:
                 for problem in ([result.error] if result.error else []) + result.warnings:
@@ -54,5 +40,6 @@ class Command(BaseCommand):
                     kind = "error" if problem is result.error else "warning"
                     self.stdout.write(f"  line {result.index + 1}: {kind} {problem['code']}"
                                       f"{where}: {problem['message']}")
-        if failed:
+
+        if not ingest_files(files, ingest, self.stderr):
             raise CommandError("Some files could not be read as events.")
