@@ -3,15 +3,13 @@
 import json
 
 from alerts.ingest.store import ingest_body
-from alerts.models import AlertEntity
-from tests.conftest import (
-    SAMPLES,  # noqa: E402
-    SYSTEM,
-)
+from alerts.models import AlertEntity, Relation
+from tests.conftest import FIXTURES, SYSTEM
 
-SENTINEL = SAMPLES / "sentinel-securityalert.jsonl"
-ARM_EXAMPLE = SAMPLES / "defender-arm-alerts.json"
-EVENTS = SAMPLES / "windows-events-psexec.jsonl"
+SENTINEL = FIXTURES / "sentinel-securityalert.jsonl"
+ARM_LIST = FIXTURES / "defender-arm-list.json"
+EXPORT = FIXTURES / "defender-export-alert.json"
+EVENTS = FIXTURES / "windows-events.jsonl"
 NDJSON = "application/x-ndjson"
 JSON = "application/json"
 VM1 = "/subscriptions/S1/resourceGroups/RG/providers/Microsoft.Compute/virtualMachines/VM1"
@@ -25,8 +23,20 @@ def sentinel_entities(row):
     return json.loads(row["Entities"]) if row.get("Entities") else []
 
 
-def arm_example():
-    return json.loads(ARM_EXAMPLE.read_text(encoding="utf-8"))
+def arm_alerts():
+    """The alerts of the ARM list fixture, as the REST API lists them."""
+    return json.loads(ARM_LIST.read_text(encoding="utf-8"))["value"]
+
+
+def rest_example(alerts):
+    """An Azure REST API specs example file listing `alerts`, as its 200 response."""
+    return {"parameters": {"api-version": "2022-01-01",
+                           "subscriptionId": "6f1c0d2e-3b4a-4c5d-8e9f-a0b1c2d3e4f5"},
+            "responses": {"200": {"body": {"value": alerts}}}}
+
+
+def export_alert():
+    return json.loads(EXPORT.read_text(encoding="utf-8"))
 
 
 def ingest(subscription, payload, content_type=JSON, **kwargs):
@@ -59,3 +69,9 @@ def mention_partition(subscription):
 
 def mention(alert, position):
     return AlertEntity.objects.select_related("entity").get(alert=alert, position=position)
+
+
+def edges(alert):
+    """An alert's relations as (source position, target position, type, property)."""
+    return {(r.source.position, r.target.position if r.target_id else None, r.type, r.prop)
+            for r in Relation.objects.filter(alert=alert).select_related("source", "target")}

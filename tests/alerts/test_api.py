@@ -10,7 +10,7 @@ from django.test import override_settings
 from alerts.models import Alert, AlertEntity, RejectedItem
 from inventory.models import Activity
 from inventory.roles import Scope
-from tests.alerts.helpers import JSON, NDJSON, VM1, arm_example, ingest, native, ndjson
+from tests.alerts.helpers import JSON, NDJSON, VM1, arm_alerts, ingest, native, ndjson
 from tests.conftest import make_token
 
 URL = "/api/v1/alerts"
@@ -67,7 +67,7 @@ def test_it_ingests_a_json_array(client, p, token):
 
 
 def test_it_ingests_an_arm_list(client, p, token):
-    values = arm_example()["responses"]["200"]["body"]["value"]
+    values = arm_alerts()
 
     response = post(client, token, {"value": values, "nextLink": None})
 
@@ -94,7 +94,7 @@ def test_it_ingests_ndjson_and_rejects_only_the_bad_line(client, p, token):
 
 
 def test_it_rejects_an_item_that_does_not_fit_a_forced_format(client, p, token):
-    arm = arm_example()["responses"]["200"]["body"]["value"][0]
+    arm = arm_alerts()[0]
 
     response = post(client, token, [arm, native("forced")], query="?format=arm")
 

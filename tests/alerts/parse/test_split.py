@@ -120,3 +120,12 @@ def test_loads_guards_depth_without_counting_brackets_in_strings():
     assert loads(text) == {"s": "[[[[{{{{" * 100}
     with pytest.raises(JSONTooDeep):
         loads("[" * 5000 + "]" * 5000)
+
+
+def test_it_splits_the_rest_api_example_file_into_its_alerts(arm_alerts):
+    element = json.dumps(arm_alerts[1], indent=1)
+    body = ('{"parameters": {"api-version": "2022-01-01"},\n "responses": {"200": {"body": '
+            '{"value": [' + json.dumps(arm_alerts[0]) + ",\n" + element + "]}}}}").encode()
+    items = split_body(body, "application/json")
+    assert [item.data["name"] for item in items] == [a["name"] for a in arm_alerts]
+    assert items[1].raw == element.encode()
