@@ -17,6 +17,7 @@ from inventory.api import acting_on, require
 from inventory.roles import Perm
 from inventory.tokens import token_allows
 from socconsole.lib.apierrors import ApiError, read_body
+from socconsole.lib.ids import MAX_ID, ApiId
 
 router = Router(tags=["alerts"])
 
@@ -183,13 +184,10 @@ def serialize(alert):
     }
 
 
-MAX_ID = 2**63 - 1
-
-
 class AlertFilters(Schema):
     severity: list[str] | None = None
     status: list[str] | None = None
-    resource: int | None = Field(None, ge=1, le=MAX_ID)
+    resource: ApiId | None = Field(None, ge=1, le=MAX_ID)
     since: datetime | None = None
     until: datetime | None = None
     cursor: str | None = None
@@ -232,7 +230,7 @@ def list_alerts(request, filters: Query[AlertFilters]):
 
 
 @router.get("/alerts/{alert_id}", response=AlertDetailOut)
-def get_alert(request, alert_id: int = Path(..., ge=1, le=MAX_ID)):
+def get_alert(request, alert_id: ApiId = Path(..., ge=1, le=MAX_ID)):
     """One alert with its entities (each alert's view beside the merged entity), relations,
     warnings and the raw payload as sent."""
     subscription = require(request, Perm.VIEW)
@@ -304,7 +302,7 @@ def api_triage(request, obj, action, body, change, comment):
 
 
 @router.post("/alerts/{alert_id}/{action}", response=TriageOut)
-def triage_alert(request, alert_id: int = Path(..., ge=1, le=MAX_ID),
+def triage_alert(request, alert_id: ApiId = Path(..., ge=1, le=MAX_ID),
                  action: Literal["dismiss", "resolve", "activate", "comment"] = Path(...),
                  body: TriageIn = None):
     """Dismiss (with a verdict: false_positive, benign_positive, not_applicable), resolve,

@@ -41,6 +41,7 @@ from inventory.activity import Actor
 from inventory.models import Resource
 from inventory.roles import Perm, role_allows
 from socconsole.lib.htmx import is_partial
+from socconsole.lib.ids import is_id, parse_id
 from socconsole.lib.paging import BadCursor
 
 
@@ -49,8 +50,8 @@ def _resources(subscription, value):
     that name (any case); None for no filter."""
     if not value:
         return None
-    if value.isdigit():
-        return (int(value),) if len(value) <= 18 else ()
+    if is_id(value):
+        return (parse_id(value),)
     return tuple(Resource.objects.filter(subscription=subscription).alias(
         lname=Lower("name")).filter(lname=value.lower()).values_list("pk", flat=True))
 
@@ -86,7 +87,7 @@ def queue(request, sub):
         query = request.GET.copy()
         for name in ("subscription", "cursor"):
             query.pop(name, None)
-        if form.cleaned_data["resource"].isdigit():
+        if is_id(form.cleaned_data["resource"]):
             query.pop("resource")  # ids are the subscription's own; names carry over
         return redirect(f"{reverse('incidents:queue', kwargs={'sub': other})}?"
                         f"{query.urlencode() or 'view=all'}")
@@ -145,10 +146,9 @@ def _owner_action(request, sub, incident_id, action):
             assign(incident, to=request.user, actor=actor)
         elif action == "assign":
             # Only the subscription's members: nobody else is even named.
+            pk = parse_id(request.POST.get("user"))
             user = get_user_model().objects.filter(
-                pk=request.POST["user"], memberships__subscription_id=sub).first() \
-                if (request.POST.get("user") or "").isdigit() and \
-                len(request.POST["user"]) <= 18 else None
+                pk=pk, memberships__subscription_id=sub).first() if pk else None
             if user is None:
                 raise TriageError("Choose whom to assign it to.")
             assign(incident, to=user, actor=actor, reason=request.POST.get("comment", ""))
@@ -234,7 +234,7 @@ def handover(request, sub):
 @require_POST
 def bulk(request, sub):
     subscription = get_subscription_for_user(request.user, sub, Perm.TRIAGE)
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit() and len(i) <= 18]
+    ids = [pk for pk in map(parse_id, request.POST.getlist("ids")) if pk]
     incidents = list(Incident.objects.filter(subscription=subscription, pk__in=ids[:BULK_LIMIT]))
     try:
         changed = bulk_change(incidents, action=request.POST.get("action", ""),
