@@ -101,3 +101,44 @@ class ApiErrorShapeMiddleware:
         if "Allow" in response:
             shaped["Allow"] = response["Allow"]
         return shaped
+
+
+NUL = "\x00"
+
+
+def nul_field(request) -> str | None:
+    """The first parameter (query string, or form body outside the API) whose name or value
+    holds a NUL character; None when there is none."""
+    sources = [request.GET]
+    # The API reads JSON bodies (its parser refuses NUL there); ingest reads its own body.
+    if request.method == "POST" and not request.path_info.startswith("/api/"):
+        sources.append(request.POST)
+    for data in sources:
+        for name, values in data.lists():
+            if NUL in name or any(NUL in v for v in values if isinstance(v, str)):
+                return name.replace(NUL, "")
+    return None
+
+
+class RefuseNulMiddleware:
+    """NUL is refused in every parameter and form field, in one place: PostgreSQL cannot
+    store or compare it in text (a 500 otherwise), and no name or comment needs it.
+    (Django's form fields refuse it too; this covers the views that read request.POST.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        field = nul_field(request)
+        if field is None:
+            return self.get_response(request)
+        message = f"{field or 'A parameter'}: NUL characters (\\u0000) are not allowed."
+        if request.path_info.startswith("/api/"):
+            from django.http import JsonResponse
+
+            from socconsole.lib.apierrors import envelope
+
+            return JsonResponse(envelope("invalid", message, field or None), status=400)
+        from socconsole.errors import page
+
+        return page(request, 400, "Bad request", message)

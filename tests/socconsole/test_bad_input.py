@@ -120,3 +120,81 @@ def test_ids_in_urls_are_ascii_digits_within_bigint(client_of, p):
     assert client_of.get(f"/s/{p.sub.pk}/queue/").status_code == 200
     for sub in ("%D9%A1", "9223372036854775808", "0"):
         assert client_of.get(f"/s/{sub}/queue/").status_code == 404
+
+
+# NUL: PostgreSQL refuses it in text ("A string literal cannot contain NUL (0x00)
+# characters"), so each of these was a 500 there.
+
+def test_the_api_refuses_nul_in_a_query_parameter(client, token):
+    for path in ("/api/v1/incidents?q=a%00b", "/api/v1/alerts?cursor=a%00b",
+                 "/api/v1/incidents?q%00=a"):
+        response = client.get(path, **token.header)
+        assert response.status_code == 400, (path, response.content)
+        error = response.json()["error"]
+        assert error["code"] == "invalid" and "NUL" in error["message"]
+    assert client.get("/api/v1/incidents?q=a%00b", **token.header).json()["error"]["field"] \
+        == "q"
+
+
+def test_the_query_api_refuses_nul(client, p, token):
+    ws = p.sub.workspaces.get(is_default=True)
+    response = client.get(f"/api/v1/workspaces/{ws.workspace_id}/query",
+                          {"query": "SecurityEvent | where Account == 'a\x00b'"}, **token.header)
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("action,body", [
+    ("comment", {"comment": "a\x00b"}),
+    ("dismiss", {"verdict": "false_positive", "comment": "a\x00b"}),
+    ("assign", {"to": "me", "reason": "a\x00b"}),
+    ("escalate", {"to": "shift_leads", "note": "a\x00b"}),
+    ("assign", {"to": "le\x00ad"}),
+])
+def test_the_api_refuses_nul_in_a_body(client, p, token, action, body):
+    incident = make_incident(p.sub)
+    response = client.post(f"/api/v1/incidents/{incident.pk}/{action}", data=json.dumps(body),
+                           content_type="application/json", **token.header)
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "bad_body" and "NUL" in error["message"]
+    incident.refresh_from_db()
+    assert incident.assigned_to is None and incident.status == "active"
+
+
+def test_the_api_takes_an_escaped_backslash_u_as_text(client, p, token):
+    incident = make_incident(p.sub)
+    response = client.post(f"/api/v1/incidents/{incident.pk}/comment",
+                           data='{"comment": "C:\\\\u0000dir"}', content_type="application/json",
+                           **token.header)
+    assert response.status_code == 200, response.content
+
+
+def test_pages_refuse_nul_in_filters(client_of, p):
+    for path in (f"/s/{p.sub.pk}/queue/?q=a%00b", f"/s/{p.sub.pk}/queue/?resource=a%00b",
+                 f"/s/{p.sub.pk}/alerts/?cursor=a%00b", f"/s/{p.sub.pk}/activity/?cursor=%00",
+                 f"/s/{p.sub.pk}/search/?query=%00"):
+        response = client_of.get(path)
+        assert response.status_code == 400, path
+        assert "NUL" in response.content.decode() or "Bad filter" in response.content.decode()
+
+
+def test_pages_refuse_nul_in_posted_text(client_of, p):
+    incident = make_incident(p.sub)
+    base = f"/s/{p.sub.pk}/incidents/{incident.pk}"
+    posts = [
+        (f"{base}/assign/", {"user": str(p.analyst.pk), "comment": "a\x00b"}),
+        (f"{base}/escalate/", {"to": "shift_leads", "note": "a\x00b"}),
+        (f"{base}/comment/", {"comment": "a\x00b"}),
+        (f"/s/{p.sub.pk}/queue/handover/", {"text": "a\x00b"}),
+        (f"/s/{p.sub.pk}/queue/bulk/", {"ids": str(incident.pk), "action": "dismiss",
+                                        "verdict": "false_positive", "comment": "a\x00b"}),
+    ]
+    for path, data in posts:
+        response = client_of.post(path, data)
+        assert response.status_code == 400, path
+        assert "NUL characters" in response.content.decode()
+    incident.refresh_from_db()
+    assert incident.assigned_to is None and incident.status == "active"
+    from incidents.models import HandoverNote
+
+    assert not HandoverNote.objects.exists()
