@@ -54,6 +54,26 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         return super().handle_no_permission(request, view_func)
 
 
+class ForwardedHeadersMiddleware:
+    """X-Forwarded-For and -Proto count only from TRUSTED_PROXIES: a client that reaches the
+    app past its proxy cannot claim another address (and dodge the sign-in limits) or HTTPS."""
+
+    HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        from socconsole.lib.net import is_trusted
+
+        if not is_trusted(request.META.get("REMOTE_ADDR"), settings.TRUSTED_PROXIES):
+            for name in self.HEADERS:
+                request.META.pop(name, None)
+        return self.get_response(request)
+
+
 class HealthCheckMiddleware:
     """Answers /healthz before host checks and HTTPS redirects, for container health probes."""
 
