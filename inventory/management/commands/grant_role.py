@@ -32,5 +32,8 @@ class Command(BaseCommand):
                            actor=Actor.of_system("manage.py"))
             except InventoryError as exc:
                 raise CommandError(str(exc)) from exc
-        note = " (new user, no password yet)" if created else ""
-        self.stdout.write(f"{user}{note} is {role} in {sub.name}.")
+        self.stdout.write(f"{user} is {role} in {sub.name}.")
+        if created or not person.has_usable_password():
+            # Nothing else tells the new user how to sign in.
+            self.stdout.write(f"{user} is a new user with no password yet, and cannot sign in "
+                              f"until one is set: python manage.py changepassword {user}")
