@@ -15,7 +15,7 @@ COPY static ./static
 COPY manage.py ./
 RUN pip install --no-cache-dir . \
     && SECRET_KEY=build-only python manage.py collectstatic --noinput -v0 \
-    && useradd --system --uid 1000 soc && chown -R soc /app
+    && mkdir /app/secrets && useradd --system --uid 1000 soc && chown -R soc /app
 USER soc
 EXPOSE 8000
 CMD ["gunicorn", "socconsole.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \

@@ -17,7 +17,8 @@ from inventory.activity import Actor
 from inventory.api import acting_on, require
 from inventory.roles import Perm
 from socconsole.lib.apierrors import ApiError, ErrorOut, ItemError, read_body
-from socconsole.lib.apiquery import MAX_ID, utc, words
+from socconsole.lib.apiquery import utc, words
+from socconsole.lib.ids import MAX_ID, ApiId
 
 router = Router(tags=["alerts"])
 
@@ -153,7 +154,7 @@ class AlertDetailOut(AlertOut):
 class AlertFilters(Schema):
     severity: list[str] | None = None
     status: list[str] | None = None
-    resource: int | None = Field(None, ge=1, le=MAX_ID)
+    resource: ApiId | None = Field(None, ge=1, le=MAX_ID)
     since: datetime | None = None
     until: datetime | None = None
     cursor: str | None = None
@@ -176,7 +177,7 @@ def list_alerts(request, filters: Query[AlertFilters]):
 
 
 @router.get("/alerts/{alert_id}", response=AlertDetailOut)
-def get_alert(request, alert_id: int = Path(..., ge=1, le=MAX_ID)):
+def get_alert(request, alert_id: ApiId = Path(..., ge=1, le=MAX_ID)):
     """One alert with its entities (each alert's view beside the merged entity), relations,
     warnings and the raw payload as sent."""
     subscription = require(request, Perm.VIEW)
@@ -208,7 +209,7 @@ def get_alert(request, alert_id: int = Path(..., ge=1, le=MAX_ID)):
 
 
 @router.post("/alerts/{alert_id}/{action}", response=TriageOut)
-def triage_alert(request, alert_id: int = Path(..., ge=1, le=MAX_ID),
+def triage_alert(request, alert_id: ApiId = Path(..., ge=1, le=MAX_ID),
                  action: Literal["dismiss", "resolve", "activate", "comment"] = Path(...),
                  body: TriageIn = None):
     """Dismiss (with a verdict: false_positive, benign_positive, not_applicable), resolve,

@@ -2,6 +2,7 @@ from django import forms
 
 from alerts.models import DISMISS_VERDICTS, Severity, Status
 from alerts.suppression import MAX_DAYS
+from socconsole.lib.ids import IdField
 
 
 class AlertFilterForm(forms.Form):
@@ -10,7 +11,7 @@ class AlertFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple)
     status = forms.MultipleChoiceField(required=False, choices=Status.choices,
                                        widget=forms.CheckboxSelectMultiple)
-    resource = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    resource = IdField(required=False)
     cursor = forms.CharField(required=False, max_length=500)
 
 

@@ -24,7 +24,8 @@ from inventory.api import acting_on, require
 from inventory.roles import Perm
 from inventory.tokens import token_role
 from socconsole.lib.apierrors import ApiError, ErrorOut
-from socconsole.lib.apiquery import MAX_ID, utc, words
+from socconsole.lib.apiquery import utc, words
+from socconsole.lib.ids import MAX_ID, ApiId
 
 router = Router(tags=["incidents"])
 
@@ -84,7 +85,7 @@ def _out(i):
 class IncidentFilters(Schema):
     severity: list[str] | None = None
     status: list[str] | None = None
-    resource: int | None = Field(None, ge=1, le=MAX_ID)
+    resource: ApiId | None = Field(None, ge=1, le=MAX_ID)
     assigned: Literal["me", "none"] | None = Field(
         None, description="`me`: assigned to the token's user; `none`: unassigned.")
     unassigned: bool | None = Field(None, description="`true` is `assigned=none`.")
@@ -159,7 +160,7 @@ def _changed(incident, changed):
 
 
 @router.get("/incidents/{incident_id}", response={200: IncidentDetailOut, 404: ErrorOut})
-def get_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID)):
+def get_incident(request, incident_id: ApiId = Path(..., ge=1, le=MAX_ID)):
     """One incident with its alerts and the reasons they belong together."""
     incident = _incident(request, incident_id)
     narrative = narrate(incident)
@@ -200,7 +201,7 @@ def _member(subscription_id, username):
 
 # Declared before the triage route below, so that /assign is not read as an {action}.
 @router.post("/incidents/{incident_id}/assign", response={200: IncidentChangeOut, **ERRORS})
-def assign_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID),
+def assign_incident(request, incident_id: ApiId = Path(..., ge=1, le=MAX_ID),
                     body: AssignIn = None):
     """Assign the incident: `{"to": "me"}` takes it (an analyst may only take);
     a shift lead assigns it to any analyst or shift lead of the subscription."""
@@ -224,7 +225,7 @@ def assign_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID),
 
 @router.post("/incidents/{incident_id}/escalate",
              response={200: IncidentChangeOut, **ERRORS})
-def escalate_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID),
+def escalate_incident(request, incident_id: ApiId = Path(..., ge=1, le=MAX_ID),
                       body: EscalateIn = None):
     """Escalate to the shift leads or to the resource's workload owner, with a note;
     each escalation sends an email."""
@@ -242,7 +243,7 @@ def escalate_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID),
 
 @router.post("/incidents/{incident_id}/acknowledge",
              response={200: IncidentChangeOut, **ERRORS})
-def acknowledge_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID),
+def acknowledge_incident(request, incident_id: ApiId = Path(..., ge=1, le=MAX_ID),
                          body: AcknowledgeIn = None):
     """A shift lead acknowledges the incident's escalation (idempotent)."""
     body = body or AcknowledgeIn()
@@ -257,7 +258,7 @@ def acknowledge_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID),
 
 
 @router.post("/incidents/{incident_id}/{action}", response={200: TriageOut, **ERRORS})
-def triage_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID),
+def triage_incident(request, incident_id: ApiId = Path(..., ge=1, le=MAX_ID),
                     action: Literal["dismiss", "resolve", "activate", "comment"] = Path(...),
                     body: TriageIn = None):
     """Dismiss (with a verdict), resolve (with a comment), activate or comment an incident;

@@ -2,6 +2,7 @@ from django import forms
 
 from alerts.models import Severity
 from incidents.models import Incident
+from socconsole.lib.ids import IdField
 
 
 class QueueFilterForm(forms.Form):
@@ -12,7 +13,7 @@ class QueueFilterForm(forms.Form):
                                        widget=forms.CheckboxSelectMultiple)
     # A resource by name (as the rows link it) or by id.
     resource = forms.CharField(required=False, max_length=255, strip=True)
-    subscription = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    subscription = IdField(required=False)
     since = forms.DateTimeField(required=False)   # latest alert at or after (UTC)
     until = forms.DateTimeField(required=False)   # first alert at or before (UTC)
     assigned = forms.ChoiceField(required=False, choices=[("", "Anyone"), ("me", "Me"),

@@ -49,6 +49,7 @@ from inventory.activity import Actor
 from inventory.models import Resource, Subscription
 from inventory.roles import Perm, role_allows
 from socconsole.lib.htmx import is_partial
+from socconsole.lib.ids import is_id, parse_id
 from socconsole.lib.paging import BadCursor
 
 
@@ -57,8 +58,8 @@ def _resources(subscription: Subscription, value: str) -> tuple[int, ...] | None
     that name (any case); None for no filter."""
     if not value:
         return None
-    if value.isdigit():
-        return (int(value),) if len(value) <= 18 else ()
+    if is_id(value):
+        return (parse_id(value),)
     return tuple(Resource.objects.filter(subscription=subscription).alias(
         lname=Lower("name")).filter(lname=value.lower()).values_list("pk", flat=True))
 
@@ -94,7 +95,7 @@ def queue(request: HttpRequest, sub: int) -> HttpResponse:
         query = request.GET.copy()
         for name in ("subscription", "cursor"):
             query.pop(name, None)
-        if form.cleaned_data["resource"].isdigit():
+        if is_id(form.cleaned_data["resource"]):
             query.pop("resource")  # ids are the subscription's own; names carry over
         return redirect(f"{reverse('incidents:queue', kwargs={'sub': other})}?"
                         f"{query.urlencode() or 'view=all'}")
@@ -154,10 +155,9 @@ def _owner_action(request: HttpRequest, sub: int, incident_id: int,
             assign(incident, to=request.user, actor=actor, role=role)
         elif action == "assign":
             # Only the subscription's members: nobody else is even named.
+            pk = parse_id(request.POST.get("user"))
             user = get_user_model().objects.filter(
-                pk=request.POST["user"], memberships__subscription_id=sub).first() \
-                if (request.POST.get("user") or "").isdigit() and \
-                len(request.POST["user"]) <= 18 else None
+                pk=pk, memberships__subscription_id=sub).first() if pk else None
             assign(incident, to=user, actor=actor, role=role,
                    reason=request.POST.get("comment", ""))
         elif action == "escalate":
@@ -241,7 +241,7 @@ def handover(request: HttpRequest, sub: int) -> HttpResponse:
 @require_POST
 def bulk(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.TRIAGE)
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit() and len(i) <= 18]
+    ids = [pk for pk in map(parse_id, request.POST.getlist("ids")) if pk]
     incidents = list(Incident.objects.filter(subscription=subscription, pk__in=ids[:BULK_LIMIT]))
     try:
         changed = bulk_change(incidents, action=request.POST.get("action", ""),

@@ -1,4 +1,5 @@
 from inventory.models import Membership
+from inventory.people import pending_invitations
 from inventory.roles import Perm, Role, role_allows
 
 
@@ -16,6 +17,8 @@ def console(request):
         current = memberships[0]
     role = Role(current.role) if current else None
     return {
+        # Called only where a template shows it (the banner in base.html).
+        "invitation_count": lambda: pending_invitations(user).count(),
         "memberships": memberships,
         "current_membership": current,
         "current_subscription": current.subscription if current else None,

@@ -19,7 +19,7 @@ class LoginForm(AuthenticationForm):
 
     def clean(self):
         username = (self.cleaned_data.get("username") or "").strip()
-        address = client_address(self.request, settings.TRUSTED_PROXY_COUNT)
+        address = client_address(self.request, settings.TRUSTED_PROXIES)
         if login.is_throttled(username, address):
             raise ValidationError(self.error_messages["throttled"], code="throttled")
         try:
@@ -27,7 +27,7 @@ class LoginForm(AuthenticationForm):
         except ValidationError:
             login.note_failure(username, address)
             raise
-        login.note_success(username)
+        login.note_success(username, address)
         return cleaned
 
 

@@ -117,6 +117,41 @@ class Membership(models.Model):
         return f"{self.user} — {self.subscription} ({self.role})"
 
 
+class Invitation(models.Model):
+    """A role in a subscription offered to a user name, granted only when the user of that
+    name accepts it after signing in. Saying whether the name exists would let an admin of
+    one subscription learn who uses the others; an invitation says nothing either way."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        DECLINED = "declined"
+        REVOKED = "revoked"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="invitations")
+    username = models.CharField(max_length=150)
+    role = models.CharField(max_length=16, choices=[(r.value, r.label) for r in Role])
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    reason = models.CharField(max_length=500, blank=True, default="")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "username"],
+                                    condition=models.Q(state="pending"),
+                                    name="invitation_one_pending"),
+        ]
+        indexes = [models.Index(fields=["username", "state"], name="invitation_for_user")]
+
+    def __str__(self):
+        return f"{self.username} to {self.subscription} ({self.role}, {self.state})"
+
+
 class ApiToken(models.Model):
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
                                      related_name="tokens")

@@ -16,4 +16,9 @@ urlpatterns = [
          views.workspace_retention, name="workspace-retention"),
     path("s/<id:sub>/settings/members/<id:user_id>/remove/", views.member_remove,
          name="member-remove"),
+    path("s/<id:sub>/settings/invitations/<id:invitation_id>/revoke/", views.invitation_revoke,
+         name="invitation-revoke"),
+    path("invitations/", views.invitation_list, name="invitations"),
+    path("invitations/<id:invitation_id>/<slug:answer>/", views.invitation_answer,
+         name="invitation-answer"),
 ]

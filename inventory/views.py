@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory.access import get_for_user, get_subscription_for_user, subscriptions_for
@@ -19,8 +19,17 @@ from inventory.forms import (
     TokenForm,
     WorkspaceForm,
 )
-from inventory.models import Activity, ApiToken, Membership, Subscription, Workspace
-from inventory.people import grant_role, remove_member
+from inventory.models import Activity, ApiToken, Invitation, Membership, Subscription, Workspace
+from inventory.people import (
+    INVITATION_DAYS,
+    accept_invitation,
+    decline_invitation,
+    grant_role,
+    invite,
+    pending_invitations,
+    remove_member,
+    revoke_invitation,
+)
 from inventory.roles import Perm
 from inventory.subscriptions import InventoryError, create_workspace, set_retention
 from inventory.tokens import TokenError, create_token, revoke_token
@@ -43,7 +52,8 @@ soc_login = login_not_required(SocLoginView.as_view())
 def home(request: HttpRequest) -> HttpResponse:
     first = subscriptions_for(request.user).order_by("pk").first()
     if first is None:
-        return render(request, "inventory/no_subscriptions.html")
+        return render(request, "inventory/no_subscriptions.html",
+                      {"invitations": pending_invitations(request.user)})
     return redirect("incidents:queue", sub=first.pk)
 
 
@@ -82,6 +92,9 @@ def _settings_context(subscription: Subscription, user: AbstractBaseUser, **extr
         "tokens": ApiToken.objects.filter(subscription=subscription).select_related("user"),
         "token_form": TokenForm(members=own),
         "member_form": MemberForm(),
+        "invitations": Invitation.objects.filter(
+            subscription=subscription, state=Invitation.State.PENDING,
+            expires_at__gt=timezone.now()).select_related("invited_by").order_by("username"),
         "workspaces": subscription.workspaces.order_by("-is_default", "name"),
         "workspace_form": WorkspaceForm(),
         **extra,
@@ -149,23 +162,72 @@ def member_save(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
     form = MemberForm(request.POST)
     if form.is_valid():
-        user = get_user_model().objects.filter(
-            username=form.cleaned_data["username"], is_active=True).first()
-        if user is None:
-            form.add_error("username", "No active user has that name.")
-        else:
-            try:
-                grant_role(subscription=subscription, user=user, role=form.cleaned_data["role"],
-                           actor=Actor.of_user(request.user),
-                           reason=form.cleaned_data["reason"])
-            except InventoryError as exc:
-                form.add_error(None, str(exc))
+        data, actor = form.cleaned_data, Actor.of_user(request.user)
+        # A member's role changes at once; anyone else is invited, with the same answer
+        # whether or not the name is a user (of this console or another subscription).
+        member = Membership.objects.filter(subscription=subscription,
+                                           user__username=data["username"])\
+            .select_related("user").first()
+        try:
+            if member:
+                grant_role(subscription=subscription, user=member.user, role=data["role"],
+                           actor=actor, reason=data["reason"])
             else:
-                messages.success(request, f"{user.get_username()} is now "
-                                          f"{form.cleaned_data['role'].replace('_', ' ')}.")
-                return redirect("inventory:settings", sub=sub)
+                invite(subscription=subscription, username=data["username"], role=data["role"],
+                       actor=actor, reason=data["reason"])
+        except InventoryError as exc:
+            form.add_error(None, str(exc))
+        else:
+            role = data["role"].replace("_", " ")
+            messages.success(request, f"{data['username']} is now {role}." if member else
+                             f"Invitation for {data['username']} saved: once signed in as "
+                             f"{data['username']}, they can accept it and become {role}. It "
+                             f"expires in {INVITATION_DAYS} days.")
+            return redirect("inventory:settings", sub=sub)
     return render(request, "inventory/settings.html",
                   _settings_context(subscription, request.user, member_form=form), status=400)
+
+
+@require_POST
+def invitation_revoke(request, sub, invitation_id):
+    subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
+    invitation = Invitation.objects.filter(subscription=subscription, pk=invitation_id).first()
+    if invitation is None:
+        raise Http404("No such invitation.")
+    if revoke_invitation(invitation, actor=Actor.of_user(request.user)):
+        messages.success(request, f"Invitation for {invitation.username} withdrawn.")
+    return redirect("inventory:settings", sub=sub)
+
+
+@require_GET
+def invitation_list(request):
+    """The invitations to the signed-in user's name, to accept or decline."""
+    return render(request, "inventory/invitations.html",
+                  {"invitations": pending_invitations(request.user)})
+
+
+@require_POST
+def invitation_answer(request, invitation_id, answer):
+    if answer not in ("accept", "decline"):
+        raise Http404("No such answer.")
+    # Another person's invitation is not there at all, as another subscription's object.
+    if not Invitation.objects.filter(pk=invitation_id,
+                                     username=request.user.get_username()).exists():
+        raise Http404("No such invitation.")
+    try:
+        if answer == "accept":
+            membership = accept_invitation(invitation_id, user=request.user)
+        else:
+            decline_invitation(invitation_id, user=request.user)
+    except InventoryError as exc:
+        messages.error(request, str(exc))
+        return redirect("inventory:invitations")
+    if answer == "decline":
+        messages.success(request, "Invitation declined.")
+        return redirect("inventory:invitations")
+    messages.success(request, f"You are now {membership.get_role_display().lower()} in "
+                              f"{membership.subscription.name}.")
+    return redirect("incidents:queue", sub=membership.subscription_id)
 
 
 @require_POST

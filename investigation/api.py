@@ -9,7 +9,7 @@ from inventory.api import require
 from inventory.roles import Perm
 from investigation.actions import initial_map
 from investigation.graph import as_json
-from socconsole.lib.apiquery import MAX_ID
+from socconsole.lib.ids import MAX_ID, ApiId
 
 router = Router(tags=["investigation"])
 
@@ -33,7 +33,7 @@ class GraphOut(Schema):
 
 
 @router.get("/incidents/{incident_id}/graph", response=GraphOut)
-def incident_graph(request, incident_id: int = Path(..., ge=1, le=MAX_ID)):
+def incident_graph(request, incident_id: ApiId = Path(..., ge=1, le=MAX_ID)):
     """The incident's investigation map before any expansion: the incident, its alerts,
     their entities and relations (a huge incident collapsed by kind, with counts)."""
     subscription = require(request, Perm.VIEW)
@@ -44,7 +44,7 @@ def incident_graph(request, incident_id: int = Path(..., ge=1, le=MAX_ID)):
 
 
 @router.get("/alerts/{alert_id}/graph", response=GraphOut)
-def alert_graph(request, alert_id: int = Path(..., ge=1, le=MAX_ID)):
+def alert_graph(request, alert_id: ApiId = Path(..., ge=1, le=MAX_ID)):
     """The alert's investigation map before any expansion: the alert, its entities, their
     relations and the references it left unresolved."""
     subscription = require(request, Perm.VIEW)

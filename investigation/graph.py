@@ -23,6 +23,7 @@ from django.db.models import Count, Q
 
 from alerts.models import Alert, AlertEntity, Entity, Relation
 from incidents.models import Incident, IncidentAlert
+from socconsole.lib.ids import parse_id
 
 STATE_VERSION = 1
 # A map larger than this opens collapsed by kind (a huge incident still opens).
@@ -55,8 +56,9 @@ def digest(*parts):
 def db_ref(node_id):
     """("entity", 12) for "entity:12"; (None, None) for nodes that are not rows."""
     prefix, _, rest = node_id.partition(":")
-    if prefix in ("incident", "alert", "entity") and rest.isdigit() and len(rest) < 19:
-        return prefix, int(rest)
+    pk = parse_id(rest)
+    if prefix in ("incident", "alert", "entity") and pk:
+        return prefix, pk
     return None, None
 
 

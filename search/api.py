@@ -17,6 +17,7 @@ from inventory.api import require
 from inventory.models import Workspace
 from inventory.roles import Perm
 from socconsole.lib.apierrors import ApiError, read_body
+from socconsole.lib.ids import parse_id
 from socconsole.lib.jsonbody import BodyError
 
 from .catalog import Catalog
@@ -51,7 +52,8 @@ def workspace_for_token(request, ref, perm):
     try:
         space = spaces.filter(workspace_id=uuid.UUID(ref)).first()
     except ValueError:
-        space = spaces.filter(pk=int(ref)).first() if ref.isdigit() and len(ref) < 19 else None
+        pk = parse_id(ref)
+        space = spaces.filter(pk=pk).first() if pk else None
     if space is None:
         raise Http404
     return space

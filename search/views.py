@@ -11,6 +11,7 @@ from inventory.access import get_for_user, get_subscription_for_user
 from inventory.models import Subscription, Workspace
 from inventory.roles import Perm
 from socconsole.lib.htmx import is_partial
+from socconsole.lib.ids import is_id, parse_id
 
 from .forms import SearchForm
 from .models import QueryRun
@@ -45,8 +46,10 @@ def search(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.SEARCH)
     workspaces = _workspaces(subscription)
     run = None
-    if request.GET.get("run", "").isdigit() and len(request.GET["run"]) < 19:
-        run = QueryRun.objects.filter(subscription=subscription, pk=request.GET["run"]).first()
+    if request.GET.get("run"):
+        run_id = parse_id(request.GET["run"])
+        run = QueryRun.objects.filter(subscription=subscription, pk=run_id).first() \
+            if run_id else None
         if run is None:
             raise Http404
     initial = {"range": "24h", "query": EXAMPLES[0],
@@ -58,7 +61,7 @@ def search(request: HttpRequest, sub: int) -> HttpResponse:
         if run.time_label == "custom":
             initial.update(start=run.time_from, end=run.time_to)
     for key in ("query", "workspace", "range"):
-        if key in request.GET and (key != "workspace" or request.GET[key].isdigit()):
+        if key in request.GET and (key != "workspace" or is_id(request.GET[key])):
             initial[key] = request.GET[key]
     form = SearchForm(initial=initial, workspaces=workspaces)
     return render(request, "search/search.html", {

@@ -15,7 +15,7 @@ from investigation.api import router as investigation_router
 from search.api import router as search_router
 from socconsole.lib.apierrors import ApiError, envelope
 from socconsole.lib.jsonbody import BOM, BodyError
-from socconsole.lib.jsonsafe import MAX_DEPTH, JSONTooDeep, describe, loads
+from socconsole.lib.jsonsafe import MAX_DEPTH, JSONTooDeep, describe, loads, nul_path
 from socconsole.lib.paging import BadCursor
 
 
@@ -46,6 +46,10 @@ class JsonParser(Parser):
             raise BodyError(f"The request body is not valid JSON: {describe(exc)}") from None
         if not isinstance(data, dict):
             raise BodyError("The request body must be a JSON object.")
+        # PostgreSQL stores no NUL in text: refused here, for every body a schema reads.
+        nul = nul_path(data) if b"\\u0000" in request.body else None
+        if nul is not None:
+            raise BodyError(f"{nul or 'The body'}: NUL characters (\\u0000) are not allowed.")
         return data
 
 

@@ -3,23 +3,23 @@
 from django.shortcuts import render
 
 
-def _page(request, status, heading, message):
+def page(request, status, heading, message):
     return render(request, "error.html", {"status": status, "heading": heading,
                                           "message": message}, status=status)
 
 
 def bad_request(request, exception=None):
-    return _page(request, 400, "Bad request", "The request could not be understood.")
+    return page(request, 400, "Bad request", "The request could not be understood.")
 
 
 def forbidden(request, exception=None):
     detail = str(exception) if exception and str(exception) else ""
-    return _page(request, 403, "Not allowed",
+    return page(request, 403, "Not allowed",
                  detail or "Your role in this subscription does not allow this.")
 
 
 def not_found(request, exception=None):
-    return _page(request, 404, "Not found",
+    return page(request, 404, "Not found",
                  "There is nothing here, or it belongs to a subscription you are not in.")
 
 

@@ -7,6 +7,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from socconsole.lib.env import env_bool, env_int, env_list, env_str
+from socconsole.lib.net import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "socconsole.lib.middleware.ForwardedHeadersMiddleware",
     "socconsole.lib.middleware.HealthCheckMiddleware",
     "socconsole.lib.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -50,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "socconsole.lib.middleware.RefuseNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "socconsole.lib.middleware.SecurityHeadersMiddleware",
@@ -108,12 +111,22 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-# Failed logins allowed per account and per client address in LOGIN_FAILURE_WINDOW seconds.
-LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
+# Failed sign-ins allowed per (account, client address) pair and per address in
+# LOGIN_FAILURE_WINDOW seconds, and per account from any address in LOGIN_ACCOUNT_WINDOW.
+LOGIN_FAILURES_PER_PAIR = env_int("LOGIN_FAILURES_PER_PAIR", 5, minimum=1)
 LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 900, minimum=1)
-# Number of reverse proxies in front of the app whose X-Forwarded-For is trusted.
-TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 50, minimum=1)
+LOGIN_ACCOUNT_WINDOW = env_int("LOGIN_ACCOUNT_WINDOW", 3600, minimum=1)
+# The reverse proxies (addresses or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are
+# believed; from any other peer those headers are dropped.
+if env_str("TRUSTED_PROXY_COUNT", "0") != "0":
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is gone: name the proxies' addresses or "
+                               "networks in TRUSTED_PROXIES instead.")
+try:
+    TRUSTED_PROXIES = parse_networks(env_list("TRUSTED_PROXIES", []))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}.") from None
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -140,7 +153,7 @@ INGEST_MAX_BYTES = env_int("INGEST_MAX_BYTES", 32 * 1024 * 1024, minimum=1024)
 
 # Security headers; the HTTPS ones default on outside DEBUG.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES else None
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)

@@ -66,7 +66,15 @@ def objects_of(p):
         "tab": "alerts",
         "ref": p.sub.workspaces.get(is_default=True).workspace_id,
         "workspace_id": p.sub.workspaces.get(is_default=True).pk,
+        "invitation_id": make_invitation(p.sub).pk,
+        "answer": "accept",
     }
+
+
+def make_invitation(subscription, username="newcomer", role="analyst"):
+    from inventory.people import invite
+
+    return invite(subscription=subscription, username=username, role=role, actor=SYSTEM)
 
 
 def make_query_run(subscription, query="SecurityEvent | take 1", **fields):

@@ -20,6 +20,7 @@ UNSCOPED = {
     "login",
     "logout",
     "favicon",     # a redirect to a static file
+    "inventory:invitations",  # the signed-in user's own invitations (their answers: 404)
 }
 
 

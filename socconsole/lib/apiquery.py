@@ -4,9 +4,6 @@ from datetime import UTC, datetime
 
 from socconsole.lib.apierrors import ApiError
 
-# The largest id a bigint holds: a larger one is a 400, never an overflow in the driver.
-MAX_ID = 2**63 - 1
-
 
 def words(values: list[str] | None, allowed: list[str], field: str) -> list[str]:
     """Lower-cased enum words (any case accepted, as at ingestion); 400 naming the field."""

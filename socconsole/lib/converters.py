@@ -1,11 +1,17 @@
+from socconsole.lib.ids import ID_PATTERN, parse_id
+
+
 class IdConverter:
-    """A database id in a URL: at most 18 digits, so it always fits a bigint (a longer
-    number is a 404, never an overflow deep in the database driver)."""
+    """A database id in a URL, parsed as every id is (`socconsole.lib.ids`): a number past
+    the bigint range is a 404, never an overflow deep in the database driver."""
 
-    regex = "[0-9]{1,18}"
+    regex = ID_PATTERN
 
-    def to_python(self, value):
-        return int(value)
+    def to_python(self, value: str) -> int:
+        number = parse_id(value)
+        if number is None:
+            raise ValueError(value)  # Django tries the next pattern, then answers 404
+        return number
 
-    def to_url(self, value):
+    def to_url(self, value: object) -> str:
         return str(value)

@@ -54,6 +54,26 @@ class LoginRequiredMiddleware(DjangoLoginRequired):
         return super().handle_no_permission(request, view_func)
 
 
+class ForwardedHeadersMiddleware:
+    """X-Forwarded-For and -Proto count only from TRUSTED_PROXIES: a client that reaches the
+    app past its proxy cannot claim another address (and dodge the sign-in limits) or HTTPS."""
+
+    HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        from socconsole.lib.net import is_trusted
+
+        if not is_trusted(request.META.get("REMOTE_ADDR"), settings.TRUSTED_PROXIES):
+            for name in self.HEADERS:
+                request.META.pop(name, None)
+        return self.get_response(request)
+
+
 class HealthCheckMiddleware:
     """Answers /healthz before host checks and HTTPS redirects, for container health probes."""
 
@@ -101,3 +121,44 @@ class ApiErrorShapeMiddleware:
         if "Allow" in response:
             shaped["Allow"] = response["Allow"]
         return shaped
+
+
+NUL = "\x00"
+
+
+def nul_field(request) -> str | None:
+    """The first parameter (query string, or form body outside the API) whose name or value
+    holds a NUL character; None when there is none."""
+    sources = [request.GET]
+    # The API reads JSON bodies (its parser refuses NUL there); ingest reads its own body.
+    if request.method == "POST" and not request.path_info.startswith("/api/"):
+        sources.append(request.POST)
+    for data in sources:
+        for name, values in data.lists():
+            if NUL in name or any(NUL in v for v in values if isinstance(v, str)):
+                return name.replace(NUL, "")
+    return None
+
+
+class RefuseNulMiddleware:
+    """NUL is refused in every parameter and form field, in one place: PostgreSQL cannot
+    store or compare it in text (a 500 otherwise), and no name or comment needs it.
+    (Django's form fields refuse it too; this covers the views that read request.POST.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        field = nul_field(request)
+        if field is None:
+            return self.get_response(request)
+        message = f"{field or 'A parameter'}: NUL characters (\\u0000) are not allowed."
+        if request.path_info.startswith("/api/"):
+            from django.http import JsonResponse
+
+            from socconsole.lib.apierrors import envelope
+
+            return JsonResponse(envelope("invalid", message, field or None), status=400)
+        from socconsole.errors import page
+
+        return page(request, 400, "Bad request", message)

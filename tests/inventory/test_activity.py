@@ -37,3 +37,19 @@ def test_the_log_refuses_updates_and_deletes(p):
                     cursor.execute(sql)
     row.refresh_from_db()
     assert row.verb != "forged"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_log_refuses_truncate(p):
+    count = Activity.objects.count()
+    assert count > 0
+    with pytest.raises(AppendOnlyError):
+        Activity.objects.all().delete()
+    if connection.vendor == "postgresql":
+        # A statement trigger: row triggers do not fire for TRUNCATE.
+        for sql in ("TRUNCATE inventory_activity", "TRUNCATE inventory_activity CASCADE",
+                    "TRUNCATE inventory_loginfailure, inventory_activity RESTART IDENTITY"):
+            with pytest.raises(DatabaseError, match=r"append-only \(TRUNCATE refused\)"), \
+                    transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql)
+    assert Activity.objects.count() == count

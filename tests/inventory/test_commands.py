@@ -20,12 +20,17 @@ def test_the_three_commands(db):
     sub = Subscription.objects.get(name="Northwind")
     assert str(sub.external_id) == "20ff7fc3-e762-44dd-bd96-b71116dcdc23"
     assert sub.workspaces.get().is_default
-    out, _ = run("grant_role", "--subscription", "Northwind", "--user", "erin", "--role",
-                 "shift_lead")
+    out, _ = run("grant_role", "--subscription", "Northwind", "--user", "erin",
+                 "--role", "shift_lead")
     erin = get_user_model().objects.get(username="erin")
     assert not erin.has_usable_password()
-    # It says how the new user signs in: nothing else does.
-    assert "no password yet" in out and "manage.py changepassword erin" in out
+    assert "erin is shift_lead in Northwind." in out
+    assert "set: python manage.py changepassword erin" in out
+    erin.set_password("correct horse battery staple")
+    erin.save()
+    out, _ = run("grant_role", "--subscription", "Northwind", "--user", "erin",
+                 "--role", "shift_lead")
+    assert "changepassword" not in out
     assert Membership.objects.get(user=erin).role == "shift_lead"
     out, _ = run("create_api_token", "--subscription", "Northwind", "--name", "export")
     token = verify_token(out.strip())

@@ -86,8 +86,11 @@ def test_an_admin_changes_roles_and_removes_people(p, as_user):
                            {"username": "analyst", "role": "shift_lead", "reason": "promoted"})
     assert response.status_code == 302
     assert Membership.objects.get(user=p.analyst, subscription=p.sub).role == "shift_lead"
+    # Not a member: invited, whoever that is (tests/inventory/test_invitations.py).
     assert client.post(f"/s/{p.sub.pk}/settings/members/",
-                       {"username": "ghost", "role": "analyst"}).status_code == 400
+                       {"username": "ghost", "role": "analyst"}).status_code == 302
+    assert client.post(f"/s/{p.sub.pk}/settings/members/",
+                       {"username": "", "role": "analyst"}).status_code == 400
     assert client.post(f"/s/{p.sub.pk}/settings/members/",
                        {"username": "analyst", "role": "root"}).status_code == 400
     client.post(f"/s/{p.sub.pk}/settings/members/{p.analyst.pk}/remove/")

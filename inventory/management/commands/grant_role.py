@@ -35,6 +35,6 @@ class Command(BaseCommand):
                 raise CommandError(str(exc)) from exc
         self.stdout.write(f"{user} is {role} in {sub.name}.")
         if created or not person.has_usable_password():
-            # Nothing else tells the new person how to sign in.
-            self.stdout.write(f"{user} has no password yet and cannot sign in until one is "
-                              f"set: manage.py changepassword {user}")
+            # Nothing else tells the new user how to sign in.
+            self.stdout.write(f"{user} is a new user with no password yet, and cannot sign in "
+                              f"until one is set: python manage.py changepassword {user}")
