@@ -61,7 +61,7 @@ class ErrorOut(Schema):
                                 "`{\"value\": [...]}`, or NDJSON (`application/x-ndjson`). "
                                 "Formats: native, Defender ARM, continuous export, Sentinel "
                                 "SecurityAlert rows (see docs/api.md).",
-                 "content": {"application/json": {"schema": {"type": "object"}},
+                 "content": {"application/json": {"schema": {"type": ["object", "array"]}},
                              "application/x-ndjson": {"schema": {"type": "string"}}}}})
 def ingest(request, format: Literal["native", "arm", "export", "sentinel"] | None = None):  # noqa: A002
     """Ingest alerts. Each item stands alone: created, duplicate, or rejected with a reason."""

@@ -98,7 +98,7 @@ class ErrorOut(Schema):
                  "description": "A JSON array of events, one event, or NDJSON "
                                 "(`application/x-ndjson`). Windows events exported as JSON, "
                                 "syslog JSON, Suricata EVE JSON, or Log Analytics rows.",
-                 "content": {"application/json": {"schema": {"type": "array"}},
+                 "content": {"application/json": {"schema": {"type": ["array", "object"]}},
                              "application/x-ndjson": {"schema": {"type": "string"}}}}})
 def ingest_events(request, ref: str, table: str | None = None):
     """Ingest events into a table of the workspace (`?table=SecurityEvent`, required).

@@ -16,6 +16,7 @@ from search.api import router as search_router
 from socconsole.lib.apierrors import ApiError, envelope
 from socconsole.lib.jsonbody import BOM, BodyError
 from socconsole.lib.jsonsafe import MAX_DEPTH, JSONTooDeep, describe, loads
+from socconsole.lib.openapi import declare_common_errors
 from socconsole.lib.paging import BadCursor
 
 
@@ -49,7 +50,13 @@ class JsonParser(Parser):
         return data
 
 
-api = NinjaAPI(
+class SocApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        # The error handlers below answer on every operation: say so once, for all.
+        return declare_common_errors(super().get_openapi_schema(**kwargs))
+
+
+api = SocApi(
     title="SOC console API",
     version="1",
     description="Alerts, incidents, search and administration. See docs/api.md.",
