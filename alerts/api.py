@@ -17,6 +17,7 @@ from inventory.api import acting_on, require
 from inventory.roles import Perm
 from inventory.tokens import token_allows
 from socconsole.lib.apierrors import ApiError, read_body
+from socconsole.lib.isotime import IsoDateTime
 
 router = Router(tags=["alerts"])
 
@@ -190,8 +191,8 @@ class AlertFilters(Schema):
     severity: list[str] | None = None
     status: list[str] | None = None
     resource: int | None = Field(None, ge=1, le=MAX_ID)
-    since: datetime | None = None
-    until: datetime | None = None
+    since: IsoDateTime | None = None
+    until: IsoDateTime | None = None
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=500)
 

@@ -33,6 +33,7 @@ from inventory.api import acting_on, require
 from inventory.roles import Perm
 from inventory.tokens import token_allows
 from socconsole.lib.apierrors import ApiError
+from socconsole.lib.isotime import IsoDateTime
 
 router = Router(tags=["incidents"])
 
@@ -99,9 +100,9 @@ class IncidentFilters(Schema):
     escalated: bool = False
     overdue: bool = Field(False, description="Active, not acknowledged, past the time to "
                           "acknowledge of its severity.")
-    since: datetime | None = Field(None, description="Its latest alert at or after this "
+    since: IsoDateTime | None = Field(None, description="Its latest alert at or after this "
                                    "time (ISO 8601; without offset, UTC).")
-    until: datetime | None = Field(None, description="Its first alert at or before this "
+    until: IsoDateTime | None = Field(None, description="Its first alert at or before this "
                                    "time (ISO 8601; without offset, UTC).")
     q: str = Field("", max_length=200)
     cursor: str | None = None
