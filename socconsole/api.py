@@ -31,8 +31,9 @@ class JsonParser(Parser):
     """Bodies read as ingestion reads them (a BOM skipped, NaN and deep nesting refused),
     so that a body that is not JSON is `bad_body` with its reason on every endpoint.
 
-    Every body declared as a schema is a JSON object; ninja would read `[]` or `null` as
-    an empty one. (The ingest endpoints read their bodies themselves.)"""
+    Every body declared as a schema is a JSON object; ninja would read `[]` as an empty
+    one. `null` is no body, as the schema of an optional body says (`anyOf` it and null).
+    (The ingest endpoints read their bodies themselves.)"""
 
     def parse_body(self, request):
         try:
@@ -45,6 +46,8 @@ class JsonParser(Parser):
                 from None
         except ValueError as exc:
             raise BodyError(f"The request body is not valid JSON: {describe(exc)}") from None
+        if data is None:
+            return None
         if not isinstance(data, dict):
             raise BodyError("The request body must be a JSON object.")
         return data
