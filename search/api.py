@@ -119,10 +119,11 @@ def ingest_events(request, ref: str, table: str | None = None):
 
 
 class QueryIn(Schema):
-    query: str = Field("", description="A Kusto (KQL) query, see docs/kql.md.")
+    query: str = Field("", description="A Kusto (KQL) query, see docs/kql.md.",
+                       examples=["SecurityEvent | where EventID == 4625 | take 10"])
     timespan: str | None = Field(None, description="ISO 8601: a duration (P1D, PT86400.0S), "
                                  "start/end or start/duration. Without it no time range is "
-                                 "added.")
+                                 "added.", examples=["P1D"])
     workspaces: list[str] | None = Field(None, description="Not supported: one workspace "
                                          "per query.")
 
