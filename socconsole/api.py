@@ -1,6 +1,7 @@
 """The JSON API at /api/v1/: token authentication, error envelopes, one router per app."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -113,6 +114,14 @@ def on_not_found(request, exc):
 def on_forbidden(request, exc):
     return api.create_response(request, envelope("forbidden", str(exc) or "Not allowed."),
                                status=403)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request, exc):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return api.create_response(request, envelope(
+        "too_large", f"The body is larger than the limit of {limit} bytes (MAX_REQUEST_BYTES)."),
+        status=413)
 
 
 @api.exception_handler(HttpError)

@@ -139,3 +139,15 @@ def test_it_names_the_verdict_when_dismissing_without_one(p, client):
     response = raw_post(client, f"/api/v1/incidents/{incident.pk}/dismiss", token,
                         json.dumps({"comment": "a comment, but no verdict"}))
     assert response.status_code == 400 and response.json()["error"]["field"] == "verdict"
+
+
+def test_it_answers_too_large_for_a_body_over_the_request_limit(p, client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 4096
+    alert = make_alert(p.sub)
+    token = make_token(p.sub, user=p.analyst, scopes=ACT)
+    body = json.dumps({"verdict": "false_positive", "comment": "a" * 5000})
+    response = raw_post(client, f"/api/v1/alerts/{alert.pk}/dismiss", token, body)
+    assert response.status_code == 413
+    error = response.json()["error"]
+    assert error["code"] == "too_large" and "4096" in error["message"], error
+    assert Alert.objects.get(pk=alert.pk).status == "active"
