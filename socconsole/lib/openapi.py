@@ -39,8 +39,8 @@ def _json_error(description: str, headers: dict | None = None) -> dict:
 
 COMMON = {
     "400": _json_error("Bad input: `invalid` (a parameter or body field, named in `field`), "
-                       "`invalid_value`, `bad_body` (the body is not the JSON it should be), "
-                       "`bad_cursor`, `bad_request`."),
+                       "`bad_body` (the body is not the JSON it should be), `bad_cursor`, "
+                       "`bad_table`, `bad_request`."),
     "401": _json_error("`unauthenticated`: no token, an unknown or revoked one, or not "
                        "`Authorization: Bearer …`.",
                        {"WWW-Authenticate": {"schema": {"type": "string"},
