@@ -50,6 +50,9 @@ COMMON = {
     "414": {"description": "The request line is too long: the server (gunicorn: over 4,094 "
                            "bytes) refuses it before the application reads it, with a body "
                            "of its own."},
+    "431": {"description": "A header is too large, or there are too many: the server "
+                           "(gunicorn: over 8,190 bytes, over 100 headers) refuses the request "
+                           "before the application reads it, with a body of its own."},
     "503": _json_error("`unavailable`: the database failed for a moment (a lost connection, a "
                        "serialization failure, a deadlock); nothing was stored. Retry after "
                        "`Retry-After` seconds.",
