@@ -181,7 +181,7 @@ def get_incident(request, incident_id: int = Path(..., ge=1, le=MAX_ID)):
 class AssignIn(Schema):
     model_config = ConfigDict(extra="forbid")  # a misspelt "reason" is not dropped unseen
     to: str = Field("", max_length=150, description="The username of an analyst or shift "
-                    "lead of the subscription, or `me` to take the incident.")
+                    "lead of the subscription, or `me` to take the incident.", examples=["me"])
     reason: str = Field("", max_length=4000)
 
 
@@ -189,9 +189,9 @@ class EscalateIn(Schema):
     model_config = ConfigDict(extra="forbid")
     to: Literal["leads", "owner"] | None = Field(
         None, description="`leads`: the subscription's shift leads; `owner`: the "
-        "resource's workload owner. Required.")
+        "resource's workload owner. Required.", examples=["leads"])
     note: str = Field("", max_length=4000, description="Why; it goes with the email. "
-                      "Required.")
+                      "Required.", examples=["Looks like ransomware staging."])
 
 
 class AcknowledgeIn(Schema):
