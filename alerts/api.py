@@ -19,6 +19,7 @@ from inventory.roles import Perm
 from socconsole.lib.apierrors import ApiError, ErrorOut, ItemError, read_body
 from socconsole.lib.apiquery import utc, words
 from socconsole.lib.ids import MAX_ID, ApiId
+from socconsole.lib.isotime import IsoDateTime
 
 router = Router(tags=["alerts"])
 
@@ -53,7 +54,7 @@ class IngestOut(Schema):
                                 "`{\"value\": [...]}`, or NDJSON (`application/x-ndjson`). "
                                 "Formats: native, Defender ARM, continuous export, Sentinel "
                                 "SecurityAlert rows (see docs/api.md).",
-                 "content": {"application/json": {"schema": {"type": "object"}},
+                 "content": {"application/json": {"schema": {"type": ["object", "array"]}},
                              "application/x-ndjson": {"schema": {"type": "string"}}}}})
 def ingest(request, format: Literal["native", "arm", "export", "sentinel"] | None = None):  # noqa: A002
     """Ingest alerts. Each item stands alone: created, duplicate, or rejected with a reason."""
@@ -155,8 +156,8 @@ class AlertFilters(Schema):
     severity: list[str] | None = None
     status: list[str] | None = None
     resource: ApiId | None = Field(None, ge=1, le=MAX_ID)
-    since: datetime | None = None
-    until: datetime | None = None
+    since: IsoDateTime | None = None
+    until: IsoDateTime | None = None
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=500)
 

@@ -26,6 +26,7 @@ from inventory.tokens import token_role
 from socconsole.lib.apierrors import ApiError, ErrorOut
 from socconsole.lib.apiquery import utc, words
 from socconsole.lib.ids import MAX_ID, ApiId
+from socconsole.lib.isotime import IsoDateTime
 
 router = Router(tags=["incidents"])
 
@@ -92,9 +93,9 @@ class IncidentFilters(Schema):
     escalated: bool = False
     overdue: bool = Field(False, description="Active, not acknowledged, past the time to "
                           "acknowledge of its severity.")
-    since: datetime | None = Field(None, description="Its latest alert at or after this "
+    since: IsoDateTime | None = Field(None, description="Its latest alert at or after this "
                                    "time (ISO 8601; without offset, UTC).")
-    until: datetime | None = Field(None, description="Its first alert at or before this "
+    until: IsoDateTime | None = Field(None, description="Its first alert at or before this "
                                    "time (ISO 8601; without offset, UTC).")
     q: str = Field("", max_length=200)
     cursor: str | None = None
@@ -174,7 +175,7 @@ def get_incident(request, incident_id: ApiId = Path(..., ge=1, le=MAX_ID)):
 class AssignIn(Schema):
     model_config = ConfigDict(extra="forbid")  # a misspelt "reason" is not dropped unseen
     to: str = Field("", max_length=150, description="The username of an analyst or shift "
-                    "lead of the subscription, or `me` to take the incident.")
+                    "lead of the subscription, or `me` to take the incident.", examples=["me"])
     reason: str = Field("", max_length=4000)
 
 
@@ -182,9 +183,9 @@ class EscalateIn(Schema):
     model_config = ConfigDict(extra="forbid")
     to: Literal["leads", "owner"] | None = Field(
         None, description="`leads`: the subscription's shift leads; `owner`: the "
-        "resource's workload owner. Required.")
+        "resource's workload owner. Required.", examples=["leads"])
     note: str = Field("", max_length=4000, description="Why; it goes with the email. "
-                      "Required.")
+                      "Required.", examples=["Looks like ransomware staging."])
 
 
 class AcknowledgeIn(Schema):

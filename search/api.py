@@ -11,7 +11,7 @@ from typing import Literal
 from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from inventory.api import require
 from inventory.models import Workspace
@@ -100,9 +100,10 @@ class ErrorOut(Schema):
                  "description": "A JSON array of events, one event, or NDJSON "
                                 "(`application/x-ndjson`). Windows events exported as JSON, "
                                 "syslog JSON, Suricata EVE JSON, or Log Analytics rows.",
-                 "content": {"application/json": {"schema": {"type": "array"}},
+                 "content": {"application/json": {"schema": {"type": ["array", "object"]}},
                              "application/x-ndjson": {"schema": {"type": "string"}}}}})
-def ingest_events(request, ref: str, table: str | None = None):
+def ingest_events(request, ref: str,
+                  table: str | None = Query(None, examples=["SecurityEvent"])):
     """Ingest events into a table of the workspace (`?table=SecurityEvent`, required).
     Each item stands alone."""
     space = workspace_for_token(request, ref, Perm.INGEST)
@@ -121,10 +122,11 @@ def ingest_events(request, ref: str, table: str | None = None):
 
 
 class QueryIn(Schema):
-    query: str = Field("", description="A Kusto (KQL) query, see docs/kql.md.")
+    query: str = Field("", description="A Kusto (KQL) query, see docs/kql.md.",
+                       examples=["SecurityEvent | where EventID == 4625 | take 10"])
     timespan: str | None = Field(None, description="ISO 8601: a duration (P1D, PT86400.0S), "
                                  "start/end or start/duration. Without it no time range is "
-                                 "added.")
+                                 "added.", examples=["P1D"])
     workspaces: list[str] | None = Field(None, description="Not supported: one workspace "
                                          "per query.")
 
@@ -204,6 +206,8 @@ def query_post(request, ref: str, payload: QueryIn):
 
 
 @router.get("/workspaces/{ref}/query", response=LA_RESPONSES)
-def query_get(request, ref: str, query: str = "", timespan: str | None = None):
+def query_get(request, ref: str,
+              query: str = Query("", examples=["SecurityEvent | summarize count() by Account"]),
+              timespan: str | None = Query(None, examples=["P7D"])):
     """The same query as a GET (`?query=...&timespan=...`), as Log Analytics accepts it."""
     return run_for_api(request, ref, query, timespan)

@@ -1,6 +1,7 @@
 """The JSON API at /api/v1/: token authentication, error envelopes, one router per app."""
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -16,6 +17,7 @@ from search.api import router as search_router
 from socconsole.lib.apierrors import ApiError, envelope
 from socconsole.lib.jsonbody import BOM, BodyError
 from socconsole.lib.jsonsafe import MAX_DEPTH, JSONTooDeep, describe, loads, nul_path
+from socconsole.lib.openapi import declare_common_errors
 from socconsole.lib.paging import BadCursor
 
 
@@ -30,8 +32,9 @@ class JsonParser(Parser):
     """Bodies read as ingestion reads them (a BOM skipped, NaN and deep nesting refused),
     so that a body that is not JSON is `bad_body` with its reason on every endpoint.
 
-    Every body declared as a schema is a JSON object; ninja would read `[]` or `null` as
-    an empty one. (The ingest endpoints read their bodies themselves.)"""
+    Every body declared as a schema is a JSON object; ninja would read `[]` as an empty
+    one. `null` is no body, as the schema of an optional body says (`anyOf` it and null).
+    (The ingest endpoints read their bodies themselves.)"""
 
     def parse_body(self, request):
         try:
@@ -44,6 +47,8 @@ class JsonParser(Parser):
                 from None
         except ValueError as exc:
             raise BodyError(f"The request body is not valid JSON: {describe(exc)}") from None
+        if data is None:
+            return None
         if not isinstance(data, dict):
             raise BodyError("The request body must be a JSON object.")
         # PostgreSQL stores no NUL in text: refused here, for every body a schema reads.
@@ -53,7 +58,13 @@ class JsonParser(Parser):
         return data
 
 
-api = NinjaAPI(
+class SocApi(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        # The error handlers below answer on every operation: say so once, for all.
+        return declare_common_errors(super().get_openapi_schema(**kwargs))
+
+
+api = SocApi(
     title="SOC console API",
     version="1",
     description="Alerts, incidents, search and administration. See docs/api.md.",
@@ -107,6 +118,14 @@ def on_not_found(request, exc):
 def on_forbidden(request, exc):
     return api.create_response(request, envelope("forbidden", str(exc) or "Not allowed."),
                                status=403)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request, exc):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return api.create_response(request, envelope(
+        "too_large", f"The body is larger than the limit of {limit} bytes (MAX_REQUEST_BYTES)."),
+        status=413)
 
 
 @api.exception_handler(HttpError)

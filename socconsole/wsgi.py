@@ -2,5 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from socconsole.lib.chunked import ChunkedBodies
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socconsole.settings")
-application = get_wsgi_application()
+application = ChunkedBodies(get_wsgi_application())
