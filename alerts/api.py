@@ -47,7 +47,7 @@ class IngestOut(Schema):
 
 
 @router.post("/alerts", response={200: IngestOut, 400: ErrorOut, 411: ErrorOut,
-                                  413: ErrorOut},
+                                  413: ErrorOut, 503: ErrorOut},
              openapi_extra={"requestBody": {
                  "required": True,
                  "description": "One alert, a JSON array of alerts, an ARM list "

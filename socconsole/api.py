@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import DatabaseError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -19,6 +20,7 @@ from socconsole.lib.jsonbody import BOM, BodyError
 from socconsole.lib.jsonsafe import MAX_DEPTH, JSONTooDeep, describe, loads, nul_path
 from socconsole.lib.openapi import declare_common_errors
 from socconsole.lib.paging import BadCursor
+from socconsole.lib.transient import StorageUnavailable, drop_connection, is_transient
 
 
 class TokenAuth(HttpBearer):
@@ -84,6 +86,26 @@ def _field_of(error):
 def on_api_error(request, exc):
     return api.create_response(request, envelope(exc.code, exc.message, exc.field),
                                status=exc.status)
+
+
+@api.exception_handler(StorageUnavailable)
+def on_storage_unavailable(request, exc):
+    # The database failed for reasons of its own and nothing was stored: try again later.
+    response = api.create_response(request, envelope("unavailable", exc.message), status=503)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(DatabaseError)
+def on_database_error(request, exc):
+    """A connection lost anywhere else in a request (checking the token, reading a list) is
+    the same 503, on a connection dropped for the next request; any other error is a bug."""
+    if not is_transient(exc):
+        raise exc
+    drop_connection()
+    return on_storage_unavailable(request, StorageUnavailable(
+        f"The database is unavailable right now. Send the request again in "
+        f"{StorageUnavailable.retry_after} seconds."))
 
 
 @api.exception_handler(AuthenticationError)

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 
 from socconsole.lib.jsonbody import BOM, BodyError
+from socconsole.lib.transient import StorageUnavailable
 
 NDJSON = "application/x-ndjson"
 JSON = "application/json"
@@ -33,8 +34,9 @@ def content_type_of(path: Path, body: bytes) -> str:
 def ingest_files(names: list[str], ingest: Callable[[str, bytes, str], None],
                  stderr) -> bool:
     """Call `ingest(name, body, content_type)` for each file, in order. A file that cannot
-    be read stops the command (CommandError); a body the parser refuses is said on
-    `stderr` and the other files go on. Returns False when some body was refused."""
+    be read stops the command (CommandError); a body the parser refuses, or one the
+    database could not store after its retries, is said on `stderr` and the other files
+    go on. Returns False when some file was not ingested."""
     ok = True
     for name in names:
         path = Path(name)
@@ -44,7 +46,7 @@ def ingest_files(names: list[str], ingest: Callable[[str, bytes, str], None],
             raise CommandError(f"{name}: {exc.strerror}") from exc
         try:
             ingest(name, body, content_type_of(path, body))
-        except BodyError as exc:
+        except (BodyError, StorageUnavailable) as exc:
             stderr.write(f"{name}: not ingested: {exc}")
             ok = False
     return ok
