@@ -94,8 +94,7 @@ class ErrorOut(Schema):
 
 
 @router.post("/workspaces/{ref}/events",
-             response={200: EventIngestOut, 400: ErrorOut, 411: ErrorOut, 413: ErrorOut,
-                       503: ErrorOut},
+             response={200: EventIngestOut, 400: ErrorOut, 411: ErrorOut, 413: ErrorOut},
              openapi_extra={"requestBody": {
                  "required": True,
                  "description": "A JSON array of events, one event, or NDJSON "
