@@ -166,10 +166,14 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Seconds between beat's sweeps of the alerts still awaiting correlation: the longest a
+# broker outage or a lost task delays an alert's correlation.
+CORRELATION_SWEEP_SECONDS = env_int("CORRELATION_SWEEP_SECONDS", 60, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "purge-login-failures": {"task": "inventory.tasks.purge_login_failures", "schedule": 3600},
     "purge-rejected-items": {"task": "alerts.tasks.purge_rejected_items", "schedule": 3600},
-    "correlate-alerts": {"task": "incidents.tasks.correlate_alerts", "schedule": 60},
+    "correlate-alerts": {"task": "incidents.tasks.correlate_alerts",
+                         "schedule": CORRELATION_SWEEP_SECONDS},
     "apply-event-retention": {"task": "search.tasks.apply_retention", "schedule": 3600},
 }
 
