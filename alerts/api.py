@@ -54,7 +54,7 @@ class ErrorOut(Schema):
 
 
 @router.post("/alerts", response={200: IngestOut, 400: ErrorOut, 411: ErrorOut,
-                                  413: ErrorOut},
+                                  413: ErrorOut, 503: ErrorOut},
              openapi_extra={"requestBody": {
                  "required": True,
                  "description": "One alert, a JSON array of alerts, an ARM list "

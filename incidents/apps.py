@@ -1,4 +1,11 @@
+import logging
+from functools import partial
+
 from django.apps import AppConfig
+from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerError
+
+logger = logging.getLogger(__name__)
 
 
 class IncidentsConfig(AppConfig):
@@ -23,7 +30,19 @@ def _queue_correlation(sender, subscription, alert_ids, **kwargs):
     """After an ingest commits, correlate its subscription (the sweep catches misses)."""
     from incidents.tasks import correlate_alerts
 
-    correlate_alerts.delay_on_commit(subscription.pk)
+    transaction.on_commit(partial(_publish_correlation, correlate_alerts, subscription.pk))
+
+
+def _publish_correlation(task, subscription_id):
+    """Publish after commit; a broker that cannot be reached only delays correlation: the
+    alerts are in the outbox (AwaitingCorrelation) and the minute sweep takes them."""
+    try:
+        # Nobody waits for this result: without ignore_result, publishing also subscribes
+        # to the result store, a second connection that can fail.
+        task.apply_async(args=[subscription_id], ignore_result=True)
+    except BrokerError as exc:
+        logger.warning("correlation of subscription %s not queued (the sweep will take it): "
+                       "%s", subscription_id, exc)
 
 
 def _follow_alerts(sender, alert_ids, **kwargs):

@@ -92,7 +92,8 @@ class ErrorOut(Schema):
 
 
 @router.post("/workspaces/{ref}/events",
-             response={200: EventIngestOut, 400: ErrorOut, 411: ErrorOut, 413: ErrorOut},
+             response={200: EventIngestOut, 400: ErrorOut, 411: ErrorOut, 413: ErrorOut,
+                       503: ErrorOut},
              openapi_extra={"requestBody": {
                  "required": True,
                  "description": "A JSON array of events, one event, or NDJSON "

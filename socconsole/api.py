@@ -17,6 +17,7 @@ from socconsole.lib.apierrors import ApiError, envelope
 from socconsole.lib.jsonbody import BOM, BodyError
 from socconsole.lib.jsonsafe import MAX_DEPTH, JSONTooDeep, describe, loads
 from socconsole.lib.paging import BadCursor
+from socconsole.lib.transient import StorageUnavailable
 
 
 class TokenAuth(HttpBearer):
@@ -69,6 +70,14 @@ def _field_of(error):
 def on_api_error(request, exc):
     return api.create_response(request, envelope(exc.code, exc.message, exc.field),
                                status=exc.status)
+
+
+@api.exception_handler(StorageUnavailable)
+def on_storage_unavailable(request, exc):
+    # The database failed for reasons of its own and nothing was stored: try again later.
+    response = api.create_response(request, envelope("unavailable", exc.message), status=503)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -166,6 +166,19 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that publishes a task (ingest queues correlation on commit) must not wait long
+# on a broker that is down: bounded connect and socket waits, and few publish retries.
+# What is not published is in the database (alerts_awaitingcorrelation) for the sweep.
+_BROKER_CONNECT_TIMEOUT = env_int("CELERY_BROKER_CONNECT_TIMEOUT", 2, minimum=1)
+_BROKER_SOCKET_TIMEOUT = env_int("CELERY_BROKER_SOCKET_TIMEOUT", 5, minimum=2)
+CELERY_BROKER_CONNECTION_TIMEOUT = _BROKER_CONNECT_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": _BROKER_CONNECT_TIMEOUT,
+                                   "socket_timeout": _BROKER_SOCKET_TIMEOUT}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = _BROKER_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = _BROKER_SOCKET_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": env_int("CELERY_PUBLISH_MAX_RETRIES", 2, minimum=0),
+    "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 # Seconds between beat's sweeps of the alerts still awaiting correlation: the longest a
 # broker outage or a lost task delays an alert's correlation.
 CORRELATION_SWEEP_SECONDS = env_int("CORRELATION_SWEEP_SECONDS", 60, minimum=1)

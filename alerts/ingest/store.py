@@ -34,6 +34,7 @@ from alerts.signals import alerts_ingested
 from alerts.suppression import apply_rules
 from inventory import activity
 from socconsole.lib.bulk import Encoded, Json, array_literal, bulk_insert, dumps
+from socconsole.lib.transient import is_transient, retry_transient
 
 logger = logging.getLogger(__name__)
 # pg_advisory_xact_lock(INGEST_LOCK, subscription id): one batch at a time merges the
@@ -133,21 +134,30 @@ def _ingest_items(subscription, items, *, actor, token, source, format,  # noqa:
             refused.append((item, ItemRejected(
                 "internal_error", "This item could not be read because of an error on our "
                 "side; it was kept so an admin can replay it after a fix.")))
-    try:
-        results = _store(subscription, accepted, refused, now, actor=actor, token=token,
-                         source=source, format=format, keep_rejected=keep_rejected)
-    except DatabaseError:
-        if len(accepted) <= 1:
-            logger.exception("ingest: the database refused item(s) %s",
-                             [i.index for i, _ in accepted])
-            refused += [(item, _STORAGE_ERROR) for item, _ in accepted]
-            results = _store(subscription, [], refused, now, actor=actor, token=token,
-                             source=source, format=format, keep_rejected=keep_rejected)
-        else:
-            results = _store_one_by_one(subscription, accepted, refused, now, actor=actor,
-                                        token=token, source=source, format=format,
-                                        keep_rejected=keep_rejected)
+    options = {"actor": actor, "token": token, "source": source, "format": format,
+               "keep_rejected": keep_rejected}
+    # A lost connection, a deadlock or a serialization failure is not an item's fault: the
+    # whole batch is tried again (and nothing of a failed try stays), then answered 503.
+    results = retry_transient(
+        lambda: _store_batch(subscription, accepted, list(refused), now, **options),
+        what=f"ingest into subscription {subscription.pk}")
     return IngestReport(sorted(results, key=lambda r: r.index))
+
+
+def _store_batch(subscription, accepted, refused, now, **options):
+    """Store the batch; if the database refuses it, store it again item by item so that
+    only the culprit is refused."""
+    try:
+        return _store(subscription, accepted, refused, now, **options)
+    except DatabaseError as exc:
+        if is_transient(exc):
+            raise
+        if len(accepted) > 1:
+            return _store_one_by_one(subscription, accepted, refused, now, **options)
+        logger.exception("ingest: the database refused item(s) %s",
+                         [i.index for i, _ in accepted])
+        refused += [(item, _STORAGE_ERROR) for item, _ in accepted]
+        return _store(subscription, [], refused, now, **options)
 
 
 _STORAGE_ERROR = ItemRejected(
@@ -157,14 +167,19 @@ _STORAGE_ERROR = ItemRejected(
 
 def _store_one_by_one(subscription, accepted, refused, now, **options):
     results = []
-    for pair in accepted:
-        item = pair[0]
-        try:
-            results += _store(subscription, [pair], [], now, **options)
-        except DatabaseError:
-            logger.exception("ingest: the database refused item %s", item.index)
-            refused.append((item, _STORAGE_ERROR))
-    return results + _store(subscription, [], refused, now, **options)
+    # One transaction, each item in a savepoint: a transient failure part way through
+    # leaves nothing stored, so the whole batch can be tried again.
+    with transaction.atomic():
+        for pair in accepted:
+            item = pair[0]
+            try:
+                results += _store(subscription, [pair], [], now, **options)
+            except DatabaseError as exc:
+                if is_transient(exc):
+                    raise
+                logger.exception("ingest: the database refused item %s", item.index)
+                refused.append((item, _STORAGE_ERROR))
+        return results + _store(subscription, [], refused, now, **options)
 
 
 def _store(subscription, accepted, refused, now, *, actor, token, source, format,

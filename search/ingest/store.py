@@ -12,6 +12,7 @@ from django.utils import timezone
 from inventory.resources import resources_by_host_name
 from socconsole.lib.bulk import bulk_insert
 from socconsole.lib.jsonbody import InvalidJSON, split_body
+from socconsole.lib.transient import is_transient, retry_transient
 
 from .. import partitions
 from ..models import Event, EventDay, TableColumn
@@ -234,6 +235,15 @@ def _scrub(data):
 
 
 def _store(workspace, table, rows, fresh, now):
+    # A lost connection, a deadlock or a serialization failure is not the events' fault:
+    # the whole store is tried again, then answered 503 (StorageUnavailable).
+    retry_transient(lambda: _store_once(workspace, table, rows, fresh, now),
+                    what=f"events into workspace {workspace.pk}")
+
+
+def _store_once(workspace, table, rows, fresh, now):
+    for result, _ in rows:  # what an earlier, failed try decided does not stand
+        result.status, result.error = "created", None
     partitions.ensure_for_days({row[0].date() for _, row in rows})
     names = {row[1].lower() for _, row in rows if row[1]}
     resources = {name: r.pk for name, r in
@@ -250,21 +260,24 @@ def _store(workspace, table, rows, fresh, now):
             bulk_insert(Event, fields, [values(row) for _, row in rows], explicit_pk=True)
             _account(workspace, table, [row for _, row in rows], fresh, now)
         return
-    except DatabaseError:
-        pass
-    # The database refused the batch: store it again one event at a time, so that only
-    # the culprit is refused.
+    except DatabaseError as exc:
+        if is_transient(exc):
+            raise
+    # The database refused the batch: store it again one event at a time (each in a
+    # savepoint of one transaction), so that only the culprit is refused.
     stored = []
-    for result, row in rows:
-        try:
-            with transaction.atomic():
-                bulk_insert(Event, fields, [values(row)], explicit_pk=True)
-            stored.append(row)
-        except DatabaseError as exc:
-            result.status = "rejected"
-            result.error = {"code": "database_refused", "field": None,
-                            "message": f"The database refused this event: {exc}"[:500]}
     with transaction.atomic():
+        for result, row in rows:
+            try:
+                with transaction.atomic():
+                    bulk_insert(Event, fields, [values(row)], explicit_pk=True)
+                stored.append(row)
+            except DatabaseError as exc:
+                if is_transient(exc):
+                    raise
+                result.status = "rejected"
+                result.error = {"code": "database_refused", "field": None,
+                                "message": f"The database refused this event: {exc}"[:500]}
         _account(workspace, table, stored, fresh, now)
 
 

@@ -220,6 +220,28 @@ def test_it_rejects_each_bad_item_with_its_code(client, p, token):
     assert sorted(RejectedItem.objects.values_list("index", flat=True)) == list(range(8))
 
 
+@pytest.mark.parametrize("number", [b"1e400", b"-1E+999", b"1" + b"0" * 400 + b".5"])
+def test_it_rejects_a_number_no_double_holds_as_the_items_fault(client, p, token, number):
+    # JSON allows 1e400; Python reads it as infinity, which no JSON column stores: it was
+    # refused by the database as `storage_error`, as though the console were at fault.
+    body = (b'[{"id": "inf", "display_name": "Inf", "severity": "low", '
+            b'"extended_properties": {"score": ' + number + b'}}, '
+            b'{"id": "inf-entity", "display_name": "Inf", "severity": "low", '
+            b'"entities": [{"type": "host", "HostName": "vm1", "Risk": [' + number + b']}]}, '
+            b'{"id": "fine", "display_name": "Fine", "severity": "low", "x": 1e300}]')
+
+    response = post(client, token, body)
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["status"] for r in results] == ["rejected", "rejected", "created"]
+    assert results[0]["error"]["code"] == results[1]["error"]["code"] == "invalid_value"
+    assert results[0]["error"]["field"] == "extended_properties.score"
+    assert results[1]["error"]["field"] == "entities[0].Risk[0]"
+    assert "out of range" in results[0]["error"]["message"]
+    assert sorted(RejectedItem.objects.values_list("code", flat=True)) == ["invalid_value"] * 2
+
+
 def deep(levels):
     value = "bottom"
     for _ in range(levels):

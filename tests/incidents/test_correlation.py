@@ -172,7 +172,7 @@ def test_alerts_without_a_resource_stand_alone(p):
 @pytest.mark.django_db(transaction=True)
 def test_two_correlations_racing_on_one_resource_correlate_each_alert_once(p, monkeypatch):
     # Ingest without correlating, then let two threads correlate the same resource at once.
-    monkeypatch.setattr("incidents.tasks.correlate_alerts.delay_on_commit", lambda *a: None)
+    monkeypatch.setattr("incidents.apps._publish_correlation", lambda *a: None)
     ingest(p.sub, [alert(h, id=f"r{h}") for h in range(0, 40, 2)])
     resource_id = Alert.objects.get(key="r0").resource_id
     barrier = threading.Barrier(2)
@@ -210,7 +210,7 @@ def test_a_provider_incident_and_other_resources_in_one_batch(p):
 
 
 def test_a_new_alert_is_in_the_queue_before_it_is_correlated(p, monkeypatch):
-    monkeypatch.setattr("incidents.tasks.correlate_alerts.delay_on_commit", lambda *a: None)
+    monkeypatch.setattr("incidents.apps._publish_correlation", lambda *a: None)
     ingest(p.sub, [alert(0, id="s1")])
     shown = incident_of("s1")
     assert shown.standalone and shown.status == "active" and shown.alert_count == 1
@@ -225,7 +225,7 @@ def test_a_new_alert_is_in_the_queue_before_it_is_correlated(p, monkeypatch):
 
 
 def test_incidents_of_one_someone_touched_are_merged_and_the_merge_recorded(p, monkeypatch):
-    monkeypatch.setattr("incidents.tasks.correlate_alerts.delay_on_commit", lambda *a: None)
+    monkeypatch.setattr("incidents.apps._publish_correlation", lambda *a: None)
     ingest(p.sub, [alert(0, id="t1")])
     ingest(p.sub, [alert(1, id="t2")])
     first, second = incident_of("t1"), incident_of("t2")
@@ -238,7 +238,7 @@ def test_incidents_of_one_someone_touched_are_merged_and_the_merge_recorded(p, m
 
 
 def test_a_lone_new_alert_keeps_the_incident_it_was_shown_in(p, monkeypatch):
-    monkeypatch.setattr("incidents.tasks.correlate_alerts.delay_on_commit", lambda *a: None)
+    monkeypatch.setattr("incidents.apps._publish_correlation", lambda *a: None)
     ingest(p.sub, [alert(0, id="o1")])
     shown = incident_of("o1")
     assert correlate() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime
 
@@ -43,21 +44,27 @@ def join_path(parent: str, key: object) -> str:
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# A number JSON can write but no double can hold (1e400, or 309 digits and a fraction)
+# decodes as infinity, which no JSON column can store.
+_HUGE_NUMBER = re.compile(rb"[0-9][eE]\+?[0-9]{3}|[0-9]{309}")
 
 
 def needs_scrub(raw: bytes) -> bool:
     """False when the item's bytes prove `scrub` would find nothing: no string can be
-    over 1 MB, JSON cannot nest deeper than its brackets, and NULs and surrogates can only
-    arrive escaped (raw control characters and invalid UTF-8 are not JSON)."""
+    over 1 MB, JSON cannot nest deeper than its brackets, NULs and surrogates can only
+    arrive escaped (raw control characters and invalid UTF-8 are not JSON), and an infinite
+    number needs a long exponent or 309 digits."""
     return (len(raw) > MAX_STRING_BYTES or raw.count(b"[") + raw.count(b"{") > MAX_DEPTH
-            or b"\\u0000" in raw or _SURROGATE_ESCAPE.search(raw) is not None)
+            or b"\\u0000" in raw or _SURROGATE_ESCAPE.search(raw) is not None
+            or _HUGE_NUMBER.search(raw) is not None)
 
 
 def scrub(data: object, ctx: Context, root: str = "") -> object:
     """Check sizes and depth of `data` and return it with NUL characters removed.
 
-    Rejects strings over 1 MB (`field_too_large`) and nesting over 64 levels
-    (`too_deep`); warns `nul_byte` once. Iterative, so deep input cannot recurse.
+    Rejects strings over 1 MB (`field_too_large`), nesting over 64 levels
+    (`too_deep`) and numbers no double holds (`invalid_value`); warns `nul_byte` once.
+    Iterative, so deep input cannot recurse.
     """
     has_nul = has_surrogate = False
     stack: list[tuple[object, str, int]] = [(data, root, 0)]
@@ -67,6 +74,12 @@ def scrub(data: object, ctx: Context, root: str = "") -> object:
             _check_size(value, path)
             has_nul = has_nul or "\x00" in value
             has_surrogate = has_surrogate or _has_surrogate(value)
+            continue
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise ItemRejected("invalid_value", f"The number in {path or 'the item'} is "
+                                   "out of range: it is larger than a double can hold "
+                                   "(about 1.8e308).", path or None)
             continue
         if not isinstance(value, dict | list):
             continue

@@ -6,6 +6,7 @@ from alerts.ingest.parse import FORMATS, BodyError
 from alerts.ingest.store import ingest_body
 from inventory.activity import Actor
 from inventory.models import Subscription
+from socconsole.lib.transient import StorageUnavailable
 
 
 class Command(BaseCommand):
@@ -33,7 +34,7 @@ class Command(BaseCommand):
             try:
                 report = ingest_body(sub, body, content_type, actor=Actor.of_system("manage.py"),
                                      source="command", format=format)
-            except BodyError as exc:
+            except (BodyError, StorageUnavailable) as exc:
                 self.stderr.write(f"{name}: not ingested: {exc}")
                 failed = True
                 continue

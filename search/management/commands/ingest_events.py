@@ -6,6 +6,7 @@ from inventory.models import Subscription, Workspace
 from search.ingest import ingest_event_body
 from search.ingest.store import EventError
 from socconsole.lib.jsonbody import BodyError
+from socconsole.lib.transient import StorageUnavailable
 
 
 class Command(BaseCommand):
@@ -43,7 +44,7 @@ class Command(BaseCommand):
                 report = ingest_event_body(space, table, body, content_type)
             except EventError as exc:
                 raise CommandError(str(exc)) from exc
-            except BodyError as exc:
+            except (BodyError, StorageUnavailable) as exc:
                 self.stderr.write(f"{name}: not ingested: {exc}")
                 failed = True
                 continue

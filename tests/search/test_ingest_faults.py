@@ -1,0 +1,36 @@
+"""Event ingest when the database fails for reasons of its own: tried again, or 503."""
+
+import json
+
+import pytest
+
+from search.models import Event
+from tests.conftest import make_token
+from tests.faults import database_fault
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def post(client, token, body, url):
+    return client.post(url, data=json.dumps(body), content_type="application/json",
+                       **token.header)
+
+
+def test_the_events_api_answers_503_and_stores_nothing_when_every_try_fails(client, p):
+    token = make_token(p.sub, user=p.analyst)
+    ws = p.sub.workspaces.get(is_default=True)
+    events = [{"TimeGenerated": "2026-12-01T10:00:00Z", "Computer": f"vm{i}"} for i in range(3)]
+    url = f"/api/v1/workspaces/{ws.workspace_id}/events?table=Syslog"
+
+    with database_fault(times=99, statement="search_eventday").active() as fault:
+        response = post(client, token, events, url)
+
+    assert fault.failed == 3
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert response.json()["error"]["code"] == "unavailable"
+    assert not Event.objects.exists()
+
+    with database_fault(times=1, statement="search_eventday").active():
+        response = post(client, token, events, url)
+    assert response.status_code == 200
+    assert response.json()["accepted"] == 3 and Event.objects.count() == 3
