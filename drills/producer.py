@@ -24,6 +24,7 @@ class Tally:
     retried: Counter = field(default_factory=Counter)      # why a batch was sent again
     unexpected: Counter = field(default_factory=Counter)   # final answers other than 200
     slowest: float = 0.0
+    seconds: float = 0.0  # from the first request to the last answer
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -120,4 +121,5 @@ def send(port: int, tokens: list[str], batches: list[list[dict]], *, clients: in
         t.start()
     for t in threads:
         t.join()
+    tally.seconds = time.monotonic() - started
     return tally
