@@ -1,7 +1,6 @@
 """The JSON API at /api/v1/: token authentication, error envelopes, one router per app."""
 
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, connection
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -18,7 +17,7 @@ from socconsole.lib.apierrors import ApiError, envelope
 from socconsole.lib.jsonbody import BOM, BodyError
 from socconsole.lib.jsonsafe import MAX_DEPTH, JSONTooDeep, describe, loads
 from socconsole.lib.paging import BadCursor
-from socconsole.lib.transient import StorageUnavailable, is_transient
+from socconsole.lib.transient import StorageUnavailable
 
 
 class TokenAuth(HttpBearer):
@@ -79,20 +78,6 @@ def on_storage_unavailable(request, exc):
     response = api.create_response(request, envelope("unavailable", exc.message), status=503)
     response["Retry-After"] = str(exc.retry_after)
     return response
-
-
-@api.exception_handler(DatabaseError)
-def on_database_error(request, exc):
-    # A connection lost outside a retried transaction (the token check of any request):
-    # the request did nothing, and a producer told 500 would not send it again.
-    if not is_transient(exc):
-        raise exc
-    if not connection.in_atomic_block:
-        try:
-            connection.close()  # broken: the next query opens a fresh one
-        except DatabaseError:
-            pass
-    return on_storage_unavailable(request, StorageUnavailable())
 
 
 @api.exception_handler(AuthenticationError)
