@@ -40,7 +40,7 @@ def _publish_correlation(task, subscription_id):
         # Nobody waits for this result: without ignore_result, publishing also subscribes
         # to the result store, a second connection that can fail.
         task.apply_async(args=[subscription_id], ignore_result=True)
-    except BrokerError as exc:
+    except (BrokerError, OSError) as exc:  # OSError: a socket error kombu did not wrap
         logger.warning("correlation of subscription %s not queued (the sweep will take it): "
                        "%s", subscription_id, exc)
 

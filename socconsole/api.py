@@ -1,6 +1,7 @@
 """The JSON API at /api/v1/: token authentication, error envelopes, one router per app."""
 
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -17,7 +18,7 @@ from socconsole.lib.apierrors import ApiError, envelope
 from socconsole.lib.jsonbody import BOM, BodyError
 from socconsole.lib.jsonsafe import MAX_DEPTH, JSONTooDeep, describe, loads
 from socconsole.lib.paging import BadCursor
-from socconsole.lib.transient import StorageUnavailable
+from socconsole.lib.transient import StorageUnavailable, drop_connection, is_transient
 
 
 class TokenAuth(HttpBearer):
@@ -78,6 +79,18 @@ def on_storage_unavailable(request, exc):
     response = api.create_response(request, envelope("unavailable", exc.message), status=503)
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+@api.exception_handler(DatabaseError)
+def on_database_error(request, exc):
+    """A connection lost anywhere else in a request (checking the token, reading a list) is
+    the same 503, on a connection dropped for the next request; any other error is a bug."""
+    if not is_transient(exc):
+        raise exc
+    drop_connection()
+    return on_storage_unavailable(request, StorageUnavailable(
+        f"The database is unavailable right now. Send the request again in "
+        f"{StorageUnavailable.retry_after} seconds."))
 
 
 @api.exception_handler(AuthenticationError)

@@ -28,7 +28,7 @@ class _LiftOnRetry(logging.Handler):
 
 
 class DatabaseFault:
-    def __init__(self, times: int, statement: str):
+    def __init__(self, times: int, statement: str | None):
         self.times, self.statement = times, statement
         self.failed = 0
         self.lifted = False
@@ -43,7 +43,7 @@ class DatabaseFault:
 
     # PostgreSQL: terminate the backend as it is about to run the statement.
     def _terminate(self, execute, sql, params, many, context):
-        if not self.lifted and self.statement in sql:
+        if not self.lifted and (self.statement or "pg_advisory_xact_lock") in sql:
             import psycopg
 
             s = connection.settings_dict
@@ -57,7 +57,7 @@ class DatabaseFault:
 
     # SQLite: as the app begins a transaction, another connection holds the write lock.
     def _hold_lock(self, execute, sql, params, many, context):
-        if not self.lifted and self._lock is None and sql.startswith("BEGIN"):
+        if not self.lifted and self._lock is None and (self.statement or "BEGIN") in sql:
             self._lock = sqlite3.connect(connection.settings_dict["NAME"], timeout=5,
                                          isolation_level=None)
             self._lock.execute("BEGIN IMMEDIATE")
@@ -88,6 +88,8 @@ class DatabaseFault:
                 connection.close()
 
 
-def database_fault(times: int = 1, statement: str = "pg_advisory_xact_lock") -> DatabaseFault:
-    """A fault for the first `times` tries (a large number: for every try)."""
+def database_fault(times: int = 1, statement: str | None = None) -> DatabaseFault:
+    """A fault for the first `times` tries (a large number: for every try), at the first
+    statement that contains `statement`: by default, as ingest takes its lock (PostgreSQL)
+    or begins its transaction (SQLite)."""
     return DatabaseFault(times, statement)

@@ -1,10 +1,24 @@
 from urllib.parse import urlsplit
 
 from django import template
+from django.utils.html import format_html
 
 from alerts.models import Severity
 
 register = template.Library()
+# How much of a free-text field (a title, a resource's name) a list shows; its own page
+# shows the whole stored value.
+LIST_CHARS = 200
+
+
+@register.filter
+def clip(value, length=LIST_CHARS):
+    """The text cut to `length` characters with "…", the whole of it in a tooltip."""
+    text = "" if value is None else str(value)
+    if len(text) <= length:
+        return text
+    return format_html('<span class="clipped" title="{}">{}…</span>', text,
+                       text[:length - 1])
 
 
 @register.filter

@@ -75,15 +75,19 @@ def retry_transient(work: Callable[[], T], *, what: str = "work",
                 raise StorageUnavailable() from exc
             logger.warning("%s: transient database failure (try %s of %s): %s", what, attempt,
                            tries, exc)
-            _drop(connection)
+            drop_connection(using)
             if attempt == tries:
                 raise StorageUnavailable() from exc
             time.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
     raise AssertionError("unreachable")
 
 
-def _drop(connection) -> None:
-    """Close the connection so that the next query opens a new one."""
+def drop_connection(using: str = DEFAULT_DB_ALIAS) -> None:
+    """Close the connection so that the next query opens a new one (outside a transaction;
+    inside one, Django closes it when the outermost block exits)."""
+    connection = connections[using]
+    if connection.in_atomic_block:
+        return
     try:
         connection.close()
     except DatabaseError:

@@ -57,3 +57,15 @@ def test_it_answers_503_and_stores_nothing_when_every_try_fails(client, p):
     # The producer sends it again once the database is back: it is created, not duplicate.
     again = post(client, token, BATCH).json()
     assert [r["status"] for r in again["results"]] == ["created"] * 3
+
+
+def test_a_connection_lost_while_checking_the_token_is_a_503_too(client, p):
+    token = make_token(p.sub, user=p.analyst)
+
+    with database_fault(statement='UPDATE "inventory_apitoken"').active():
+        response = post(client, token, BATCH)
+
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert response.json()["error"]["code"] == "unavailable"
+    assert not Alert.objects.exists()
+    assert post(client, token, BATCH).status_code == 200  # on a fresh connection

@@ -3,6 +3,7 @@
 import json
 import socket
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -18,7 +19,7 @@ def closed_port():
         return sock.getsockname()[1]
 
 
-@pytest.fixture
+@contextmanager
 def broker_down():
     url = f"redis://127.0.0.1:{closed_port()}/0"
     saved = {k: app.conf[k] for k in ("broker_url", "result_backend", "task_always_eager")}
@@ -37,21 +38,29 @@ def _forget_connections():
     app.amqp._producer_pool = None
 
 
+def post(client, token, body):
+    return client.post("/api/v1/alerts", data=json.dumps(body),
+                       content_type="application/json", **token.header)
+
+
 @pytest.mark.django_db(transaction=True)
-def test_it_answers_a_stored_batch_while_the_broker_is_down(client, p, broker_down):
+def test_it_answers_a_stored_batch_while_the_broker_is_down(client, p):
     token = make_token(p.sub, user=p.analyst)
+    # The first request of a process loads the API (seconds on a busy machine): not timed.
+    post(client, token, {"id": "warm", "display_name": "Warm up", "severity": "low"})
     body = [{"id": f"down-{i}", "display_name": "Broker down", "severity": "low"}
             for i in range(3)]
 
-    started = time.monotonic()
-    response = client.post("/api/v1/alerts", data=json.dumps(body),
-                           content_type="application/json", **token.header)
-    elapsed = time.monotonic() - started
+    with broker_down():
+        started = time.monotonic()
+        response = post(client, token, body)
+        elapsed = time.monotonic() - started
 
     assert response.status_code == 200, response.content[:500]
     assert response.json()["accepted"] == 3
     assert elapsed < 3, f"the ingest waited {elapsed:.1f}s on the broker"
-    ids = set(Alert.objects.filter(subscription=p.sub).values_list("pk", flat=True))
+    ids = set(Alert.objects.filter(subscription=p.sub, key__startswith="down-")
+              .values_list("pk", flat=True))
     assert len(ids) == 3
     # The outbox holds them: the minute sweep correlates them once the broker is back.
     assert set(AwaitingCorrelation.objects.values_list("alert_id", flat=True)) == ids

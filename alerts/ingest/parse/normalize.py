@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 from . import fields as F
 from .entities import build_entities
@@ -12,10 +13,20 @@ from .model import Normalized
 from .native import check_native
 from .values import Context, needs_scrub, scrub
 
+dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
 MAX_KEY = 512
 MAX_KIND = 64
 # Identifiers are indexed: past this length one is kept as a prefix and a digest.
 MAX_IDENTIFIER = 400
+
+# How much of each free-text field is stored and shown (docs/formats.md, "Lengths"): a
+# longer value is cut with a `truncated` warning; the raw copy keeps it whole.
+MAX_DISPLAY_NAME = 512
+MAX_DESCRIPTION = 16_384
+MAX_SHORT_TEXT = 512   # compromised entity, a tactic, a technique, a link's label
+MAX_TEXT = 4_096       # a remediation step, an extended property, a link's href, an URI
+MAX_ITEMS = 100        # remediation steps, tactics, techniques, extended properties, links
 
 _ID_HINT = {"native": "id", "arm": "name (or id)", "export": "SystemAlertId",
             "sentinel": "SystemAlertId"}
@@ -56,12 +67,74 @@ def _key(raw: Fields) -> str:
     raise F.wrong_type(field, "a string", key)
 
 
-def _display_name(raw: Fields) -> str:
+def _display_name(raw: Fields, ctx: Context) -> str:
     name = F.text(*raw["display_name"]).strip()
     if not name:
         raise ItemRejected("missing_display_name", "The alert has no display name (title); "
                            f"send {raw['display_name'][1]}.", raw["display_name"][1])
-    return name
+    return cut(name, MAX_DISPLAY_NAME, raw["display_name"][1], ctx)
+
+
+def cut(value: str, limit: int, field: str, ctx: Context) -> str:
+    """`value`, or its first `limit` characters with a `truncated` warning."""
+    if len(value) <= limit:
+        return value
+    ctx.warn("truncated", f"The field {field} is {len(value)} characters long; the first "
+             f"{limit} are stored and shown (the raw alert keeps all of it).", field)
+    return value[:limit]
+
+
+def _cut_list(values: list, field: str, ctx: Context) -> list:
+    if len(values) > MAX_ITEMS:
+        ctx.warn("truncated", f"The field {field} has {len(values)} elements; the first "
+                 f"{MAX_ITEMS} are stored and shown (the raw alert keeps all of them).", field)
+        values = values[:MAX_ITEMS]
+    return values
+
+
+def _cut_texts(values: list[str], limit: int, field: str, ctx: Context) -> list[str]:
+    return [cut(v, limit, f"{field}[{i}]", ctx) for i, v in enumerate(_cut_list(values, field,
+                                                                              ctx))]
+
+
+def _cut_properties(props: dict, field: str, ctx: Context) -> dict:
+    items = _cut_list(list(props.items()), field, ctx)
+    bounded = {}
+    for key, value in items:
+        name = cut(key, MAX_SHORT_TEXT, f"{field}.{key[:40]}", ctx)
+        if not isinstance(value, str) and len(text := dumps(value)) > MAX_TEXT:
+            value = text  # a large nested value is kept as (the start of) its JSON
+        if isinstance(value, str):
+            value = cut(value, MAX_TEXT, f"{field}.{key[:40]}", ctx)
+        bounded[name] = value
+    return bounded
+
+
+def _cut_links(links: list[dict], field: str, ctx: Context) -> list[dict]:
+    return [{key: cut(value, MAX_TEXT if key == "href" else MAX_SHORT_TEXT,
+                      f"{field}[{i}].{key}", ctx) for key, value in link.items()}
+            for i, link in enumerate(_cut_list(links, field, ctx))]
+
+
+def _cut_entity(mention, field: str, ctx: Context) -> None:
+    """Cut long strings in an entity's properties (as merged and as sent), once a warning."""
+    long = False
+
+    def bounded(value: object) -> object:
+        nonlocal long
+        if isinstance(value, str) and len(value) > MAX_TEXT:
+            long = True
+            return value[:MAX_TEXT]
+        if isinstance(value, dict):
+            return {k: bounded(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [bounded(v) for v in value]
+        return value
+
+    mention.props, mention.original = bounded(mention.props), bounded(mention.original)
+    if long:
+        ctx.warn("truncated", f"Properties of {field} longer than {MAX_TEXT} characters were "
+                 "cut to that length (the raw alert keeps them whole).", field)
 
 
 def _provider(raw: Fields) -> str:
@@ -71,15 +144,22 @@ def _provider(raw: Fields) -> str:
     return provider or DEFAULT_PROVIDER[raw.format]
 
 
-def _texts(raw: Fields) -> dict[str, str]:
+_TEXT_LIMITS = {"description": MAX_DESCRIPTION, "compromised_entity": MAX_SHORT_TEXT,
+                "resource_id": MAX_TEXT, "alert_uri": MAX_TEXT}
+
+
+def _texts(raw: Fields, ctx: Context) -> dict[str, str]:
     names = ("product", "vendor", "alert_type", "description", "compromised_entity",
              "resource_id", "workspace_subscription_id", "correlation_key", "alert_uri")
-    return {name: F.text(*raw[name]).strip() for name in names}
+    texts = {name: F.text(*raw[name]).strip() for name in names}
+    for name, limit in _TEXT_LIMITS.items():
+        texts[name] = cut(texts[name], limit, raw[name][1], ctx)
+    return texts
 
 
 def _build(raw: Fields, ctx: Context) -> Normalized:
     json_strings = raw.json_strings
-    key, display_name = _key(raw), _display_name(raw)
+    key, display_name = _key(raw), _display_name(raw, ctx)
     severity = F.severity(*raw["severity"])
     entity_value, entity_field = raw["entities"]
     entities = build_entities(
@@ -94,6 +174,7 @@ def _build(raw: Fields, ctx: Context) -> Normalized:
                  "alerts (no entities of type 'alerts'); it was stored as an alert.",
                  raw["is_incident"][1])
     for mention in entities.entities:
+        _cut_entity(mention, f"entities[{mention.index}]", ctx)
         mention.kind = mention.kind[:MAX_KIND]
         mention.strong_ids = [_bounded(v) for v in mention.strong_ids]
         mention.weak_ids = [_bounded(v) for v in mention.weak_ids]
@@ -104,21 +185,26 @@ def _build(raw: Fields, ctx: Context) -> Normalized:
         display_name=display_name,
         severity=severity,
         provider_status=F.status(*raw["status"]),
-        tactics=F.tactics(*raw["tactics"]),
-        techniques=F.techniques(*raw["techniques"], ctx, json_strings),
+        tactics=_cut_texts(F.tactics(*raw["tactics"]), MAX_SHORT_TEXT, raw["tactics"][1], ctx),
+        techniques=_cut_texts(F.techniques(*raw["techniques"], ctx, json_strings),
+                              MAX_SHORT_TEXT, raw["techniques"][1], ctx),
         start_time=F.time(*raw["start_time"], ctx),
         end_time=F.time(*raw["end_time"], ctx),
         detected_time=F.time(*raw["detected_time"], ctx),
-        remediation_steps=F.remediation_steps(*raw["remediation_steps"], ctx, json_strings),
-        extended_properties=F.extended_properties(
+        remediation_steps=_cut_texts(
+            F.remediation_steps(*raw["remediation_steps"], ctx, json_strings), MAX_TEXT,
+            raw["remediation_steps"][1], ctx),
+        extended_properties=_cut_properties(F.extended_properties(
             *raw["extended_properties"], ctx, json_strings, raw.strict),
-        extended_links=F.extended_links(*raw["extended_links"], ctx, json_strings),
+            raw["extended_properties"][1], ctx),
+        extended_links=_cut_links(F.extended_links(*raw["extended_links"], ctx, json_strings),
+                                  raw["extended_links"][1], ctx),
         is_incident=is_incident,
         incident_alert_ids=list(dict.fromkeys(incident_ids)),
         entities=entities.entities,
         relations=entities.relations,
         warnings=ctx.warnings,
-        **_texts(raw),
+        **_texts(raw, ctx),
     )
 
 
