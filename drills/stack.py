@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -61,11 +62,15 @@ class Process:
     its output in a log file under LOGS."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str]):
-        self.name = name
+        self.name, self.args, self.env = name, args, env
         self.stopped = False  # by the drill, on purpose
+        self.restarts = 0
         self.log = LOGS / f"{name}.log"
+        self.start()
+
+    def start(self) -> None:
         with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=out,
+            self.proc = subprocess.Popen(self.args, env=self.env, cwd=ROOT, stdout=out,
                                          stderr=subprocess.STDOUT, start_new_session=True)
 
     def alive(self) -> bool:
@@ -224,6 +229,18 @@ class Stack:
         self.redis = Redis()
         self.web: Web | None = None
         self.processes: list[Process] = []
+        self._done = threading.Event()
+        self._supervisor = threading.Thread(target=self._supervise, daemon=True)
+        self._supervisor.start()
+
+    def _supervise(self) -> None:
+        """Start again a worker or beat that exited by itself, as docker-compose does
+        (`restart: unless-stopped`); the drill reports it."""
+        while not self._done.wait(1.0):
+            for process in list(self.processes):
+                if not process.stopped and not process.alive():
+                    process.restarts += 1
+                    process.start()
 
     def env(self, name: str) -> dict[str, str]:
         return app_env(self.db, self.redis.port, f"soc-{name}", **self.settings)
@@ -242,9 +259,9 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def exited(self) -> list[str]:
-        """The workers and beat that died without the drill stopping them."""
-        return [p.name for p in self.processes if not p.stopped and not p.alive()]
+    def restarted(self) -> dict[str, int]:
+        """The workers and beat that exited by itself, and how often."""
+        return {p.name: p.restarts for p in self.processes if p.restarts}
 
     def logs(self) -> str:
         return "\n".join(p.tail() for p in [*self.processes, *(
@@ -254,6 +271,8 @@ class Stack:
         return self
 
     def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._supervisor.join()
         for process in self.processes:
             process.stop()
         if self.web:
