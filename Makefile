@@ -6,7 +6,7 @@ RUN_ENV := DEBUG=true
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench worker clean
+.PHONY: run test lint bench drills worker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/triage.py $(TRIAGE_ARGS)
 	$(BIN)/python bench/search.py $(SEARCH_ARGS)
 	$(BIN)/python bench/investigation.py $(INVESTIGATION_ARGS)
+
+# The five fault drills against real gunicorn, Celery and a redis-server of their own, on
+# PostgreSQL at 127.0.0.1:5432 (DRILLS_PG); DRILLS_ARGS picks some (a to e). See docs/operations.md.
+drills: $(VENV)/.installed-dev
+	$(BIN)/python -m drills $(DRILLS_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

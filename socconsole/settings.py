@@ -193,10 +193,14 @@ CELERY_REDIS_SOCKET_TIMEOUT = _BROKER_SOCKET_TIMEOUT
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": env_int("CELERY_PUBLISH_MAX_RETRIES", 2, minimum=0),
     "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# Seconds between beat's sweeps of the alerts still awaiting correlation: the longest a
+# broker outage or a lost task delays an alert's correlation.
+CORRELATION_SWEEP_SECONDS = env_int("CORRELATION_SWEEP_SECONDS", 60, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "purge-login-failures": {"task": "inventory.tasks.purge_login_failures", "schedule": 3600},
     "purge-rejected-items": {"task": "alerts.tasks.purge_rejected_items", "schedule": 3600},
-    "correlate-alerts": {"task": "incidents.tasks.correlate_alerts", "schedule": 60},
+    "correlate-alerts": {"task": "incidents.tasks.correlate_alerts",
+                         "schedule": CORRELATION_SWEEP_SECONDS},
     "apply-event-retention": {"task": "search.tasks.apply_retention", "schedule": 3600},
 }
 

@@ -1,5 +1,7 @@
-"""Settings read strictly from the environment: a wrong value stops the start."""
+"""Settings read strictly from the environment (socconsole/settings.py), each in a fresh
+interpreter: a wrong value stops the start."""
 
+import json
 import os
 import subprocess
 import sys
@@ -10,21 +12,42 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def settings_with(**env):
-    return subprocess.run(
-        [sys.executable, "-c", "import socconsole.settings as s; print(s.SITE_URL)"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "DEBUG": "true", **env})
+def settings_with(expression, **env):
+    """(exit code, stdout, stderr) of printing `expression` of the settings under `env`."""
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("CORRELATION_SWEEP_SECONDS", "SITE_URL")}
+    out = subprocess.run(
+        [sys.executable, "-c", f"import json, socconsole.settings as s; print({expression})"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        env={**clean, "DEBUG": "true", **env})
+    return out.returncode, out.stdout, out.stderr
 
 
 @pytest.mark.parametrize("value", ["soc.example.com", "javascript:alert(1)",
                                    "https://soc.example.com/x y", "ftp://soc.example.com"])
 def test_a_site_url_that_is_not_an_http_url_stops_the_start(value):
-    result = settings_with(SITE_URL=value)
-    assert result.returncode != 0 and "SITE_URL must be an http(s) URL" in result.stderr
+    code, _, err = settings_with("s.SITE_URL", SITE_URL=value)
+    assert code != 0 and "SITE_URL must be an http(s) URL" in err
 
 
 def test_the_site_url_loses_its_trailing_slash():
-    result = settings_with(SITE_URL="https://soc.example.com/console/")
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "https://soc.example.com/console"
+    code, out, err = settings_with("s.SITE_URL", SITE_URL="https://soc.example.com/console/")
+    assert code == 0, err
+    assert out.strip() == "https://soc.example.com/console"
+
+
+SWEEP = "json.dumps(s.CELERY_BEAT_SCHEDULE['correlate-alerts']['schedule'])"
+
+
+def test_it_sweeps_for_alerts_awaiting_correlation_every_minute_by_default():
+    assert settings_with(SWEEP)[:2] == (0, "60\n")
+
+
+def test_it_sweeps_as_often_as_correlation_sweep_seconds_says():
+    code, out, _ = settings_with(SWEEP, CORRELATION_SWEEP_SECONDS="3")
+    assert (code, json.loads(out)) == (0, 3)
+
+
+def test_it_refuses_a_sweep_interval_below_a_second():
+    code, _, err = settings_with(SWEEP, CORRELATION_SWEEP_SECONDS="0")
+    assert code != 0 and "CORRELATION_SWEEP_SECONDS must be at least 1" in err
