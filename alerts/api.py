@@ -46,8 +46,9 @@ class IngestOut(Schema):
     results: list[ItemResultOut]
 
 
+# 503 (with Retry-After) is one of the answers declared on every operation.
 @router.post("/alerts", response={200: IngestOut, 400: ErrorOut, 411: ErrorOut,
-                                  413: ErrorOut, 503: ErrorOut},
+                                  413: ErrorOut},
              openapi_extra={"requestBody": {
                  "required": True,
                  "description": "One alert, a JSON array of alerts, an ARM list "
