@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 RUN_ENV := DEBUG=true
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Escalation emails link here: the port `make run` serves unless SITE_URL says otherwise.
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test lint bench drills worker clean
 
@@ -24,7 +26,7 @@ $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
 run: $(VENV)/.installed
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput -v0
 	$(RUN_ENV) PORT=$(PORT) $(BIN)/python manage.py seed_demo
-	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(RUN_ENV) SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -263,11 +263,14 @@ def bulk(request: HttpRequest, sub: int) -> HttpResponse:
 def save_view(request: HttpRequest, sub: int) -> HttpResponse:
     """Make the current filters this analyst's default view of the queue."""
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
-    query = QueryDict(request.POST.get("query", "")[:1000], mutable=True)
+    query = QueryDict(request.POST.get("query", ""), mutable=True)
     query.pop("cursor", None)
     if not QueueFilterForm(query).is_valid():
         return HttpResponseBadRequest("Those are not filters the queue understands.")
     query.setdefault("view", "saved")  # never empty, so the saved view is not re-applied
+    # Refused whole rather than cut: a cut query is other filters, or does not fit still.
+    if len(query.urlencode()) > SavedView._meta.get_field("query").max_length:
+        return HttpResponseBadRequest("Those filters are too long to save as a view.")
     SavedView.objects.update_or_create(user=request.user, subscription=subscription,
                                        defaults={"query": query.urlencode()})
     messages.success(request, "This is now your default view of the queue.")

@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 
 from inventory import login
@@ -53,7 +54,10 @@ class TokenForm(forms.Form):
 
 
 class MemberForm(forms.Form):
-    username = forms.CharField(max_length=150, strip=True)
+    # A name no user could have (`<script>`, spaces) is refused: the same rule for every name,
+    # so the answer still says nothing about which users exist.
+    username = forms.CharField(max_length=150, strip=True,
+                               validators=[UnicodeUsernameValidator()])
     role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role])
     reason = forms.CharField(max_length=500, required=False)
 

@@ -184,7 +184,8 @@ def build(subscription_id, *, alert=None, incident=None, max_alerts=MAX_ALERTS_S
     """The map before any expansion: the alert or the incident with its alerts, their
     entities (one node per entity, however many alerts name it), the typed relations
     between them and the references no alert defined. A huge incident opens collapsed:
-    one node per entity kind, with counts. Positions are not set (see layout)."""
+    one node per entity kind, with counts; an alert of many entities shows the first
+    `max_entities` and "+N more". Positions are not set (see layout)."""
     if incident is not None:
         inv_map = Map(root=f"incident:{incident.pk}")
         inv_map.add_node(inv_map.root, "incident", incident.title, sev=incident.severity)
@@ -207,11 +208,20 @@ def build(subscription_id, *, alert=None, incident=None, max_alerts=MAX_ALERTS_S
             new.append(node_id)
         if incident is not None:
             inv_map.add_edge(inv_map.root, node_id, "contains")
-    for e in Entity.objects.filter(subscription_id=subscription_id,
-                                   pk__in=mentions.values("entity_id")).order_by("pk"):
+    entities = Entity.objects.filter(subscription_id=subscription_id,
+                                     pk__in=mentions.values("entity_id")).order_by("pk")
+    # One alert may name 1,000 entities: it opens with the first max_entities and a
+    # "+N more" that continues as expanding the alert does.
+    hidden = entity_count - max_entities if incident is None else 0
+    for e in entities[:max_entities] if hidden > 0 else entities:
         add_entity(inv_map, e)
         new.append(f"entity:{e.pk}")
     connect(inv_map, subscription_id, new)
+    if hidden > 0:
+        more_id = f"more:{inv_map.root}"
+        inv_map.add_node(more_id, "more", f"+{hidden:,} more", count=hidden,
+                         parent=inv_map.root)
+        inv_map.add_edge(inv_map.root, more_id, "more")
     return inv_map
 
 

@@ -64,9 +64,10 @@
       const fit = Math.min(READABLE, scale(both));
       const w = rect.width / Math.max(fit, KEEP);
       const h = rect.height / Math.max(fit, KEEP);
+      // With nothing selected yet (a first map too big to read whole), that is the root.
       const at = fit >= KEEP ? { x: both.x + both.w / 2, y: both.y + both.h / 2 }
-        : scale(focus) >= READABLE || !selectedPoint(s)
-          ? { x: focus.x + focus.w / 2, y: focus.y + focus.h / 2 } : selectedPoint(s);
+        : scale(focus) >= READABLE ? { x: focus.x + focus.w / 2, y: focus.y + focus.h / 2 }
+          : selectedPoint(s) || { x: keep.x + keep.w / 2, y: keep.y + keep.h / 2 };
       const within = (start, size, lo, span) =>
         size >= span ? lo + span / 2 - size / 2 : Math.min(Math.max(start, lo), lo + span - size);
       box = { x: within(at.x - w / 2, w, full.x, full.w), y: within(at.y - h / 2, h, full.y, full.h), w, h };

@@ -183,3 +183,19 @@ def test_expanding_the_busy_demo_host_adds_12_one_per_process_and_keeps_the_inci
     click_and_wait(page, more)
     expect(nodes).to_have_count(21 + 12 + min(left, 12) + (1 if left > 12 else 0))
     problems.assert_none(page)
+
+
+def test_a_map_too_big_to_read_at_once_opens_on_the_alert_it_is_about(
+        live_server, personas, page, problems):
+    from tests.factories import make_alert
+
+    entities = [{"$id": "1", "Type": "host", "HostName": "vm-many-01"}] + [
+        {"$id": str(n), "Type": "process", "ProcessId": str(n), "CommandLine": f"job{n}.exe",
+         "Host": {"$ref": "1"}} for n in range(2, 102)]
+    alert = make_alert(personas.sub, display_name="Many processes", entities=entities)
+    sign_in(page, live_server, "analyst", then=f"/s/{personas.sub.pk}/alerts/{alert.pk}/")
+    page.get_by_role("button", name="Start investigation").click()
+    expect(page.locator("#inv-svg g.node")).to_have_count(1 + 101)
+    svg = page.locator("#inv-svg").bounding_box()
+    assert inside(page, page.locator('#inv-svg g.node[data-kind="alert"] .shape'), svg)
+    problems.assert_none(page)

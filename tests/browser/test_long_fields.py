@@ -35,3 +35,21 @@ def test_the_queue_with_a_one_mebibyte_title_loads_in_under_two_seconds(
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     expect(page.get_by_role("link", name="Neighbour 3")).to_be_visible()
     problems.assert_none(page)
+
+
+def test_the_alert_and_raw_pages_of_unbroken_long_fields_do_not_scroll_sideways(
+        live_server, personas, page, problems):
+    """Each stored value is shown whole on the alert's own page, wrapped to the screen."""
+    report = ingest(personas.sub, {
+        "id": "long-1", "display_name": "A" * 600, "severity": "high",
+        "alert_type": "T" * 600, "compromised_entity": "R" * 600,
+        "remediation_steps": ["S" * 600], "description": "D" * 600,
+        "extended_properties": {"K" * 600: "V" * 5000}})  # its warning names the key
+    alert_id = report.results[0].id
+    sign_in(page, live_server, "analyst")
+    for path in (f"/s/{personas.sub.pk}/alerts/{alert_id}/",
+                 f"/s/{personas.sub.pk}/alerts/{alert_id}/raw/"):
+        page.goto(f"{live_server.url}{path}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= page.viewport_size["width"], f"{path} is {width} px wide"
+    problems.assert_none(page)

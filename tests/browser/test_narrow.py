@@ -26,8 +26,16 @@ def fits(page):
 def test_the_queue_incident_alert_and_search_pages_fit_a_phone(live_server, personas, page,
                                                                 problems):
     token = "SQBFAFgA" * 40  # a long unbroken value, as attackers' commands are
+    # A child process whose parent's command line is that value: the alert page names the
+    # parent in the child's relations as well as in its own heading.
+    processes = [{"$id": "1", "Type": "host", "HostName": "vm-phone-01"},
+                 {"$id": "2", "Type": "process", "ProcessId": "0x10",
+                  "CommandLine": f"powershell.exe -EncodedCommand {token}"},
+                 {"$id": "3", "Type": "process", "ProcessId": "0x11",
+                  "CommandLine": "rundll32.exe comsvcs.dll, MiniDump",
+                  "ParentProcess": {"$ref": "2"}, "Host": {"$ref": "1"}}]
     alerts = [make_alert(personas.sub, display_name=f"Encoded PowerShell {token} step {n}",
-                         compromised_entity="vm-phone-01",
+                         compromised_entity="vm-phone-01", entities=processes,
                          start_time=f"2026-11-27T{10 + n:02d}:00:00Z") for n in range(3)]
     correlate(subscription_id=personas.sub.pk)
     incident = IncidentAlert.objects.get(alert=alerts[0]).incident

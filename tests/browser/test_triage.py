@@ -230,6 +230,26 @@ def test_dismissing_an_incident_of_many_alerts_asks_first(live_server, personas,
     problems.assert_none(page)
 
 
+def test_the_incident_page_asks_too_before_dismissing_many_alerts(live_server, personas,
+                                                                  page, problems):
+    incident, alerts = on_one_resource(personas.sub, "vm-many-02", "Brute force", "Dump")
+    sign_in(page, live_server, "analyst", then=f"/s/{personas.sub.pk}/incidents/{incident.pk}/")
+    triage = page.locator("section.triage")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    triage.get_by_role("button", name="Dismiss").click()
+    assert asked == ["Dismiss 2 active alerts as false positive, with the incident "
+                     f"“{incident.title}”?"]
+    incident.refresh_from_db()
+    assert incident.status == "active"
+    page.once("dialog", lambda dialog: dialog.accept())
+    triage.get_by_role("button", name="Dismiss").click()
+    expect(page.locator(".alert-head .status")).to_contain_text("Dismissed")
+    incident.refresh_from_db()
+    assert incident.status == "dismissed"
+    problems.assert_none(page)
+
+
 # 4. Escalating to the shift leads
 
 

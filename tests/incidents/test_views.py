@@ -175,6 +175,16 @@ def test_an_analyst_saves_a_default_view(p, as_user):
     assert as_user(p.lead).get(f"/s/{p.sub.pk}/queue/").status_code == 200
 
 
+def test_filters_too_long_to_save_are_refused_not_cut(p, as_user):
+    from incidents.models import SavedView
+
+    client = as_user(p.analyst)
+    for query in ("x" * 10_000, "resource=" + "%C3%BC" * 150 + "&q=" + "a" * 200):
+        response = client.post(f"/s/{p.sub.pk}/queue/view/", {"query": query})
+        assert response.status_code == 400, query[:40]
+    assert not SavedView.objects.filter(user=p.analyst).exists()
+
+
 def test_the_queue_page_makes_as_many_queries_for_one_row_as_for_many(p, as_user):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

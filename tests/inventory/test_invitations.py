@@ -145,3 +145,13 @@ def test_invitations_of_another_subscription_are_404(p, as_user):
         f"/s/{p.other.pk}/settings/invitations/{invitation.pk}/revoke/")
     assert response.status_code == 404
     assert Invitation.objects.get().state == "pending"
+
+
+@pytest.mark.parametrize("name", ["<script>alert(1)</script>", "two words", "a/b"])
+def test_a_name_no_user_could_have_is_refused_on_the_form(p, as_user, name):
+    response = as_user(p.admin).post(f"/s/{p.sub.pk}/settings/members/",
+                                     {"username": name, "role": "analyst"})
+    assert response.status_code == 400
+    assert b"Enter a valid username" in response.content
+    assert b"<script>alert(1)</script>" not in response.content
+    assert not Invitation.objects.filter(subscription=p.sub).exists()

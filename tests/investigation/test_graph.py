@@ -168,6 +168,22 @@ def test_a_huge_incident_opens_collapsed_by_kind_with_counts(p):
     assert m.g.number_of_nodes() == 1 + len(groups)
 
 
+def test_an_alert_of_many_entities_opens_with_the_first_and_a_more_node(p):
+    from investigation.expand import LIMIT, expand
+
+    [alert] = ingest(p.sub, [native_alert(entities=[
+        {"$id": str(i), "Type": "ip", "Address": f"198.51.100.{i}"} for i in range(1, 31)])])
+    m = build(p.sub.pk, alert=alert, max_entities=10)
+    assert kinds(m) == sorted(["alert", "more"] + ["ip"] * 10)
+    more = f"more:alert:{alert.pk}"
+    assert m.node(more)["count"] == 20 and m.node(more)["label"] == "+20 more"
+    layout.place(m)
+    added = expand(m, p.sub.pk, more)
+    assert len(added) == LIMIT + 1 and m.node(more)["count"] == 20 - LIMIT
+    # Under the limit nothing is left out.
+    assert len(build(p.sub.pk, alert=alert).ids_of("entity")) == 30
+
+
 def test_the_json_and_graphml_exports_carry_nodes_edges_and_properties(p):
     incident, _ = incident_with(p.sub, count=2)
     m = initial_map(incident=incident)

@@ -51,3 +51,18 @@ def test_it_sweeps_as_often_as_correlation_sweep_seconds_says():
 def test_it_refuses_a_sweep_interval_below_a_second():
     code, _, err = settings_with(SWEEP, CORRELATION_SWEEP_SECONDS="0")
     assert code != 0 and "CORRELATION_SWEEP_SECONDS must be at least 1" in err
+
+
+def make_run_commands(*args, **env):
+    environ = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "PORT", "HOST")}
+    result = subprocess.run(["make", "-n", "run", *args], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, env={**environ, **env})
+    assert result.returncode == 0, result.stderr
+    return next(line for line in result.stdout.splitlines() if "runserver" in line)
+
+
+def test_make_run_on_another_port_links_its_emails_to_that_port():
+    assert "SITE_URL=http://127.0.0.1:8001 " in make_run_commands("PORT=8001")
+    assert "SITE_URL=http://127.0.0.1:8000 " in make_run_commands()
+    assert "SITE_URL=https://soc.example.com " in make_run_commands(
+        "PORT=8001", SITE_URL="https://soc.example.com")
