@@ -9,12 +9,18 @@ document.addEventListener("click", (event) => {
     }
   }
   // A button that does much at once (dismissing an incident's many alerts) asks first;
-  // "{verdict}" in its question is the verdict chosen in its form.
+  // "{verdict}" in its question is the verdict chosen in its form, "{selected}" the number
+  // of rows ticked for it (a bulk form's boxes sit in the rows, tied by form="…").
   const confirmed = event.target.closest("[data-confirm]");
   if (confirmed) {
-    const verdict = confirmed.form && confirmed.form.querySelector("select[name=verdict]");
-    const question = confirmed.dataset.confirm.replace(
-      "{verdict}", verdict ? verdict.selectedOptions[0].textContent.toLowerCase() : "dismissed");
+    const form = confirmed.form;
+    const verdict = form && form.querySelector("select[name=verdict]");
+    const ticked = form ? Array.from(form.elements).filter(
+      (e) => e.type === "checkbox" && e.name === "ids" && e.checked).length : 0;
+    const question = confirmed.dataset.confirm
+      .replace("{verdict}", verdict ? verdict.selectedOptions[0].textContent.toLowerCase()
+        : "dismissed")
+      .replace("{selected}", String(ticked));
     if (!window.confirm(question)) event.preventDefault();
   }
 });

@@ -483,3 +483,28 @@ def test_long_unbroken_text_does_not_widen_the_page(live_server, personas, page,
     page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     problems.assert_none(page)
+
+
+def test_dismissing_the_selected_asks_first(live_server, personas, page, problems):
+    many, _ = on_one_resource(personas.sub, "vm-many-03", "Brute force", "Dump")
+    one = incident_of(standalone(personas.sub, "vm-one-03", severity="low",
+                                 display_name="Port scan"))
+    sign_in(page, live_server, "analyst")
+    for incident in (many, one):
+        page.locator(f"#incident-{incident.pk} input[name=ids]").check()
+    bar = page.locator("#bulk-form")
+    bar.get_by_label("Verdict for the selected").select_option(label="Benign positive")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    bar.get_by_role("button", name="Dismiss selected").click()
+    assert asked == ["Dismiss every active alert of the 2 selected as benign positive?"]
+    for incident in (many, one):
+        incident.refresh_from_db()
+        assert incident.status == "active"
+    page.once("dialog", lambda dialog: dialog.accept())
+    bar.get_by_role("button", name="Dismiss selected").click()
+    expect(page.locator(".messages, .flash, [role=status]").first).to_contain_text("2 of 2")
+    for incident in (many, one):
+        incident.refresh_from_db()
+        assert (incident.status, incident.verdict) == ("dismissed", "benign_positive")
+    problems.assert_none(page)
