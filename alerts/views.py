@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -23,6 +23,7 @@ from inventory.access import get_for_user, get_subscription_for_user, role_for
 from inventory.activity import Actor
 from inventory.models import ApiToken
 from inventory.roles import Perm
+from socconsole.errors import bad_request_page
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.paging import BadCursor
 
@@ -32,7 +33,7 @@ def alert_list(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
     form = AlertFilterForm(request.GET)
     if not form.is_valid():
-        return HttpResponseBadRequest("Bad filter: " + form.errors.as_text())
+        return bad_request_page(request, "Bad filter: " + form.errors.as_text())
     data = form.cleaned_data
     try:
         page = alert_page(
@@ -40,7 +41,7 @@ def alert_list(request: HttpRequest, sub: int) -> HttpResponse:
             statuses=[Status(s) for s in data["status"]], resource=data["resource"],
             cursor=data["cursor"] or None)
     except BadCursor as exc:
-        return HttpResponseBadRequest(str(exc))
+        return bad_request_page(request, str(exc))
     query = request.GET.copy()
     query.pop("cursor", None)
     template = "alerts/alert_list.html"
@@ -104,12 +105,12 @@ def rejected_list(request: HttpRequest, sub: int) -> HttpResponse:
     wanted = request.GET.get("token", "")
     token = next((t for t in tokens if str(t.pk) == wanted), None)
     if wanted not in ("", "none") and token is None:
-        return HttpResponseBadRequest("No such token in this subscription.")
+        return bad_request_page(request, "No such token in this subscription.")
     try:
         page = rejected_page(subscription, token=token if token else wanted or None,
                              cursor=request.GET.get("cursor"))
     except BadCursor as exc:
-        return HttpResponseBadRequest(str(exc))
+        return bad_request_page(request, str(exc))
     template = "alerts/rejected_list.html"
     if is_partial(request):
         template += "#rejected-rows"
@@ -171,7 +172,7 @@ def suppress_preview(request: HttpRequest, sub: int, alert_id: int) -> HttpRespo
     data = request.GET if "scope" in request.GET else {"scope": scopes[0][0] if scopes else ""}
     form = SuppressScopeForm(data, scopes=scopes)
     if not form.is_valid():
-        return HttpResponseBadRequest(" ".join(form.errors["scope"]))
+        return bad_request_page(request, " ".join(form.errors["scope"]))
     resource_id, entity_id = suppression.parse_scope(alert, form.cleaned_data["scope"], scopes)
     count = suppression.preview(alert.subscription_id, alert.alert_type, resource_id, entity_id)
     return HttpResponse(f"Matches {count} past alert{'s' if count != 1 else ''} "
@@ -192,7 +193,7 @@ def suppress(request: HttpRequest, sub: int, alert_id: int) -> HttpResponse:
             form.add_error(None, str(exc))
     if form.errors:
         if request.htmx:
-            return HttpResponseBadRequest(" ".join(
+            return bad_request_page(request, " ".join(
                 " ".join(errors) for errors in form.errors.values()))
         return _detail_page(request, alert, suppress_form=form, status=400)
     messages.success(request, f"Dismissed; new alerts like it are suppressed until "

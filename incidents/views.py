@@ -8,7 +8,6 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponseBadRequest,
     QueryDict,
 )
 from django.shortcuts import redirect, render
@@ -48,6 +47,7 @@ from inventory.access import get_for_user, get_subscription_for_user, role_for
 from inventory.activity import Actor
 from inventory.models import Resource, Subscription
 from inventory.roles import Perm, role_allows
+from socconsole.errors import bad_request_page
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.ids import is_id, parse_id
 from socconsole.lib.paging import BadCursor
@@ -87,7 +87,7 @@ def queue(request: HttpRequest, sub: int) -> HttpResponse:
             return redirect(f"{request.path}?{saved.query}")
     form = QueueFilterForm(request.GET)
     if not form.is_valid():
-        return HttpResponseBadRequest("Bad filter: " + form.errors.as_text())
+        return bad_request_page(request, "Bad filter: " + form.errors.as_text())
     other = form.cleaned_data["subscription"]
     if other and other != subscription.pk:
         # The same filters over another subscription's queue (a member's only: else 404).
@@ -103,7 +103,7 @@ def queue(request: HttpRequest, sub: int) -> HttpResponse:
         page = queue_page(subscription, _filters(form.cleaned_data, request.user, subscription),
                           cursor=form.cleaned_data["cursor"] or None)
     except BadCursor as exc:
-        return HttpResponseBadRequest(str(exc))
+        return bad_request_page(request, str(exc))
     form.cleaned_data["status"] = form.cleaned_data["status"] or ["active"]  # as shown
     query = request.GET.copy()
     query.pop("cursor", None)
@@ -215,10 +215,10 @@ def queue_news(request: HttpRequest, sub: int) -> HttpResponse:
         drawn = datetime.fromisoformat(request.GET.get("drawn", ""))
         drawn = drawn.replace(tzinfo=UTC) if drawn.tzinfo is None else drawn.astimezone(UTC)
     except (ValueError, OverflowError):
-        return HttpResponseBadRequest("drawn must be an ISO 8601 time.")
+        return bad_request_page(request, "drawn must be an ISO 8601 time.")
     form = QueueFilterForm(request.GET)
     if not form.is_valid():
-        return HttpResponseBadRequest("Bad filter: " + form.errors.as_text())
+        return bad_request_page(request, "Bad filter: " + form.errors.as_text())
     count = queue_queryset(subscription, _filters(form.cleaned_data, request.user,
                                                   subscription))\
         .filter(last_activity__gt=drawn).count()
@@ -266,11 +266,11 @@ def save_view(request: HttpRequest, sub: int) -> HttpResponse:
     query = QueryDict(request.POST.get("query", ""), mutable=True)
     query.pop("cursor", None)
     if not QueueFilterForm(query).is_valid():
-        return HttpResponseBadRequest("Those are not filters the queue understands.")
+        return bad_request_page(request, "Those are not filters the queue understands.")
     query.setdefault("view", "saved")  # never empty, so the saved view is not re-applied
     # Refused whole rather than cut: a cut query is other filters, or does not fit still.
     if len(query.urlencode()) > SavedView._meta.get_field("query").max_length:
-        return HttpResponseBadRequest("Those filters are too long to save as a view.")
+        return bad_request_page(request, "Those filters are too long to save as a view.")
     SavedView.objects.update_or_create(user=request.user, subscription=subscription,
                                        defaults={"query": query.urlencode()})
     messages.success(request, "This is now your default view of the queue.")

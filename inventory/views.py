@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.views import LoginView
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +33,7 @@ from inventory.people import (
 from inventory.roles import Perm
 from inventory.subscriptions import InventoryError, create_workspace, set_retention
 from inventory.tokens import TokenError, create_token, revoke_token
+from socconsole.errors import bad_request_page
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.paging import BadCursor, keyset_page
 
@@ -74,7 +75,7 @@ def activity_list(request: HttpRequest, sub: int) -> HttpResponse:
         page = keyset_page(Activity.objects.filter(subscription=subscription),
                            ("-created_at", "-id"), request.GET.get("cursor"), size=50)
     except BadCursor as exc:
-        return HttpResponseBadRequest(str(exc))
+        return bad_request_page(request, str(exc))
     template = "inventory/activity.html"
     if is_partial(request):
         template += "#activity-rows"

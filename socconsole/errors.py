@@ -8,6 +8,12 @@ def page(request, status, heading, message):
                                           "message": message}, status=status)
 
 
+def bad_request_page(request, message: str):
+    """A 400 in the console's layout, saying what was wrong (form errors, a bad filter);
+    the message may carry what was sent, so it is escaped like any text of the page."""
+    return page(request, 400, "Bad request", message)
+
+
 def bad_request(request, exception=None):
     return page(request, 400, "Bad request", "The request could not be understood.")
 
