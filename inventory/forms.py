@@ -54,6 +54,7 @@ class TokenForm(forms.Form):
 
 class MemberForm(forms.Form):
     username = forms.CharField(max_length=150, strip=True)
+    email = forms.EmailField(required=False, help_text="Only for a new account.")
     role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role])
     reason = forms.CharField(max_length=500, required=False)
 
