@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_POST
 from inventory.access import (
     get_for_user,
     get_subscription_for_user,
-    role_for,
     subscriptions_for,
 )
 from inventory.activity import Actor
@@ -217,7 +216,10 @@ def member_save(request: HttpRequest, sub: int) -> HttpResponse:
 
 def _after_own_change(request: HttpRequest, subscription: Subscription) -> HttpResponse:
     """Back to the settings, unless the admin just took away their own right to see them."""
-    if role_allows(role_for(request.user, subscription.pk), Perm.ADMINISTER):
+    # Not role_for: it caches the role the request started with.
+    role = Membership.objects.filter(user=request.user, subscription=subscription)\
+        .values_list("role", flat=True).first()
+    if role and role_allows(role, Perm.ADMINISTER):
         return redirect("inventory:settings", sub=subscription.pk)
     return redirect("home")
 
