@@ -321,9 +321,10 @@ def _link_refused(request: HttpRequest, exc: PasswordLinkError) -> HttpResponse:
 
 
 def _secret_page(response: HttpResponse) -> HttpResponse:
-    # The secret is in the URL: no cache keeps the page, no Referer carries it away.
+    # The secret is in the URL: no cache keeps the page, no Referer carries it off-site.
+    # (Not no-referrer: Chromium then posts the form with "Origin: null", which CSRF refuses.)
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -75,7 +75,7 @@ def test_the_new_person_sets_a_password_signs_in_and_is_a_member(p, as_user, cli
     anonymous = Client()
     page = anonymous.get(f"/set-password/{secret}/")
     assert page.status_code == 200 and b"newcomer" in page.content
-    assert page["Referrer-Policy"] == "no-referrer" and page["Cache-Control"] == "no-store"
+    assert page["Referrer-Policy"] == "same-origin" and page["Cache-Control"] == "no-store"
     response = set_password(anonymous, secret)
     assert response.status_code == 302 and response["Location"] == "/"
     assert anonymous.get("/")["Location"] == f"/s/{p.sub.pk}/queue/"
