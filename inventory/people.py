@@ -198,6 +198,9 @@ def revoke_invitation(invitation, *, actor, reason: str = "") -> bool:
         changed = Invitation.objects.filter(pk=invitation.pk, state=Invitation.State.PENDING)\
             .update(state=Invitation.State.REVOKED, answered_at=timezone.now())
         if changed:
+            # Its set-password link goes with it: the person was never to get in.
+            PasswordLink.objects.filter(invitation=invitation, used_at__isnull=True)\
+                .update(expires_at=timezone.now())
             activity.record(actor=actor, verb="invitation.revoke", target_type="invitation",
                             target_id=invitation.pk, target_label=invitation.username,
                             subscription_id=invitation.subscription_id, reason=reason,

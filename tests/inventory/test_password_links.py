@@ -250,3 +250,12 @@ def test_issuing_a_link_voids_the_users_earlier_ones(db, django_user_model):
     _, second = issue_link(username="erin", user=user, actor=system)
     assert set_password(Client(), first.rsplit("/", 2)[1]).status_code == 410
     assert set_password(Client(), second.rsplit("/", 2)[1]).status_code == 302
+
+
+def test_withdrawing_the_invitation_voids_its_link(p, as_user):
+    client = as_user(p.admin)
+    _, _, secret = invite_on_page(client, p.sub, "newcomer")
+    invitation = Invitation.objects.get(username="newcomer")
+    client.post(f"/s/{p.sub.pk}/settings/invitations/{invitation.pk}/revoke/")
+    assert set_password(Client(), secret).status_code == 410
+    assert not get_user_model().objects.get(username="newcomer").has_usable_password()
