@@ -58,6 +58,7 @@ class MemberForm(forms.Form):
     # so the answer still says nothing about which users exist.
     username = forms.CharField(max_length=150, strip=True,
                                validators=[UnicodeUsernameValidator()])
+    email = forms.EmailField(required=False, help_text="Only for a new account.")
     role = forms.ChoiceField(choices=[(r.value, r.label) for r in Role])
     reason = forms.CharField(max_length=500, required=False)
 

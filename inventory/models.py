@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from inventory.roles import Role, Scope
 
@@ -254,3 +255,26 @@ class LoginFailure(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     address = models.GenericIPAddressField(null=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+class PasswordLink(models.Model):
+    """A one-time link through which a person sets their password: 24 hours, single use,
+    kept as a SHA-256 of its secret only. `user` is empty for a link that sets nothing (an
+    admin invited a name that had an account already: the answer must look the same)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
+                             blank=True, related_name="+")
+    username = models.CharField(max_length=150)
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, null=True,
+                                     blank=True, related_name="+")
+    invitation = models.ForeignKey(Invitation, on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"password link for {self.username}"

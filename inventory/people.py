@@ -3,14 +3,32 @@ invitations through which an admin offers one."""
 
 from datetime import timedelta
 
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from inventory import activity
 from inventory.activity import Actor
-from inventory.models import Invitation, Membership
+from inventory.models import Invitation, Membership, PasswordLink, Subscription
+from inventory.password_links import issue_link
 from inventory.roles import Role
 from inventory.subscriptions import InventoryError
+
+
+def _keep_an_admin(subscription, membership: Membership, new_role: Role | None) -> None:
+    """Refuse to demote or remove the subscription's last admin: nobody could then manage
+    its people, tokens or settings. Called with the membership's row locked."""
+    if membership.role != Role.ADMIN or new_role == Role.ADMIN:
+        return
+    # Serialise every admin's demotion in this subscription on its row: two admins
+    # demoting each other at once must not both succeed.
+    list(Subscription.objects.select_for_update().filter(pk=subscription.pk)
+         .values_list("pk", flat=True))
+    if not Membership.objects.filter(subscription=subscription, role=Role.ADMIN)\
+            .exclude(pk=membership.pk).exists():
+        who = membership.user.get_username()
+        raise InventoryError(f"{who} is the last admin of {subscription.name}: make another "
+                             f"member admin first, then change or remove {who}.")
 
 
 def grant_role(*, subscription, user, role, actor, reason=""):
@@ -26,6 +44,7 @@ def grant_role(*, subscription, user, role, actor, reason=""):
         if membership and membership.role == role:
             return membership
         if membership:
+            _keep_an_admin(subscription, membership, role)
             membership.role = role
             membership.save(update_fields=["role"])
         else:
@@ -40,11 +59,14 @@ def grant_role(*, subscription, user, role, actor, reason=""):
 
 
 def remove_member(*, subscription, user, actor, reason=""):
+    """Take `user` out of `subscription`; False when they were not a member. The last admin
+    cannot be removed (InventoryError)."""
     with transaction.atomic():
-        membership = (Membership.objects.select_for_update()
+        membership = (Membership.objects.select_for_update().select_related("user")
                       .filter(user=user, subscription=subscription).first())
         if membership is None:
             return False
+        _keep_an_admin(subscription, membership, None)
         membership.delete()
         activity.record(
             actor=actor, verb="membership.remove", target_type="user", target_id=user.pk,
@@ -57,10 +79,16 @@ def remove_member(*, subscription, user, actor, reason=""):
 INVITATION_DAYS = 14
 
 
-def invite(*, subscription, username: str, role, actor, reason: str = "") -> Invitation:
-    """Offer `role` in `subscription` to whoever signs in as `username`. Whether such a user
-    exists is neither checked nor told: nothing is granted until they accept. A second
-    invitation of the same name replaces the pending one (new role, new expiry)."""
+def invite(*, subscription, username: str, role, actor, reason: str = "",
+           email: str = "") -> tuple[Invitation, str]:
+    """Offer `role` in `subscription` to whoever signs in as `username`; returns the
+    invitation and a set-password link (an absolute URL, to show once).
+
+    Whether such a user exists is neither checked nor told: nothing is granted until they
+    accept, and the answer is the same either way. A name with no account gets one, with no
+    usable password, and the link sets its password and accepts the invitation. A name that
+    has an account gets a link that sets nothing: its owner signs in as they always do.
+    A second invitation of the same name replaces the pending one (new role, new expiry)."""
     try:
         role = Role(role)
     except ValueError:
@@ -87,7 +115,34 @@ def invite(*, subscription, username: str, role, actor, reason: str = "") -> Inv
             target_type="invitation", target_id=invitation.pk, target_label=username,
             subscription=subscription, reason=reason, before=before,
             after={"role": role.value, "expires_at": expires_at.isoformat()})
-    return invitation
+        person = _account_for_invitation(subscription, username, email, actor)
+        _, url = issue_link(username=username, user=person, subscription=subscription,
+                            invitation=invitation, actor=actor)
+    return invitation, url
+
+
+def _account_for_invitation(subscription, username: str, email: str, actor: Actor):
+    """The account a set-password link may set: a new one, or one this subscription's
+    invitation created that was never used. None for anybody else's account."""
+    users = get_user_model().objects
+    existing = users.filter(username__iexact=username).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                person = users.create(username=username, email=email.strip())
+                person.set_unusable_password()
+                person.save(update_fields=["password"])
+                # Outside any subscription's log: that log is the inviting admin's to read.
+                activity.record(actor=actor, verb="user.create", target_type="user",
+                                target_id=person.pk, target_label=username,
+                                reason=f"invited to {subscription.name}")
+            return person
+        except IntegrityError:  # invited elsewhere at the same moment
+            return None
+    if not existing.has_usable_password() and existing.last_login is None and \
+            PasswordLink.objects.filter(user=existing, subscription=subscription).exists():
+        return existing  # a new link for the person this subscription brought in
+    return None
 
 
 def pending_invitations(user):
@@ -143,6 +198,9 @@ def revoke_invitation(invitation, *, actor, reason: str = "") -> bool:
         changed = Invitation.objects.filter(pk=invitation.pk, state=Invitation.State.PENDING)\
             .update(state=Invitation.State.REVOKED, answered_at=timezone.now())
         if changed:
+            # Its set-password link goes with it: the person was never to get in.
+            PasswordLink.objects.filter(invitation=invitation, used_at__isnull=True)\
+                .update(expires_at=timezone.now())
             activity.record(actor=actor, verb="invitation.revoke", target_type="invitation",
                             target_id=invitation.pk, target_label=invitation.username,
                             subscription_id=invitation.subscription_id, reason=reason,

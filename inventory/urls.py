@@ -18,6 +18,7 @@ urlpatterns = [
          name="member-remove"),
     path("s/<id:sub>/settings/invitations/<id:invitation_id>/revoke/", views.invitation_revoke,
          name="invitation-revoke"),
+    path("set-password/<str:secret>/", views.set_password, name="set-password"),
     path("invitations/", views.invitation_list, name="invitations"),
     path("invitations/<id:invitation_id>/<slug:answer>/", views.invitation_answer,
          name="invitation-answer"),

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.views import LoginView
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,7 +11,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from inventory.access import get_for_user, get_subscription_for_user, subscriptions_for
+from inventory.access import (
+    get_for_user,
+    get_subscription_for_user,
+    subscriptions_for,
+)
 from inventory.activity import Actor
 from inventory.forms import (
     LoginForm,
@@ -20,6 +26,7 @@ from inventory.forms import (
     WorkspaceForm,
 )
 from inventory.models import Activity, ApiToken, Invitation, Membership, Subscription, Workspace
+from inventory.password_links import LINK_HOURS, PasswordLinkError, find_link, use_link
 from inventory.people import (
     INVITATION_DAYS,
     accept_invitation,
@@ -30,14 +37,16 @@ from inventory.people import (
     remove_member,
     revoke_invitation,
 )
-from inventory.roles import Perm
+from inventory.roles import Perm, role_allows
 from inventory.subscriptions import InventoryError, create_workspace, set_retention
 from inventory.tokens import TokenError, create_token, revoke_token
 from socconsole.errors import bad_request_page
 from socconsole.lib.htmx import is_partial
+from socconsole.lib.net import client_address
 from socconsole.lib.paging import BadCursor, keyset_page
 
 NEW_TOKEN_COOKIE = "soc_new_token"
+NEW_LINK_COOKIE = "soc_new_link"
 
 
 class SocLoginView(LoginView):
@@ -112,9 +121,24 @@ def settings_page(request: HttpRequest, sub: int) -> HttpResponse:
     if plaintext:
         context.update(new_token=next((t for t in context["tokens"] if str(t.pk) == token_id),
                                       None), new_plaintext=plaintext)
+    link = request.get_signed_cookie(NEW_LINK_COOKIE, default="", salt=NEW_LINK_COOKIE,
+                                     max_age=60)
+    name, _, url = link.partition("\n")
+    if url:
+        context.update(new_link=url, new_link_for=name, link_hours=LINK_HOURS)
     response = render(request, "inventory/settings.html", context)
-    response["Cache-Control"] = "no-store"  # the page may hold a token's secret
+    response["Cache-Control"] = "no-store"  # the page may hold a token's or a link's secret
     response.delete_cookie(NEW_TOKEN_COOKIE, path=request.path)
+    response.delete_cookie(NEW_LINK_COOKIE, path=request.path)
+    return response
+
+
+def _show_once(response: HttpResponse, cookie: str, value: str, path: str) -> HttpResponse:
+    """Carry a secret to the next page only, in a short-lived signed cookie: a reload must
+    not create a second one, and no server storage ever holds it."""
+    response.set_signed_cookie(cookie, value, salt=cookie, max_age=60, path=path,
+                               secure=settings.SESSION_COOKIE_SECURE, httponly=True,
+                               samesite="Strict")
     return response
 
 
@@ -132,15 +156,9 @@ def token_create(request: HttpRequest, sub: int) -> HttpResponse:
         except TokenError as exc:
             form.add_error(None, str(exc))
         else:
-            # Shown once, on the next page only: a reload must not create a second token.
-            # The secret rides in a short-lived signed cookie, never in server storage.
             url = reverse("inventory:settings", kwargs={"sub": sub})
-            response = redirect(f"{url}#tokens")
-            response.set_signed_cookie(
-                NEW_TOKEN_COOKIE, f"{token.pk}:{plaintext}", salt=NEW_TOKEN_COOKIE, max_age=60,
-                path=url, secure=settings.SESSION_COOKIE_SECURE, httponly=True,
-                samesite="Strict")
-            return response
+            return _show_once(redirect(f"{url}#tokens"), NEW_TOKEN_COOKIE,
+                              f"{token.pk}:{plaintext}", url)
     context["token_form"] = form
     return render(request, "inventory/settings.html", context, status=400)
 
@@ -174,19 +192,37 @@ def member_save(request: HttpRequest, sub: int) -> HttpResponse:
                 grant_role(subscription=subscription, user=member.user, role=data["role"],
                            actor=actor, reason=data["reason"])
             else:
-                invite(subscription=subscription, username=data["username"], role=data["role"],
-                       actor=actor, reason=data["reason"])
+                _, link = invite(subscription=subscription, username=data["username"],
+                                 role=data["role"], actor=actor, reason=data["reason"],
+                                 email=data["email"])
         except InventoryError as exc:
-            form.add_error(None, str(exc))
+            if member:
+                messages.error(request, str(exc))
+            else:
+                form.add_error(None, str(exc))
         else:
             role = data["role"].replace("_", " ")
-            messages.success(request, f"{data['username']} is now {role}." if member else
-                             f"Invitation for {data['username']} saved: once signed in as "
-                             f"{data['username']}, they can accept it and become {role}. It "
-                             f"expires in {INVITATION_DAYS} days.")
-            return redirect("inventory:settings", sub=sub)
+            if member:
+                messages.success(request, f"{data['username']} is now {role}.")
+                return _after_own_change(request, subscription)
+            messages.success(request, f"Invitation for {data['username']} saved: they become "
+                             f"{role} once they accept it. It expires in {INVITATION_DAYS} "
+                             "days.")
+            url = reverse("inventory:settings", kwargs={"sub": sub})
+            return _show_once(redirect(f"{url}#people"), NEW_LINK_COOKIE,
+                              f"{data['username']}\n{link}", url)
     return render(request, "inventory/settings.html",
                   _settings_context(subscription, request.user, member_form=form), status=400)
+
+
+def _after_own_change(request: HttpRequest, subscription: Subscription) -> HttpResponse:
+    """Back to the settings, unless the admin just took away their own right to see them."""
+    # Not role_for: it caches the role the request started with.
+    role = Membership.objects.filter(user=request.user, subscription=subscription)\
+        .values_list("role", flat=True).first()
+    if role and role_allows(role, Perm.ADMINISTER):
+        return redirect("inventory:settings", sub=subscription.pk)
+    return redirect("home")
 
 
 @require_POST
@@ -238,15 +274,59 @@ def member_remove(request: HttpRequest, sub: int, user_id: int) -> HttpResponse:
                   .select_related("user").first())
     if membership is None:
         raise Http404("No such member.")
-    if membership.user_id == request.user.pk:
-        messages.error(request, "You cannot remove yourself; ask another admin.")
-        return redirect("inventory:settings", sub=sub)
     form = ReasonForm(request.POST)
     form.is_valid()
-    remove_member(subscription=subscription, user=membership.user,
-                  actor=Actor.of_user(request.user), reason=form.cleaned_data.get("reason", ""))
+    try:
+        remove_member(subscription=subscription, user=membership.user,
+                      actor=Actor.of_user(request.user),
+                      reason=form.cleaned_data.get("reason", ""))
+    except InventoryError as exc:
+        messages.error(request, str(exc))
+        return render(request, "inventory/settings.html",
+                      _settings_context(subscription, request.user), status=400)
     messages.success(request, f"{membership.user.get_username()} removed.")
-    return redirect("inventory:settings", sub=sub)
+    return _after_own_change(request, subscription)
+
+
+@login_not_required
+def set_password(request: HttpRequest, secret: str) -> HttpResponse:
+    """The page a one-time link opens: choose a password twice, then be signed in."""
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    try:
+        link = find_link(secret)
+    except PasswordLinkError as exc:
+        return _link_refused(request, exc)
+    # A link that sets nothing shows the same form: only using it tells them apart.
+    user = link.user or get_user_model()(username=link.username)
+    form = SetPasswordForm(user, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = use_link(secret, form.cleaned_data["new_password1"],
+                            address=client_address(request, settings.TRUSTED_PROXIES))
+        except PasswordLinkError as exc:
+            return _link_refused(request, exc)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Your password is set, and you are signed in.")
+        return redirect("home")
+    response = render(request, "inventory/set_password.html",
+                      {"form": form, "username": link.username, "expires_at": link.expires_at},
+                      status=400 if request.method == "POST" else 200)
+    return _secret_page(response)
+
+
+def _link_refused(request: HttpRequest, exc: PasswordLinkError) -> HttpResponse:
+    response = render(request, "inventory/set_password_refused.html", {"message": str(exc)},
+                      status=410 if exc.expired else 404)
+    return _secret_page(response)
+
+
+def _secret_page(response: HttpResponse) -> HttpResponse:
+    # The secret is in the URL: no cache keeps the page, no Referer carries it off-site.
+    # (Not no-referrer: Chromium then posts the form with "Origin: null", which CSRF refuses.)
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "same-origin"
+    return response
 
 
 @require_POST

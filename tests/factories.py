@@ -74,7 +74,7 @@ def objects_of(p):
 def make_invitation(subscription, username="newcomer", role="analyst"):
     from inventory.people import invite
 
-    return invite(subscription=subscription, username=username, role=role, actor=SYSTEM)
+    return invite(subscription=subscription, username=username, role=role, actor=SYSTEM)[0]
 
 
 def make_query_run(subscription, query="SecurityEvent | take 1", **fields):

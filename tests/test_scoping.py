@@ -21,6 +21,7 @@ UNSCOPED = {
     "logout",
     "favicon",     # a redirect to a static file
     "inventory:invitations",  # the signed-in user's own invitations (their answers: 404)
+    "inventory:set-password",  # no login: the link's 256-bit secret is the key (unknown: 404)
 }
 
 

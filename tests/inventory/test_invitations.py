@@ -126,8 +126,8 @@ def test_inviting_a_name_twice_keeps_one_pending_invitation(p, as_user):
     invite(admin, p.sub, "outsider", role="shift_lead")
     [invitation] = Invitation.objects.filter(username="outsider")
     assert invitation.role == "shift_lead"
-    assert list(Activity.objects.filter(target_type="invitation").values_list("verb", flat=True)
-                ) == ["invitation.change", "invitation.create"]
+    assert list(Activity.objects.filter(target_type="invitation", verb__startswith="invitation.")
+                .values_list("verb", flat=True)) == ["invitation.change", "invitation.create"]
 
 
 @pytest.mark.parametrize("who", ["lead", "analyst"])
