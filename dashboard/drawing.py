@@ -6,12 +6,14 @@ colours come from the severity classes in console.css (the CSP forbids inline st
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from alerts.models import Severity
 
-WIDTH, HEIGHT = 720, 180        # the bar chart's drawing area, in user units
+WIDTH, HEIGHT = 1200, 200       # the bar chart's drawing area, in user units (≈ pixels)
 LEFT, BOTTOM, TOP = 34, 22, 8   # room for the count axis, the day labels, the top tick
 HEAT_LEVELS = 5                 # heat-0 (none) to heat-5 (the busiest hour)
+HEAT_CELL = 50                  # 24 cells across the chart's width
 
 
 @dataclass
@@ -20,6 +22,8 @@ class Segment:
     count: int
     y: float
     height: float
+    href: str       # the alert list of that day and severity
+    label: str      # what a screen reader and the tooltip say
 
 
 @dataclass
@@ -30,8 +34,7 @@ class Bar:
     total: int
     segments: list
     label: str          # the day under every seventh bar, else ""
-    since: str = ""     # the alert list's range for the day
-    until: str = ""
+    label_x: float = 0  # where that label's middle is
 
 
 def nice_ceiling(n: int) -> int:
@@ -44,14 +47,17 @@ def nice_ceiling(n: int) -> int:
         step *= 10
 
 
-def day_bars(days: list) -> tuple[list, int]:
-    """Stacked bars of [(date, {rank: n})], high at the bottom; and the axis' top."""
+def day_bars(days: list, alerts_url: str) -> tuple[list, int]:
+    """Stacked bars of [(date, {rank: n})], high at the bottom, each segment linking to
+    `alerts_url` filtered to its day and severity; and the axis' top."""
     top = nice_ceiling(max((sum(c.values()) for _, c in days), default=0) or 1)
     plot_h = HEIGHT - BOTTOM - TOP
     slot = (WIDTH - LEFT) / max(len(days), 1)
     bars = []
     for i, (day, counts) in enumerate(days):
         y = HEIGHT - BOTTOM
+        total = sum(counts.values())
+        since, until = day_range(day)
         segments = []
         for severity in Severity:
             n = counts.get(severity.value, 0)
@@ -59,12 +65,15 @@ def day_bars(days: list) -> tuple[list, int]:
                 continue
             h = plot_h * n / top
             y -= h
-            segments.append(Segment(severity.label, n, round(y, 1), round(h, 1)))
-        last = i == len(days) - 1
-        bars.append(Bar(day, round(LEFT + i * slot + 1, 1), round(slot - 2, 1),
-                        sum(counts.values()), segments,
-                        day.strftime("%b %d") if (len(days) - 1 - i) % 7 == 0 or last else "",
-                        *day_range(day)))
+            query = urlencode({"severity": severity.label, "since": since, "until": until})
+            segments.append(Segment(severity.label, n, round(y, 1), round(h, 1),
+                                    f"{alerts_url}?{query}",
+                                    f"{day.isoformat()}: {n} {severity.label} of {total}"))
+        x = LEFT + i * slot + 1
+        # The last label ends at the edge; the others are centred under their bar.
+        bars.append(Bar(day, round(x, 1), round(slot - 2, 1), total, segments,
+                        day.strftime("%b %d") if (len(days) - 1 - i) % 7 == 0 else "",
+                        round(min(x + slot / 2, WIDTH - 20), 1)))
     return bars, top
 
 
@@ -75,11 +84,20 @@ def ticks(top: int) -> list:
             if v or top]
 
 
+@dataclass
+class Cell:
+    x: int
+    level: int      # 0 (none) to HEAT_LEVELS, relative to the busiest hour
+    label: str
+    axis: str       # the hour under every third cell, else ""
+
+
 def heat_cells(hours: list) -> list:
-    """24 cells (hour, count, level 0..HEAT_LEVELS), the level relative to the busiest."""
+    """The heat strip's 24 cells, one per hour of day."""
     busiest = max(hours, default=0)
-    return [(h, n, 0 if not n else max(1, round(HEAT_LEVELS * n / busiest)))
-            for h, n in enumerate(hours)]
+    return [Cell(h * HEAT_CELL, 0 if not n else max(1, round(HEAT_LEVELS * n / busiest)),
+                 f"{h:02d}:00–{h:02d}:59 UTC: {n} alert{'' if n == 1 else 's'}",
+                 f"{h:02d}" if h % 3 == 0 else "") for h, n in enumerate(hours)]
 
 
 def day_range(day: date) -> tuple[str, str]:

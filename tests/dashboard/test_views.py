@@ -177,7 +177,7 @@ def test_every_number_links_to_a_list_that_counts_the_same(data, as_user):
         assert _rows(client, _link(html, anchor)) == n, anchor
     day = NOW.date().isoformat()
     highs = sum(1 for sev, *_, when in RECENT if sev == 0 and when.date() == NOW.date())
-    bar = re.search(rf'href="([^"]+since={day}[^"]+)" aria-label="{day}: {highs} high"', html)
+    bar = re.search(rf'href="([^"]+since={day}[^"]+)" aria-label="{day}: {highs} high of ', html)
     assert _rows(client, bar.group(1).replace("&amp;", "&")) == highs
     fp = re.search(r'href="([^"]+verdict=false_positive)">33 %', html).group(1)
     assert _rows(client, fp.replace("&amp;", "&")) == 1
