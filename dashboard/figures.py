@@ -142,10 +142,13 @@ def _response_times(out: Figures, subscription: Subscription, since: datetime) -
         "FROM incidents_incident i JOIN inventory_activity a ON a.target_type = 'incident' "
         "AND a.target_id = CAST(i.id AS TEXT) AND a.subscription_id = i.subscription_id "
         "AND a.created_at >= i.created_at "
+        # Implied by the two conditions around it; said, it reads the window's activity
+        # (activity_sub_time), not the subscription's whole history.
+        "AND a.created_at >= %s "
         "WHERE i.subscription_id = %s AND i.created_at >= %s "
         "GROUP BY i.id, i.severity, i.created_at, i.status")
-    params = [*HUMAN_VERBS, *CLOSING_VERBS, subscription.pk,
-              connection.ops.adapt_datetimefield_value(since)]
+    start = connection.ops.adapt_datetimefield_value(since)
+    params = [*HUMAN_VERBS, *CLOSING_VERBS, start, subscription.pk, start]
     for rank in _zeroes():
         target = settings.SLA_MINUTES.get(rank, 1440) * 60.0
         out.acknowledge[rank] = Durations(target=target)
