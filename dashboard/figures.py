@@ -75,7 +75,9 @@ def figures(subscription: Subscription, now: datetime) -> Figures:
     _response_times(out, subscription, since)
     out.noisiest = [
         (row["alert_type"], row["n"], row["fp"]) for row in
-        Alert.objects.filter(subscription=subscription, time__gte=since)
+        # Alerts without a type are no type's noise (and the alert list has no filter
+        # for them).
+        Alert.objects.filter(subscription=subscription, time__gte=since).exclude(alert_type="")
         .values("alert_type").annotate(n=Count("id"), fp=Count(
             "id", filter=Q(verdict=Verdict.FALSE_POSITIVE))).order_by("-n", "alert_type")[:8]]
     out.rules = list(SuppressionRule.objects.filter(subscription=subscription, matched__gt=0)

@@ -146,6 +146,12 @@ def test_it_ranks_noisy_types_rules_and_silent_workspaces(data):
         is_default=True).name]
 
 
+def test_alerts_without_a_type_are_not_a_noisy_type(data):
+    vm = Resource.objects.get(name="vm-1")
+    alerts(data.sub, vm, [(3, "active", "", "", NOW - timedelta(hours=2))] * 6)
+    assert figures(data.sub, NOW).noisiest == [("Brute_Force", 3, 1), ("Port_Scan", 2, 0)]
+
+
 def test_it_reads_the_plan_and_collection_state_when_they_exist(data):
     f = figures(data.sub, NOW)
     assert f.defender_plan == {"on": True, "since": None} and f.not_monitored is None
