@@ -18,7 +18,7 @@ def test_sign_in_lands_on_the_dashboard_drawn_in_svg(live_server, transactional_
     refresh_demo_alerts(subs, force=True)
     correlate()
     sub = subs[PRODUCTION]
-    sign_in(page, live_server, "lead", "lead-demo-pass")
+    sign_in(page, live_server, "lead", "lead-demo-pass", land=True)
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
     assert page.url.endswith(f"/s/{sub.pk}/dashboard/")
     chart = page.get_by_role("img", name="New alerts per day over 30 days, stacked by severity")
