@@ -2,12 +2,15 @@
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 
 from incidents.correlation import correlate
 from inventory.demo import PRODUCTION, seed_estate
 from investigation.management.commands.seed_demo import refresh_demo_alerts
 from tests.browser.conftest import sign_in
+from tests.browser.test_narrow import PHONE, fits
+from tests.factories import make_alert
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
@@ -44,4 +47,14 @@ def test_sign_in_lands_on_the_dashboard_drawn_in_svg(live_server, transactional_
            ).to_have_count(count)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Queue").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Queue")
+    problems.assert_none(page)
+
+
+@pytest.mark.browser_context(viewport=PHONE)
+def test_the_dashboard_fits_a_phone(live_server, personas, page, problems):
+    make_alert(personas.sub, alert_type="VM_" + "LongUnbrokenAlertType" * 12)
+    correlate(subscription_id=personas.sub.pk)
+    sign_in(page, live_server, "lead", land=True)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
+    fits(page)
     problems.assert_none(page)
