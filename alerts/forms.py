@@ -1,6 +1,6 @@
 from django import forms
 
-from alerts.models import DISMISS_VERDICTS, Severity, Status
+from alerts.models import DISMISS_VERDICTS, Severity, Status, Verdict
 from alerts.suppression import MAX_DAYS
 from socconsole.lib.ids import IdField
 
@@ -12,6 +12,11 @@ class AlertFilterForm(forms.Form):
     status = forms.MultipleChoiceField(required=False, choices=Status.choices,
                                        widget=forms.CheckboxSelectMultiple)
     resource = IdField(required=False)
+    # What the dashboard's figures link to: one alert type, a verdict, a time range (UTC).
+    type = forms.CharField(required=False, max_length=300, strip=False)
+    verdict = forms.ChoiceField(required=False, choices=[("", "Any"), *Verdict.choices])
+    since = forms.DateTimeField(required=False)   # at or after
+    until = forms.DateTimeField(required=False)   # before
     cursor = forms.CharField(required=False, max_length=500)
 
 

@@ -90,6 +90,10 @@ class Alert(models.Model):
                          name="alert_rank"),
             models.Index(fields=["subscription", "-time", "-id"], name="alert_time"),
             models.Index(fields=["resource", "-time"], name="alert_resource_time"),
+            # The dashboard's active alerts by severity, counted from the index alone;
+            # partial, so it holds only the alerts still to triage.
+            models.Index(fields=["subscription", "severity"], condition=Q(status="active"),
+                         name="alert_active_severity"),
         ]
 
     def __str__(self):

@@ -19,7 +19,7 @@ LIST_FIELDS = ("id", "subscription_id", "resource_id", "key", "format", "provide
 
 
 def alert_page(subscription, *, severities=(), statuses=(), resource=None, since=None,
-               until=None, cursor=None, size=50):
+               until=None, alert_type=None, verdict=None, cursor=None, size=50):
     """One page of a subscription's alerts ranked by severity then time; no payloads."""
     qs = Alert.objects.filter(subscription=subscription).select_related("resource")\
         .only(*LIST_FIELDS)
@@ -29,6 +29,10 @@ def alert_page(subscription, *, severities=(), statuses=(), resource=None, since
         qs = qs.filter(status__in=statuses)
     if resource:
         qs = qs.filter(resource_id=resource)
+    if alert_type is not None:
+        qs = qs.filter(alert_type=alert_type)
+    if verdict:
+        qs = qs.filter(verdict=verdict)
     if since:
         qs = qs.filter(time__gte=since)
     if until:

@@ -39,7 +39,8 @@ def alert_list(request: HttpRequest, sub: int) -> HttpResponse:
         page = alert_page(
             subscription, severities=[Severity.from_word(s) for s in data["severity"]],
             statuses=[Status(s) for s in data["status"]], resource=data["resource"],
-            cursor=data["cursor"] or None)
+            alert_type=data["type"] or None, verdict=data["verdict"] or None,
+            since=data["since"], until=data["until"], cursor=data["cursor"] or None)
     except BadCursor as exc:
         return bad_request_page(request, str(exc))
     query = request.GET.copy()
@@ -49,8 +50,8 @@ def alert_list(request: HttpRequest, sub: int) -> HttpResponse:
         template += "#alert-rows"
     return render(request, template, {
         "subscription": subscription, "page": page, "form": form,
-        "filter_query": query.urlencode(), "filtered": any(data[k] for k in
-                                                           ("severity", "status", "resource")),
+        "filter_query": query.urlencode(), "filtered": any(data[k] for k in (
+            "severity", "status", "resource", "type", "verdict", "since", "until")),
     })
 
 

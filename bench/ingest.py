@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from bench.alertgen import make_alerts  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
-DB = "socbench"
+DB = os.environ.get("BENCH_DB", "socbench")  # a name of your own on a shared server
 PORT = 8765
 ENV = {
     **os.environ,

@@ -64,7 +64,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if first is None:
         return render(request, "inventory/no_subscriptions.html",
                       {"invitations": pending_invitations(request.user)})
-    return redirect("incidents:queue", sub=first.pk)
+    return redirect("dashboard:page", sub=first.pk)
 
 
 @require_GET

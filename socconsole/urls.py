@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("search.urls")),
     path("", include("investigation.urls")),
+    path("", include("dashboard.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

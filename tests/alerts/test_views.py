@@ -33,6 +33,28 @@ def test_the_list_filters_and_pages(p, as_user):
     more = client.get(f"/s/{p.sub.pk}/alerts/?cursor={cursor}", HTTP_HX_REQUEST="true")
     assert "<html" not in more.content.decode() and "Medium" in more.content.decode()
     assert client.get(f"/s/{p.sub.pk}/alerts/?cursor=nonsense").status_code == 400
+
+
+def test_the_list_filters_by_type_verdict_and_time(p, as_user):
+    make_alert(p.sub, display_name="Old scan", alert_type="Scan",
+               start_time="2026-11-01T10:00:00Z")
+    make_alert(p.sub, display_name="New scan", alert_type="Scan",
+               start_time="2026-11-20T10:00:00Z")
+    odd = make_alert(p.sub, display_name="Odd one", alert_type='<b>"x"</b>',
+                     start_time="2026-11-20T11:00:00Z")
+    Alert.objects.filter(pk=odd.pk).update(status="dismissed", verdict="false_positive")
+    client = as_user(p.analyst)
+    page = client.get(f"/s/{p.sub.pk}/alerts/", {"type": "Scan", "since": "2026-11-10T00:00:00Z"})
+    html = page.content.decode()
+    assert "New scan" in html and "Old scan" not in html and "Odd one" not in html
+    html = client.get(f"/s/{p.sub.pk}/alerts/", {"verdict": "false_positive"}).content.decode()
+    assert "Odd one" in html and "New scan" not in html
+    assert "&lt;b&gt;&quot;x&quot;&lt;/b&gt;" in client.get(
+        f"/s/{p.sub.pk}/alerts/", {"type": '<b>"x"</b>'}).content.decode()
+    html = client.get(f"/s/{p.sub.pk}/alerts/", {"until": "2026-11-10T00:00:00Z"}).content
+    assert b"Old scan" in html and b"New scan" not in html
+    assert client.get(f"/s/{p.sub.pk}/alerts/?verdict=guilty").status_code == 400
+    assert client.get(f"/s/{p.sub.pk}/alerts/?since=yesterday").status_code == 400
     assert client.get(f"/s/{p.sub.pk}/alerts/?severity=urgent").status_code == 400
 
 

@@ -112,9 +112,10 @@ def personas(transactional_db):
 PASSWORD = "correct horse battery staple"
 
 
-def sign_in(page, live_server, username, password=PASSWORD, then=None):
-    """Sign in through the form; `then`, a path to open afterwards (sign-in lands on the
-    queue)."""
+def sign_in(page, live_server, username, password=PASSWORD, then=None, land=False):
+    """Sign in through the form; `then`, a path to open afterwards. Sign-in lands on the
+    dashboard: with `land` the page stays there, else it opens the queue, where most
+    tests start."""
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
@@ -122,3 +123,5 @@ def sign_in(page, live_server, username, password=PASSWORD, then=None):
         page.get_by_role("button", name="Sign in").click()
     if then:
         page.goto(f"{live_server.url}{then}")
+    elif not land and page.url.endswith("/dashboard/"):
+        page.goto(page.url.removesuffix("dashboard/") + "queue/")

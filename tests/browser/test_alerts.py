@@ -39,7 +39,8 @@ def test_sign_in_then_the_alert_list_ranked_by_severity(live_server, personas, p
 
     sign_in(page, live_server, "analyst")
 
-    # Signing in lands on the queue; the Alerts tab lists every alert.
+    # The queue (a click from the dashboard sign-in lands on); the Alerts tab lists every
+    # alert.
     expect(page).to_have_url(f"{live_server.url}/s/{personas.sub.pk}/queue/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts").click()
     expect(page).to_have_url(f"{live_server.url}/s/{personas.sub.pk}/alerts/")

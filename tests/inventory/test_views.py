@@ -2,9 +2,9 @@ from inventory.models import Activity, ApiToken, Membership
 from tests.conftest import make_token
 
 
-def test_home_goes_to_the_user_s_first_subscription(p, as_user):
+def test_home_goes_to_the_user_s_first_subscription_s_dashboard(p, as_user):
     response = as_user(p.analyst).get("/")
-    assert response["Location"] == f"/s/{p.sub.pk}/queue/"
+    assert response["Location"] == f"/s/{p.sub.pk}/dashboard/"
 
 
 def test_a_user_without_subscriptions_is_told_so(p, as_user, django_user_model):
