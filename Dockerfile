@@ -8,6 +8,7 @@ COPY alerts ./alerts
 COPY incidents ./incidents
 COPY investigation ./investigation
 COPY search ./search
+COPY dashboard ./dashboard
 COPY detections ./detections
 COPY response ./response
 COPY templates ./templates
