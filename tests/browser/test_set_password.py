@@ -51,7 +51,7 @@ def test_an_invited_new_analyst_sets_a_password_and_sees_the_queue(
     page.fill("#id_new_password2", NEW_PASSWORD)
     page.screenshot(path="/tmp/people-set-password.png", full_page=True)
     page.get_by_role("button", name="Set password and sign in").click()
-    expect(page).to_have_url(f"{live_server.url}/s/{sub.pk}/queue/")
+    expect(page).to_have_url(f"{live_server.url}/s/{sub.pk}/dashboard/")  # the landing page
     expect(page.locator(".msg-success")).to_contain_text("Your password is set")
     assert Membership.objects.get(user__username="nadia", subscription=sub).role == "analyst"
     page.get_by_role("button", name="Sign out").click()

@@ -78,7 +78,7 @@ def test_the_new_person_sets_a_password_signs_in_and_is_a_member(p, as_user, cli
     assert page["Referrer-Policy"] == "same-origin" and page["Cache-Control"] == "no-store"
     response = set_password(anonymous, secret)
     assert response.status_code == 302 and response["Location"] == "/"
-    assert anonymous.get("/")["Location"] == f"/s/{p.sub.pk}/queue/"
+    assert anonymous.get("/")["Location"] == f"/s/{p.sub.pk}/dashboard/"
     newcomer = get_user_model().objects.get(username="newcomer")
     assert newcomer.check_password(NEW_PASSWORD)
     assert Membership.objects.get(user=newcomer, subscription=p.sub).role == "shift_lead"
