@@ -46,7 +46,7 @@ def replay_rejected(item: RejectedItem, *, actor: Actor) -> ItemResult:
             data = InvalidJSON(f"This item is not valid JSON: {exc}")
         report = ingest_items(item.subscription, [RawItem(0, raw, data)], actor=actor,
                               token=item.token, source="replay", format=item.format or None,
-                              keep_rejected=False)
+                              keep_rejected=False, origin=item.source)
         result = report.results[0]
         item.replayed_at = timezone.now()
         item.replay_result = result.as_dict()
