@@ -13,7 +13,9 @@ class Subscription(models.Model):
     # Changed only by inventory.plans.set_defender_plan, which logs it and its off periods.
     defender_plan = models.BooleanField(default=True)
     defender_plan_changed_at = models.DateTimeField(null=True, blank=True)  # null: never
-    defender_plan_changed_by = models.CharField(max_length=200, blank=True, default="")
+    # A database default too: code that predates the column still inserts subscriptions.
+    defender_plan_changed_by = models.CharField(max_length=200, blank=True, default="",
+                                                db_default="")
     auto_provisioning = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
