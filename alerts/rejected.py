@@ -21,11 +21,13 @@ class RejectedError(Exception):
 
 
 def rejected_page(subscription: Subscription, token: ApiToken | str | None = None,
-                  cursor: str | None = None) -> Page:
+                  cursor: str | None = None, code: str = "") -> Page:
     """Rejected items of a subscription, newest first; `token` a token, "none" (items
-    from the command line) or None (all)."""
+    from the command line) or None (all); `code` one rejection code, or all."""
     qs = RejectedItem.objects.filter(subscription=subscription).select_related("token")\
         .defer("body")
+    if code:
+        qs = qs.filter(code=code)
     if token == "none":
         qs = qs.filter(token__isnull=True)
     elif token is not None:
