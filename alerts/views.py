@@ -1,4 +1,5 @@
 import re
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -123,7 +124,8 @@ def rejected_list(request: HttpRequest, sub: int) -> HttpResponse:
         template += "#rejected-rows"
     return render(request, template, {"subscription": subscription, "tokens": tokens,
                                       "token": token, "wanted": wanted, "page": page,
-                                      "code": code})
+                                      "code": code, "more_query": urlencode(
+                                          {"token": wanted, **({"code": code} if code else {})})})
 
 
 def _rejected(request: HttpRequest, sub: int, rejected_id: int) -> RejectedItem:

@@ -100,3 +100,16 @@ def test_the_rejected_items_filter_by_code(p, as_user):
     assert html.count("<code>defender_plan_off</code> The Defender plan") == 1
     assert "unknown_severity" not in html
     assert client.get(f"/s/{p.sub.pk}/settings/rejected/?code=a%26b").status_code == 400
+
+
+def test_the_next_page_of_rejected_items_keeps_the_code(p, as_user):
+    from tests.factories import make_rejected
+
+    item = make_rejected(p.sub)
+    item.code = "defender_plan_off"
+    for _ in range(51):  # a page is 50
+        item.pk = None
+        item.save()
+    body = as_user(p.admin).get(f"/s/{p.sub.pk}/settings/rejected/?code=defender_plan_off")\
+        .content.decode()
+    assert 'href="?token=&amp;code=defender_plan_off&amp;cursor=' in body
