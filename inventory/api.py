@@ -93,8 +93,10 @@ class SettingsIn(Schema):
     model_config = ConfigDict(extra="forbid")  # a misspelt setting is refused, not dropped
     defender_plan: OnOff | None = Field(None, description="`off` refuses Microsoft alerts "
                                         "and custom detections (`defender_plan_off`).")
-    reason: str = Field(..., min_length=1, max_length=plans.MAX_REASON,
-                        description="Why; kept in the activity log. Required.")
+    # Required, but checked after the subscription is found: another one's is a 404 first.
+    reason: str = Field("", max_length=plans.MAX_REASON,
+                        description="Why; kept in the activity log. Required to change a "
+                        "setting.")
 
 
 # Each setting PATCH takes: the domain function that changes it (`on=`, actor, reason, role).
