@@ -21,11 +21,13 @@ class RejectedError(Exception):
 
 
 def rejected_page(subscription: Subscription, token: ApiToken | str | None = None,
-                  cursor: str | None = None) -> Page:
+                  cursor: str | None = None, code: str = "") -> Page:
     """Rejected items of a subscription, newest first; `token` a token, "none" (items
-    from the command line) or None (all)."""
+    from the command line) or None (all); `code` one rejection code, or all."""
     qs = RejectedItem.objects.filter(subscription=subscription).select_related("token")\
         .defer("body")
+    if code:
+        qs = qs.filter(code=code)
     if token == "none":
         qs = qs.filter(token__isnull=True)
     elif token is not None:
@@ -46,7 +48,7 @@ def replay_rejected(item: RejectedItem, *, actor: Actor) -> ItemResult:
             data = InvalidJSON(f"This item is not valid JSON: {exc}")
         report = ingest_items(item.subscription, [RawItem(0, raw, data)], actor=actor,
                               token=item.token, source="replay", format=item.format or None,
-                              keep_rejected=False)
+                              keep_rejected=False, origin=item.source)
         result = report.results[0]
         item.replayed_at = timezone.now()
         item.replay_result = result.as_dict()

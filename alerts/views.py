@@ -1,3 +1,6 @@
+import re
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,6 +29,8 @@ from inventory.roles import Perm
 from socconsole.errors import bad_request_page
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.paging import BadCursor
+
+CODE = re.compile("[a-z_]{1,64}", re.ASCII)
 
 
 @require_GET
@@ -107,16 +112,22 @@ def rejected_list(request: HttpRequest, sub: int) -> HttpResponse:
     token = next((t for t in tokens if str(t.pk) == wanted), None)
     if wanted not in ("", "none") and token is None:
         return bad_request_page(request, "No such token in this subscription.")
+    code = request.GET.get("code", "")
+    if code and not CODE.fullmatch(code):
+        return bad_request_page(request, "A rejection code is lower-case letters and _.")
     try:
         page = rejected_page(subscription, token=token if token else wanted or None,
-                             cursor=request.GET.get("cursor"))
+                             cursor=request.GET.get("cursor"),
+                             code=code)
     except BadCursor as exc:
         return bad_request_page(request, str(exc))
     template = "alerts/rejected_list.html"
     if is_partial(request):
         template += "#rejected-rows"
     return render(request, template, {"subscription": subscription, "tokens": tokens,
-                                      "token": token, "wanted": wanted, "page": page})
+                                      "token": token, "wanted": wanted, "page": page,
+                                      "code": code, "more_query": urlencode(
+                                          {"token": wanted, **({"code": code} if code else {})})})
 
 
 def _rejected(request: HttpRequest, sub: int, rejected_id: int) -> RejectedItem:

@@ -1,12 +1,22 @@
 from django.contrib import admin
 
-from inventory.models import Activity, ApiToken, Membership, Resource, Subscription, Workspace
+from inventory.models import (
+    Activity,
+    ApiToken,
+    Membership,
+    PlanOffPeriod,
+    Resource,
+    Subscription,
+    Workspace,
+)
 
 
 @admin.register(Subscription)
 class SubscriptionAdmin(admin.ModelAdmin):
     list_display = ["name", "external_id", "defender_plan", "auto_provisioning", "created_at"]
     search_fields = ["name"]
+    # The plan changes through Pricing and settings, which logs it and its off periods.
+    readonly_fields = ["defender_plan", "defender_plan_changed_at", "defender_plan_changed_by"]
 
 
 @admin.register(Resource)
@@ -63,3 +73,9 @@ class ActivityAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PlanOffPeriod)
+class PlanOffPeriodAdmin(MembershipAdmin):
+    list_display = ["subscription", "started_at", "started_by", "ended_at", "ended_by"]
+    list_filter = ["subscription"]

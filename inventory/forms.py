@@ -75,3 +75,9 @@ class WorkspaceForm(forms.Form):
 class RetentionForm(forms.Form):
     retention_days = forms.IntegerField(min_value=1, max_value=3650)
     reason = forms.CharField(max_length=500, required=False, strip=True)
+
+
+class DefenderPlanForm(forms.Form):
+    plan = forms.ChoiceField(choices=[("on", "On"), ("off", "Off")])
+    reason = forms.CharField(max_length=500, strip=True,
+                             error_messages={"required": "Say why: a reason is required."})

@@ -11,7 +11,12 @@ class Subscription(models.Model):
     external_id = models.UUIDField(
         null=True, blank=True, unique=True, help_text="The cloud subscription GUID, when known."
     )
+    # Changed only by inventory.plans.set_defender_plan, which logs it and its off periods.
     defender_plan = models.BooleanField(default=True)
+    defender_plan_changed_at = models.DateTimeField(null=True, blank=True)  # null: never
+    # A database default too: code that predates the column still inserts subscriptions.
+    defender_plan_changed_by = models.CharField(max_length=200, blank=True, default="",
+                                                db_default="")
     auto_provisioning = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -20,6 +25,38 @@ class Subscription(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def defender_plan_since(self):
+        """Since when the plan is in its current state (created On, unless changed)."""
+        return self.defender_plan_changed_at or self.created_at
+
+
+class PlanOffPeriod(models.Model):
+    """A period in which a subscription's Defender plan was off: Microsoft alerts and the
+    console's own detections were refused. `ended_at` is null while it still is."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="plan_off_periods")
+    started_at = models.DateTimeField()
+    started_by = models.CharField(max_length=200, blank=True, default="")
+    reason_off = models.TextField(blank=True, default="")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.CharField(max_length=200, blank=True, default="")
+    reason_on = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription"],
+                                    condition=models.Q(ended_at__isnull=True),
+                                    name="plan_off_one_open"),
+        ]
+        indexes = [models.Index(fields=["subscription", "-started_at"], name="plan_off_sub")]
+
+    def __str__(self):
+        until = f"{self.ended_at:%Y-%m-%d %H:%M}" if self.ended_at else "now"
+        return f"{self.subscription_id}: off {self.started_at:%Y-%m-%d %H:%M} – {until}"
 
 
 class Resource(models.Model):

@@ -9,15 +9,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from inventory.access import (
-    get_for_user,
-    get_subscription_for_user,
-    subscriptions_for,
-)
+from inventory.access import get_for_user, get_subscription_for_user, role_for, subscriptions_for
 from inventory.activity import Actor
 from inventory.forms import (
+    DefenderPlanForm,
     LoginForm,
     MemberForm,
     ReasonForm,
@@ -37,6 +34,7 @@ from inventory.people import (
     remove_member,
     revoke_invitation,
 )
+from inventory.plans import off_periods, set_defender_plan
 from inventory.roles import Perm, role_allows
 from inventory.subscriptions import InventoryError, create_workspace, set_retention
 from inventory.tokens import TokenError, create_token, revoke_token
@@ -361,3 +359,53 @@ def workspace_retention(request: HttpRequest, sub: int, workspace_id: int) -> Ht
         messages.success(request, f"{workspace.name} keeps events "
                                   f"{workspace.retention_days} days after ingestion.")
     return redirect(reverse("inventory:settings", kwargs={"sub": sub}) + "#workspaces")
+
+
+def _administered(user: AbstractBaseUser) -> list[Subscription]:
+    return [s for s in subscriptions_for(user) if role_allows(role_for(user, s.pk),
+                                                              Perm.ADMINISTER)]
+
+
+@require_GET
+def pricing(request: HttpRequest, sub: int) -> HttpResponse:
+    """Pricing and settings: the Defender plan of every subscription the user administers."""
+    subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
+    rows = [(s, off_periods(s)) for s in _administered(request.user)]
+    return render(request, "inventory/pricing.html", {"subscription": subscription,
+                                                      "rows": rows})
+
+
+@require_http_methods(["GET", "POST"])
+def defender_plan(request: HttpRequest, sub: int) -> HttpResponse:
+    """GET ?plan=on|off: the confirmation, saying what the change does, asking a reason;
+    POST: the change."""
+    subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
+    if request.method == "GET":
+        plan = request.GET.get("plan")
+        if plan not in ("on", "off"):
+            return bad_request_page(request, "Say plan=on or plan=off.")
+        return _confirm_plan(request, subscription, DefenderPlanForm(initial={"plan": plan}),
+                             plan)
+    form = DefenderPlanForm(request.POST)
+    if form.is_valid():
+        on = form.cleaned_data["plan"] == "on"
+        try:
+            changed = set_defender_plan(subscription, on=on, actor=Actor.of_user(request.user),
+                                        reason=form.cleaned_data["reason"],
+                                        role=role_for(request.user, subscription.pk))
+        except InventoryError as exc:
+            form.add_error("reason", str(exc))
+        else:
+            state = "is now" if changed else "was already"
+            messages.success(request, f"The Defender plan of {subscription.name} {state} "
+                                      f"{'on' if on else 'off'}.")
+            return redirect(reverse("inventory:pricing", kwargs={"sub": sub})
+                            + f"#plan-{subscription.pk}")
+    plan = request.POST.get("plan") if request.POST.get("plan") in ("on", "off") else "off"
+    return _confirm_plan(request, subscription, form, plan, status=400)
+
+
+def _confirm_plan(request: HttpRequest, subscription: Subscription, form: DefenderPlanForm,
+                  plan: str, status: int = 200) -> HttpResponse:
+    return render(request, "inventory/defender_plan.html",
+                  {"subscription": subscription, "form": form, "plan": plan}, status=status)

@@ -53,6 +53,7 @@ def objects_of(p):
     alert = make_alert(p.sub)
     return {
         "sub": p.sub.pk,
+        "subscription_id": p.sub.pk,
         "pk": token.token.pk,
         "user_id": p.analyst.pk,
         "alert_id": alert.pk,

@@ -32,7 +32,7 @@ from alerts.models import (
 )
 from alerts.signals import alerts_ingested
 from alerts.suppression import apply_rules
-from inventory import activity
+from inventory import activity, plans
 from socconsole.lib.bulk import Encoded, Json, array_literal, bulk_insert, dumps
 from socconsole.lib.transient import is_transient, retry_transient
 
@@ -94,15 +94,17 @@ def ingest_body(subscription, body, content_type, *, actor, token=None, source="
 
 
 def ingest_items(subscription, items: list[RawItem], *, actor, token=None, source="api",
-                 format=None, keep_rejected=True):  # noqa: A002
+                 format=None, keep_rejected=True, origin=None):  # noqa: A002
     """Ingest parsed items; refused ones are kept (unless `keep_rejected` is false).
 
     Every item stands alone: an item the parser cannot take is refused with its reason,
     and if the database refuses the batch, the batch is stored again item by item so
-    that only the culprit is refused."""
+    that only the culprit is refused. `origin` is the source a replayed item first came
+    from (what the Defender plan judges it by)."""
     with _without_gc_pauses():
         return _ingest_items(subscription, items, actor=actor, token=token, source=source,
-                             format=format, keep_rejected=keep_rejected)
+                             format=format, keep_rejected=keep_rejected,
+                             origin=origin or source)
 
 
 @contextmanager
@@ -121,12 +123,16 @@ def _without_gc_pauses():
 
 
 def _ingest_items(subscription, items, *, actor, token, source, format,  # noqa: A002
-                  keep_rejected):
+                  keep_rejected, origin):
     now = timezone.now()
     accepted, refused = [], []
+    plan_off = plans.refusal(subscription)
     for item in items:
         try:
-            accepted.append(_Accepted(item, normalize(item.data, format, raw=item.raw), now))
+            n = normalize(item.data, format, raw=item.raw)
+            if plan_off and plans.covered_by_plan(format=n.format, source=origin):
+                raise ItemRejected(plans.REFUSAL_CODE, plan_off)
+            accepted.append(_Accepted(item, n, now))
         except ItemRejected as exc:
             refused.append((item, exc))
         except Exception:  # noqa: BLE001 — a parser bug must refuse one item, not the batch

@@ -61,3 +61,13 @@ def activity_words(entry):
         assignee=after.get("assigned_to") or "someone",
         label=f"«{entry.target_label}»" if entry.verb != "alerts.arrived" else
         entry.target_label)
+
+
+@register.inclusion_tag("inventory/partials/plan_banner.html", takes_context=True)
+def plan_banner(context, subscription):
+    """The Defender plan's banner: off since…, or off lately (its refused items can be
+    replayed); nothing, and no query, when the plan is on and has been for a while."""
+    from inventory.plans import banner_period
+
+    return {"period": banner_period(subscription), "subscription": subscription,
+            "can": context.get("can", {})}

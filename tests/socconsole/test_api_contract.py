@@ -56,7 +56,7 @@ class Contract:
         p.lead.save(update_fields=["email"])
         ingest_event_body(workspace, "SecurityEvent", json.dumps(EVENTS).encode(),
                           "application/json")
-        self.ids = {"alert_id": alert.pk, "incident_id": incident.pk,
+        self.ids = {"alert_id": alert.pk, "incident_id": incident.pk, "subscription_id": p.sub.pk,
                     "ref": str(workspace.workspace_id)}
         self.tokens = {
             "ingest": make_token(p.sub, scopes=[Scope.INGEST], name="ingest"),
