@@ -1,9 +1,17 @@
-from django.core.exceptions import PermissionDenied
-from ninja import Router, Schema
+from datetime import datetime
 
-from inventory.models import Subscription
+from django.core.exceptions import PermissionDenied
+from ninja import Field, Path, Query, Router, Schema
+from pydantic import StrictBool
+
+from inventory.activity import Actor
+from inventory.collection import MAX_REASON, CollectionError, set_collection
+from inventory.models import Resource, Subscription
 from inventory.roles import Perm
-from inventory.tokens import token_allows
+from inventory.tokens import token_allows, token_role
+from socconsole.lib.apierrors import ApiError
+from socconsole.lib.ids import MAX_ID, ApiId
+from socconsole.lib.paging import keyset_page
 
 router = Router(tags=["subscriptions"])
 
@@ -62,3 +70,77 @@ def list_subscriptions(request):
                       "defender_plan": sub.defender_plan,
                       "auto_provisioning": sub.auto_provisioning})
     return {"items": items, "next_cursor": None}
+
+
+class ResourceOut(Schema):
+    id: int
+    name: str
+    kind: str
+    external_id: str | None
+    owner: str | None
+    collecting: bool
+    collecting_since: datetime
+    collection_by: str
+    changed_by: str | None
+    last_event_at: datetime | None
+
+
+class ResourceList(Schema):
+    items: list[ResourceOut]
+    next_cursor: str | None = None
+
+
+class ResourceFilters(Schema):
+    kind: Resource.Kind | None = None
+    collecting: bool | None = None
+    cursor: str | None = Field(None, max_length=400)
+    limit: int = Field(50, ge=1, le=500)
+
+
+class CollectionIn(Schema):
+    collecting: StrictBool
+    reason: str = Field(..., min_length=1, max_length=MAX_REASON)
+
+
+def _resource(resource: Resource) -> dict:
+    return {"id": resource.pk, "name": resource.name, "kind": resource.kind,
+            "external_id": resource.external_id or None, "owner": resource.owner or None,
+            "collecting": resource.collecting, "collecting_since": resource.collecting_since,
+            "collection_by": resource.collection_by,
+            "changed_by": resource.collection_changed_by.get_username()
+            if resource.collection_changed_by else None,
+            "last_event_at": resource.last_event_at}
+
+
+@router.get("/resources", response=ResourceList, tags=["resources"])
+def list_resources(request, filters: Query[ResourceFilters]):
+    """The subscription's resources by name, with their data-collection state. Keyset
+    cursor in `next_cursor`; `collecting=false` lists the resources not monitored."""
+    subscription = require(request, Perm.VIEW)
+    resources = Resource.objects.filter(subscription=subscription).select_related(
+        "collection_changed_by")
+    if filters.kind:
+        resources = resources.filter(kind=filters.kind)
+    if filters.collecting is not None:
+        resources = resources.filter(collecting=filters.collecting)
+    page = keyset_page(resources, ("name", "id"), filters.cursor, size=filters.limit)
+    return {"items": [_resource(r) for r in page.items], "next_cursor": page.next_cursor}
+
+
+@router.patch("/resources/{resource_id}", response=ResourceOut, tags=["resources"])
+def patch_resource(request, body: CollectionIn,
+                   resource_id: ApiId = Path(..., ge=1, le=MAX_ID)):
+    """Turn data collection on or off for one resource by hand, with a reason (scope
+    `admin`). Audited; answers the resource as it now is."""
+    resource = acting_on(request, Resource.objects.select_related("collection_changed_by"),
+                         resource_id, Perm.ADMINISTER)
+    reason = body.reason.strip()
+    if not reason:
+        raise ApiError(400, "invalid", "Give a reason: it is written to the activity log.",
+                       "reason")
+    try:
+        set_collection(resource, on=body.collecting, actor=Actor.of_token(request.auth),
+                       reason=reason, role=token_role(request.auth))
+    except CollectionError as exc:
+        raise ApiError(400, "invalid", str(exc), "reason") from exc
+    return _resource(resource)
