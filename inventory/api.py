@@ -72,7 +72,7 @@ def list_subscriptions(request):
     return {"items": items, "next_cursor": None}
 
 
-class ResourceOut(Schema):
+class ResourceStateOut(Schema):
     id: int
     name: str
     kind: str
@@ -85,8 +85,8 @@ class ResourceOut(Schema):
     last_event_at: datetime | None
 
 
-class ResourceList(Schema):
-    items: list[ResourceOut]
+class ResourceStateList(Schema):
+    items: list[ResourceStateOut]
     next_cursor: str | None = None
 
 
@@ -112,7 +112,7 @@ def _resource(resource: Resource) -> dict:
             "last_event_at": resource.last_event_at}
 
 
-@router.get("/resources", response=ResourceList, tags=["resources"])
+@router.get("/resources", response=ResourceStateList, tags=["resources"])
 def list_resources(request, filters: Query[ResourceFilters]):
     """The subscription's resources by name, with their data-collection state. Keyset
     cursor in `next_cursor`; `collecting=false` lists the resources not monitored."""
@@ -127,7 +127,7 @@ def list_resources(request, filters: Query[ResourceFilters]):
     return {"items": [_resource(r) for r in page.items], "next_cursor": page.next_cursor}
 
 
-@router.patch("/resources/{resource_id}", response=ResourceOut, tags=["resources"])
+@router.patch("/resources/{resource_id}", response=ResourceStateOut, tags=["resources"])
 def patch_resource(request, body: CollectionIn,
                    resource_id: ApiId = Path(..., ge=1, le=MAX_ID)):
     """Turn data collection on or off for one resource by hand, with a reason (scope

@@ -374,8 +374,8 @@ def resource_collection(request: HttpRequest, sub: int, resource_id: int) -> Htt
 
 def _policy_context(subscription: Subscription, **extra) -> dict:
     counts = Resource.objects.filter(subscription=subscription).aggregate(
-        collecting=Count("pk", filter=Q(collecting=True)),
-        not_collecting=Count("pk", filter=Q(collecting=False)))
+        collect=Count("pk", filter=Q(collecting=True)),
+        not_monitored=Count("pk", filter=Q(collecting=False)))
     return {"subscription": subscription, "counts": counts,
             "form": CollectionForm(initial={"state": "off" if subscription.auto_provisioning
                                             else "on"}), **extra}
