@@ -226,3 +226,18 @@ def test_the_migration_counts_existing_resources_as_collecting_since_creation():
     assert (vm.collecting, vm.collection_by) == (True, "automatic")
     assert vm.collecting_since == vm.created_at
     assert vm.created_at.year == 2024
+
+
+def test_refused_events_are_kept_seven_days(p, ws):
+    import datetime as dt
+
+    from search.retention import purge_refused
+
+    ingest(ws, "SecurityEvent", [{"TimeGenerated": "not a time", "Computer": "vm"}])
+    kept = RejectedEvent.objects.get()
+    assert purge_refused(now=kept.received_at + dt.timedelta(days=6)) == 0
+    out = StringIO()
+    call_command("purge_refused_events", stdout=out)
+    assert "Purged 0 refused events." in out.getvalue()
+    assert purge_refused(now=kept.received_at + dt.timedelta(days=7, seconds=1)) == 1
+    assert not RejectedEvent.objects.exists()
