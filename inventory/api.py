@@ -98,8 +98,10 @@ class ResourceFilters(Schema):
 
 
 class CollectionIn(Schema):
-    collecting: StrictBool
-    reason: str = Field(..., min_length=1, max_length=MAX_REASON)
+    # Both required, but checked after the lookup: another subscription's id is a 404
+    # whatever the body says.
+    collecting: StrictBool | None = None
+    reason: str | None = Field(None, max_length=MAX_REASON)
 
 
 def _resource(resource: Resource) -> dict:
@@ -128,13 +130,16 @@ def list_resources(request, filters: Query[ResourceFilters]):
 
 
 @router.patch("/resources/{resource_id}", response=ResourceStateOut, tags=["resources"])
-def patch_resource(request, body: CollectionIn,
-                   resource_id: ApiId = Path(..., ge=1, le=MAX_ID)):
+def patch_resource(request, resource_id: ApiId = Path(..., ge=1, le=MAX_ID),
+                   body: CollectionIn = None):
     """Turn data collection on or off for one resource by hand, with a reason (scope
     `admin`). Audited; answers the resource as it now is."""
     resource = acting_on(request, Resource.objects.select_related("collection_changed_by"),
                          resource_id, Perm.ADMINISTER)
-    reason = body.reason.strip()
+    body = body or CollectionIn()
+    if body.collecting is None:
+        raise ApiError(400, "invalid", "Say whether it collects: true or false.", "collecting")
+    reason = (body.reason or "").strip()
     if not reason:
         raise ApiError(400, "invalid", "Give a reason: it is written to the activity log.",
                        "reason")

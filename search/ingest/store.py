@@ -122,11 +122,23 @@ def ingest_event_items(workspace, table, items, *, now=None, source="api"):
         for name, value in row[-1].items():
             if name not in known and name not in fresh:
                 fresh[name] = infer_type(value)
-    if rows:
-        _store(workspace, table, rows, fresh, now, resources)
+
+    def finish():
+        # In the events' transaction: what was refused is kept exactly when what was
+        # accepted is stored, and a retry after a lost connection writes neither twice.
         _seen(resources, rows, now)
-    _keep_refused(workspace, table, sent, results, resources, source, now)
+        _keep_refused(workspace, table, sent, results, resources, source, now)
+
+    if rows:
+        _store(workspace, table, rows, fresh, now, resources, finish)
+    else:
+        retry_transient(lambda: _atomic(finish), what=f"events into workspace {workspace.pk}")
     return EventReport(results)
+
+
+def _atomic(function):
+    with transaction.atomic():
+        function()
 
 
 def _resources(workspace, rows):
@@ -304,14 +316,14 @@ def _scrub(data):
     return clean(data), found, huge
 
 
-def _store(workspace, table, rows, fresh, now, resources):
+def _store(workspace, table, rows, fresh, now, resources, finish):
     # A lost connection, a deadlock or a serialization failure is not the events' fault:
     # the whole store is tried again, then answered 503 (StorageUnavailable).
-    retry_transient(lambda: _store_once(workspace, table, rows, fresh, now, resources),
+    retry_transient(lambda: _store_once(workspace, table, rows, fresh, now, resources, finish),
                     what=f"events into workspace {workspace.pk}")
 
 
-def _store_once(workspace, table, rows, fresh, now, resources):
+def _store_once(workspace, table, rows, fresh, now, resources, finish):
     for result, _ in rows:  # what an earlier, failed try decided does not stand
         result.status, result.error = "created", None
     partitions.ensure_for_days({row[0].date() for _, row in rows})
@@ -327,6 +339,7 @@ def _store_once(workspace, table, rows, fresh, now, resources):
         with transaction.atomic():
             bulk_insert(Event, fields, [values(row) for _, row in rows], explicit_pk=True)
             _account(workspace, table, [row for _, row in rows], fresh, now)
+            finish()
         return
     except DatabaseError as exc:
         if is_transient(exc):
@@ -347,6 +360,7 @@ def _store_once(workspace, table, rows, fresh, now, resources):
                 result.error = {"code": "database_refused", "field": None,
                                 "message": f"The database refused this event: {exc}"[:500]}
         _account(workspace, table, stored, fresh, now)
+        finish()
 
 
 def _account(workspace, table, rows, fresh, now):
