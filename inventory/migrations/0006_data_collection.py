@@ -60,5 +60,11 @@ class Migration(migrations.Migration):
             model_name='resource',
             index=models.Index(fields=['subscription', 'name', 'id'], name='resource_sub_name'),
         ),
+        migrations.AddIndex(
+            model_name='resource',
+            index=models.Index(condition=models.Q(('collecting', False)),
+                               fields=['subscription', 'name', 'id'],
+                               name='resource_not_monitored'),
+        ),
         migrations.RunPython(since_creation, migrations.RunPython.noop),
     ]
