@@ -17,7 +17,7 @@ from django.db.models.functions import TruncHour
 from alerts.models import Alert, Severity, Status, SuppressionRule, Verdict
 from incidents.models import Incident
 from incidents.queries import HUMAN_VERBS, overdue_q
-from inventory.models import Subscription, Workspace
+from inventory.models import Resource, Subscription, Workspace
 from search.models import EventDay
 
 DAYS = 30
@@ -213,18 +213,11 @@ def _workspaces(out: Figures, subscription: Subscription, now: datetime) -> None
                                  hours=24)]
 
 
-def defender_plan(subscription: Subscription) -> dict | None:
-    """The subscription's Defender plan as the coverage card shows it: {"on", "since"},
-    or None while subscriptions have no plan setting."""
-    state = getattr(subscription, "defender_plan", None)
-    if state is None:
-        return None
-    return {"on": str(state).lower() in ("on", "true", "1"),
-            "since": getattr(subscription, "defender_plan_since", None)}
+def defender_plan(subscription: Subscription) -> dict:
+    """The subscription's Defender plan as the coverage card shows it: {"on", "since"}."""
+    return {"on": subscription.defender_plan, "since": subscription.defender_plan_since}
 
 
-def resources_not_monitored(subscription: Subscription) -> int | None:
-    """How many of the subscription's resources collect no data, or None while resources
-    have no collection state."""
-    count = getattr(subscription, "resources_not_monitored", None)
-    return count() if callable(count) else count
+def resources_not_monitored(subscription: Subscription) -> int:
+    """How many of the subscription's resources collect no data (a partial index)."""
+    return Resource.objects.filter(subscription=subscription, collecting=False).count()

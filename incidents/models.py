@@ -18,8 +18,9 @@ class Incident(models.Model):
     # with them, and every index is written again when correlation updates an incident.
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+",
                                      db_index=False)
+    # Named so that the inventory page counts incidents per resource without importing us.
     resource = models.ForeignKey(Resource, on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="+", db_index=False)
+                                 related_name="incidents", db_index=False)
     standalone = models.BooleanField(default=True)
     title = models.TextField()
     severity = models.PositiveSmallIntegerField(choices=Severity.choices)

@@ -4,17 +4,24 @@ from typing import Literal
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import F
-from ninja import Field, Path, Router, Schema
-from pydantic import ConfigDict
+from ninja import Field, Path, Query, Router, Schema
+from pydantic import ConfigDict, StrictBool
 
 from inventory import plans
 from inventory.activity import Actor
-from inventory.models import Subscription
+from inventory.collection import (
+    MAX_REASON,
+    CollectionError,
+    set_auto_provisioning,
+    set_collection,
+)
+from inventory.models import Resource, Subscription
 from inventory.roles import Perm
 from inventory.subscriptions import InventoryError
 from inventory.tokens import token_allows, token_role
 from socconsole.lib.apierrors import ApiError, ErrorOut
 from socconsole.lib.ids import MAX_ID, ApiId
+from socconsole.lib.paging import keyset_page
 
 router = Router(tags=["subscriptions"])
 
@@ -93,6 +100,9 @@ class SettingsIn(Schema):
     model_config = ConfigDict(extra="forbid")  # a misspelt setting is refused, not dropped
     defender_plan: OnOff | None = Field(None, description="`off` refuses Microsoft alerts "
                                         "and custom detections (`defender_plan_off`).")
+    auto_provisioning: OnOff | None = Field(None, description="`off`: a resource first seen "
+                                            "from now on does not collect; its events are "
+                                            "refused (`collection_off`).")
     # Required, but checked after the subscription is found: another one's is a 404 first.
     reason: str = Field("", max_length=plans.MAX_REASON,
                         description="Why; kept in the activity log. Required to change a "
@@ -102,6 +112,7 @@ class SettingsIn(Schema):
 # Each setting PATCH takes: the domain function that changes it (`on=`, actor, reason, role).
 SETTERS = {
     "defender_plan": plans.set_defender_plan,
+    "auto_provisioning": set_auto_provisioning,
 }
 
 
@@ -171,3 +182,82 @@ def patch_settings(request, body: SettingsIn,
     except InventoryError as exc:
         raise ApiError(400, "invalid", f"reason: {exc}", "reason") from exc
     return {**_settings_out(Subscription.objects.get(pk=sub.pk)), "changed": changed}
+
+
+class ResourceStateOut(Schema):
+    id: int
+    name: str
+    kind: str
+    external_id: str | None
+    owner: str | None
+    collecting: bool
+    collecting_since: datetime
+    collection_by: str
+    changed_by: str | None
+    last_event_at: datetime | None
+
+
+class ResourceStateList(Schema):
+    items: list[ResourceStateOut]
+    next_cursor: str | None = None
+
+
+class ResourceFilters(Schema):
+    kind: Resource.Kind | None = None
+    collecting: bool | None = None
+    cursor: str | None = Field(None, max_length=400)
+    limit: int = Field(50, ge=1, le=500)
+
+
+class CollectionIn(Schema):
+    # Both required, but checked after the lookup: another subscription's id is a 404
+    # whatever the body says.
+    collecting: StrictBool | None = None
+    reason: str | None = Field(None, max_length=MAX_REASON)
+
+
+def _resource(resource: Resource) -> dict:
+    return {"id": resource.pk, "name": resource.name, "kind": resource.kind,
+            "external_id": resource.external_id or None, "owner": resource.owner or None,
+            "collecting": resource.collecting, "collecting_since": resource.collecting_since,
+            "collection_by": resource.collection_by,
+            "changed_by": resource.collection_changed_by.get_username()
+            if resource.collection_changed_by else None,
+            "last_event_at": resource.last_event_at}
+
+
+@router.get("/resources", response=ResourceStateList, tags=["resources"])
+def list_resources(request, filters: Query[ResourceFilters]):
+    """The subscription's resources by name, with their data-collection state. Keyset
+    cursor in `next_cursor`; `collecting=false` lists the resources not monitored."""
+    subscription = require(request, Perm.VIEW)
+    resources = Resource.objects.filter(subscription=subscription).select_related(
+        "collection_changed_by")
+    if filters.kind:
+        resources = resources.filter(kind=filters.kind)
+    if filters.collecting is not None:
+        resources = resources.filter(collecting=filters.collecting)
+    page = keyset_page(resources, ("name", "id"), filters.cursor, size=filters.limit)
+    return {"items": [_resource(r) for r in page.items], "next_cursor": page.next_cursor}
+
+
+@router.patch("/resources/{resource_id}", response=ResourceStateOut, tags=["resources"])
+def patch_resource(request, resource_id: ApiId = Path(..., ge=1, le=MAX_ID),
+                   body: CollectionIn = None):
+    """Turn data collection on or off for one resource by hand, with a reason (scope
+    `admin`). Audited; answers the resource as it now is."""
+    resource = acting_on(request, Resource.objects.select_related("collection_changed_by"),
+                         resource_id, Perm.ADMINISTER)
+    body = body or CollectionIn()
+    if body.collecting is None:
+        raise ApiError(400, "invalid", "Say whether it collects: true or false.", "collecting")
+    reason = (body.reason or "").strip()
+    if not reason:
+        raise ApiError(400, "invalid", "Give a reason: it is written to the activity log.",
+                       "reason")
+    try:
+        set_collection(resource, on=body.collecting, actor=Actor.of_token(request.auth),
+                       reason=reason, role=token_role(request.auth))
+    except CollectionError as exc:
+        raise ApiError(400, "invalid", str(exc), "reason") from exc
+    return _resource(resource)

@@ -5,6 +5,7 @@ from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 
 from inventory import login
+from inventory.models import Resource
 from inventory.roles import DEFAULT_SCOPES, Role, Scope
 from socconsole.lib.net import client_address
 
@@ -81,3 +82,24 @@ class DefenderPlanForm(forms.Form):
     plan = forms.ChoiceField(choices=[("on", "On"), ("off", "Off")])
     reason = forms.CharField(max_length=500, strip=True,
                              error_messages={"required": "Say why: a reason is required."})
+
+
+ON_OFF = [("on", "On"), ("off", "Off")]
+
+
+class ResourceFilterForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("", "any kind")] + list(Resource.Kind.choices),
+                             required=False)
+    not_monitored = forms.BooleanField(required=False)
+    cursor = forms.CharField(required=False, max_length=400)
+
+
+class CollectionForm(forms.Form):
+    """Turning automatic provisioning, or one resource's collection, on or off."""
+
+    state = forms.ChoiceField(choices=ON_OFF)
+    reason = forms.CharField(max_length=500, strip=True, error_messages={
+        "required": "Give a reason: it is written to the activity log."})
+
+    def clean_state(self):
+        return self.cleaned_data["state"] == "on"

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Now
 from django.utils import timezone
 
 from inventory.roles import Role, Scope
@@ -18,6 +18,10 @@ class Subscription(models.Model):
     defender_plan_changed_by = models.CharField(max_length=200, blank=True, default="",
                                                 db_default="")
     auto_provisioning = models.BooleanField(default=True)
+    # When and by whom automatic provisioning was last switched (None: never since creation).
+    auto_provisioning_since = models.DateTimeField(null=True, blank=True)
+    auto_provisioning_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                             null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -68,6 +72,10 @@ class Resource(models.Model):
         KUBERNETES_CLUSTER = "kubernetes_cluster", "Kubernetes cluster"
         OTHER = "other", "Other"
 
+    class CollectionBy(models.TextChoices):
+        AUTOMATIC = "automatic", "Automatically"
+        BY_HAND = "by_hand", "By hand"
+
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
                                      related_name="resources")
     kind = models.CharField(max_length=32, choices=Kind.choices, default=Kind.OTHER)
@@ -76,6 +84,19 @@ class Resource(models.Model):
     external_id = models.CharField(max_length=1024, blank=True, default="")
     owner_name = models.CharField(max_length=200, blank=True, default="")
     owner_email = models.EmailField(blank=True, default="")
+    # Data collection (inventory.collection): whether its events are accepted, since when,
+    # and how it came to be (automatic provisioning, or an admin by hand).
+    # Database defaults: ingestion writes resources with COPY (socconsole.lib.bulk).
+    collecting = models.BooleanField(default=True, db_default=True)
+    collecting_since = models.DateTimeField(default=timezone.now, db_default=Now())
+    collection_by = models.CharField(max_length=16, choices=CollectionBy.choices,
+                                     default=CollectionBy.AUTOMATIC,
+                                     db_default=CollectionBy.AUTOMATIC)
+    collection_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL,
+                                              on_delete=models.SET_NULL, null=True, blank=True,
+                                              related_name="+")
+    # When events for it were last accepted (kept to the minute by events ingest).
+    last_event_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -87,7 +108,13 @@ class Resource(models.Model):
                 name="resource_unique_external_id",
             ),
         ]
-        indexes = [models.Index(Lower("name"), "subscription", name="resource_name_idx")]
+        indexes = [
+            models.Index(Lower("name"), "subscription", name="resource_name_idx"),
+            models.Index(fields=["subscription", "name", "id"], name="resource_sub_name"),
+            # The few resources not monitored, counted on every inventory page.
+            models.Index(fields=["subscription", "name", "id"], condition=models.Q(
+                collecting=False), name="resource_not_monitored"),
+        ]
 
     def __str__(self):
         return self.name

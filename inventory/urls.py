@@ -6,6 +6,12 @@ app_name = "inventory"
 
 urlpatterns = [
     path("s/<id:sub>/", views.overview, name="overview"),
+    path("s/<id:sub>/resources/", views.resource_list, name="resources"),
+    path("s/<id:sub>/resources/<id:resource_id>/collection/", views.resource_collection,
+         name="resource-collection"),
+    path("s/<id:sub>/settings/policy/", views.security_policy, name="policy"),
+    path("s/<id:sub>/settings/policy/auto-provisioning/", views.auto_provisioning,
+         name="auto-provisioning"),
     path("s/<id:sub>/activity/", views.activity_list, name="activity"),
     path("s/<id:sub>/settings/", views.settings_page, name="settings"),
     path("s/<id:sub>/pricing/", views.pricing, name="pricing"),

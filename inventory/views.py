@@ -5,24 +5,37 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.views import LoginView
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from inventory.access import get_for_user, get_subscription_for_user, role_for, subscriptions_for
 from inventory.activity import Actor
+from inventory.collection import CollectionError, set_auto_provisioning, set_collection
 from inventory.forms import (
+    CollectionForm,
     DefenderPlanForm,
     LoginForm,
     MemberForm,
     ReasonForm,
+    ResourceFilterForm,
     RetentionForm,
     TokenForm,
     WorkspaceForm,
 )
-from inventory.models import Activity, ApiToken, Invitation, Membership, Subscription, Workspace
+from inventory.models import (
+    Activity,
+    ApiToken,
+    Invitation,
+    Membership,
+    Resource,
+    Subscription,
+    Workspace,
+)
 from inventory.password_links import LINK_HOURS, PasswordLinkError, find_link, use_link
 from inventory.people import (
     INVITATION_DAYS,
@@ -39,6 +52,7 @@ from inventory.roles import Perm, role_allows
 from inventory.subscriptions import InventoryError, create_workspace, set_retention
 from inventory.tokens import TokenError, create_token, revoke_token
 from socconsole.errors import bad_request_page
+from socconsole.lib import kql
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.net import client_address
 from socconsole.lib.paging import BadCursor, keyset_page
@@ -409,3 +423,118 @@ def _confirm_plan(request: HttpRequest, subscription: Subscription, form: Defend
                   plan: str, status: int = 200) -> HttpResponse:
     return render(request, "inventory/defender_plan.html",
                   {"subscription": subscription, "form": form, "plan": plan}, status=status)
+
+
+def _search_link(subscription_id: int, resource: Resource) -> str:
+    query = f"SecurityEvent | where Computer == {kql.quote(resource.name)}"
+    return reverse("search:page", kwargs={"sub": subscription_id}) + "?" + urlencode(
+        {"query": query, "range": "7d"})
+
+
+@require_GET
+def resource_list(request: HttpRequest, sub: int) -> HttpResponse:
+    """Every resource with its collection state; counts for the page's rows only, each
+    kind by one aggregate query."""
+    subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
+    form = ResourceFilterForm(request.GET)
+    if not form.is_valid():
+        return bad_request_page(request, "Bad filter: " + form.errors.as_text())
+    data = form.cleaned_data
+    resources = Resource.objects.filter(subscription=subscription)
+    if data["kind"]:
+        resources = resources.filter(kind=data["kind"])
+    if data["not_monitored"]:
+        resources = resources.filter(collecting=False)
+    try:
+        page = keyset_page(resources.select_related("collection_changed_by"), ("name", "id"),
+                           data["cursor"] or None, size=50)
+    except BadCursor as exc:
+        return bad_request_page(request, str(exc))
+    ids = [r.pk for r in page.items]
+    alerts = dict(Resource.objects.filter(pk__in=ids).values_list("pk").annotate(
+        n=Count("alerts")))
+    incidents = dict(Resource.objects.filter(pk__in=ids).values_list("pk").annotate(
+        n=Count("incidents")))
+    for resource in page.items:
+        resource.alert_count = alerts.get(resource.pk, 0)
+        resource.incident_count = incidents.get(resource.pk, 0)
+        resource.search_url = _search_link(subscription.pk, resource)
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    template = "inventory/resources.html"
+    if is_partial(request):
+        template += "#resource-rows"
+    return render(request, template, {
+        "subscription": subscription, "page": page, "form": form,
+        "filter_query": query.urlencode(), "filtered": bool(data["kind"] or
+                                                            data["not_monitored"]),
+        "not_monitored": Resource.objects.filter(subscription=subscription,
+                                                 collecting=False).count(),
+        "can_administer": role_allows(role_for(request.user, subscription.pk),
+                                      Perm.ADMINISTER),
+    })
+
+
+@require_POST
+def resource_collection(request: HttpRequest, sub: int, resource_id: int) -> HttpResponse:
+    get_subscription_for_user(request.user, sub, Perm.VIEW)
+    resource = get_for_user(Resource.objects.filter(subscription_id=sub), request.user,
+                            resource_id, Perm.ADMINISTER)
+    form = CollectionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            set_collection(resource, on=form.cleaned_data["state"],
+                           actor=Actor.of_user(request.user), reason=form.cleaned_data["reason"],
+                           role=role_for(request.user, sub))
+        except CollectionError as exc:
+            messages.error(request, str(exc))
+        else:
+            state = "on" if resource.collecting else "off"
+            messages.success(request, f"Data collection is {state} for {resource.name}.")
+    # Back to the list as it was filtered; only a path on this site.
+    target = request.POST.get("next", "")
+    if not target.startswith("/") or not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}):
+        target = reverse("inventory:resources", kwargs={"sub": sub})
+    return redirect(target)
+
+
+def _policy_context(subscription: Subscription, **extra) -> dict:
+    counts = Resource.objects.filter(subscription=subscription).aggregate(
+        collect=Count("pk", filter=Q(collecting=True)),
+        not_monitored=Count("pk", filter=Q(collecting=False)))
+    return {"subscription": subscription, "counts": counts,
+            "form": CollectionForm(initial={"state": "off" if subscription.auto_provisioning
+                                            else "on"}), **extra}
+
+
+@require_GET
+def security_policy(request: HttpRequest, sub: int) -> HttpResponse:
+    subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
+    subscription = Subscription.objects.select_related("auto_provisioning_by").get(
+        pk=subscription.pk)
+    return render(request, "inventory/security_policy.html", _policy_context(subscription))
+
+
+@require_POST
+def auto_provisioning(request: HttpRequest, sub: int) -> HttpResponse:
+    subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
+    form = CollectionForm(request.POST)
+    if form.is_valid():
+        try:
+            set_auto_provisioning(subscription, on=form.cleaned_data["state"],
+                                  actor=Actor.of_user(request.user),
+                                  reason=form.cleaned_data["reason"],
+                                  role=role_for(request.user, sub))
+        except CollectionError as exc:
+            form.add_error(None, str(exc))
+        else:
+            state = "on" if subscription.auto_provisioning else "off"
+            messages.success(request, f"Automatic provisioning is {state}.")
+            return redirect("inventory:policy", sub=sub)
+    subscription = Subscription.objects.select_related("auto_provisioning_by").get(
+        pk=subscription.pk)
+    return render(request, "inventory/security_policy.html",
+                  _policy_context(subscription, form=form), status=400)

@@ -144,3 +144,32 @@ class QueryRun(models.Model):
     @property
     def finished(self):
         return self.state in (self.State.DONE, self.State.FAILED, self.State.CANCELLED)
+
+
+class RejectedEvent(models.Model):
+    """An event refused at ingestion, kept as sent with its reason for an admin to inspect
+    (DESIGN.md, "Nothing is lost")."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    table_name = models.CharField(max_length=128)
+    source = models.CharField(max_length=16, default="api")  # api | command
+    index = models.PositiveIntegerField()
+    body = models.BinaryField()
+    computer = models.CharField(max_length=255, blank=True, default="")
+    resource = models.ForeignKey(Resource, on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="+", db_index=False)
+    code = models.CharField(max_length=64)
+    message = models.TextField()
+    field = models.TextField(blank=True, default="")
+    received_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["subscription", "-received_at", "-id"],
+                         name="rejectedevent_sub_time"),
+            models.Index(fields=["resource", "-received_at"], name="rejectedevent_resource"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} at {self.received_at:%Y-%m-%d %H:%M}"

@@ -17,7 +17,7 @@ from inventory.activity import Actor
 from inventory.models import Workspace
 
 from . import partitions
-from .models import Event, EventDay, QueryRun
+from .models import Event, EventDay, QueryRun, RejectedEvent
 
 # Finished searches (their rows included) are kept this long for the page's history.
 RUNS_KEPT = dt.timedelta(days=30)
@@ -114,3 +114,12 @@ def _record(deleted):
                             target_label=space.name, subscription_id=space.subscription_id,
                             after={"deleted_events": count,
                                    "retention_days": space.retention_days})
+
+
+REFUSED_RETENTION = dt.timedelta(days=7)
+
+
+def purge_refused(now=None):
+    """Forget refused events older than 7 days, as refused alerts are; returns how many."""
+    cutoff = (now or timezone.now()) - REFUSED_RETENTION
+    return RejectedEvent.objects.filter(received_at__lt=cutoff).delete()[0]

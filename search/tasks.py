@@ -13,3 +13,9 @@ def run_query(run_id):
 def apply_retention():
     """Drop or delete events past their workspace's retention."""
     return retention.apply_retention()
+
+
+@shared_task(ignore_result=True)
+def purge_refused_events():
+    """Forget refused events past their 7 days."""
+    return {"purged": retention.purge_refused()}

@@ -1,7 +1,7 @@
 import csv
 import json
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,9 +12,10 @@ from inventory.models import Subscription, Workspace
 from inventory.roles import Perm
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.ids import is_id, parse_id
+from socconsole.lib.paging import BadCursor, keyset_page
 
 from .forms import SearchForm
-from .models import QueryRun
+from .models import QueryRun, RejectedEvent
 from .runs import SearchError, cancel_run, start_run
 from .timespan import page_range
 
@@ -156,3 +157,25 @@ def run_download(request: HttpRequest, sub: int, run_id: int, fmt: str) -> HttpR
             writer.writerow([_cell(v) for v in row])
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@require_GET
+def refused_events(request: HttpRequest, sub: int) -> HttpResponse:
+    """Events refused at ingestion, newest first, with why; for an admin."""
+    subscription = get_subscription_for_user(request.user, sub, Perm.ADMINISTER)
+    rows = RejectedEvent.objects.filter(subscription=subscription)
+    resource = request.GET.get("resource", "")
+    if resource:
+        if not is_id(resource):
+            return HttpResponseBadRequest("Bad filter: resource is an id.")
+        rows = rows.filter(resource_id=parse_id(resource))
+    try:
+        page = keyset_page(rows.select_related("workspace", "resource").defer("body"),
+                           ("-received_at", "-id"), request.GET.get("cursor"), size=50)
+    except BadCursor as exc:
+        return HttpResponseBadRequest(str(exc))
+    template = "search/refused_events.html"
+    if is_partial(request):
+        template += "#refused-rows"
+    return render(request, template, {"subscription": subscription, "page": page,
+                                      "filter_query": f"resource={resource}" if resource else ""})

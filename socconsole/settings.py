@@ -200,6 +200,7 @@ CORRELATION_SWEEP_SECONDS = env_int("CORRELATION_SWEEP_SECONDS", 60, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "purge-login-failures": {"task": "inventory.tasks.purge_login_failures", "schedule": 3600},
     "purge-rejected-items": {"task": "alerts.tasks.purge_rejected_items", "schedule": 3600},
+    "purge-refused-events": {"task": "search.tasks.purge_refused_events", "schedule": 3600},
     "correlate-alerts": {"task": "incidents.tasks.correlate_alerts",
                          "schedule": CORRELATION_SWEEP_SECONDS},
     "apply-event-retention": {"task": "search.tasks.apply_retention", "schedule": 3600},

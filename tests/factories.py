@@ -5,6 +5,7 @@ import json
 
 from alerts.ingest.store import ingest_body
 from alerts.models import Alert, RejectedItem
+from inventory.models import Resource
 from tests.conftest import SYSTEM, make_token
 
 _serial = itertools.count(1)
@@ -69,6 +70,8 @@ def objects_of(p):
         "workspace_id": p.sub.workspaces.get(is_default=True).pk,
         "invitation_id": make_invitation(p.sub).pk,
         "answer": "accept",
+        "resource_id": alert.resource_id or Resource.objects.create(
+            subscription=p.sub, name="vm-scoped").pk,
     }
 
 

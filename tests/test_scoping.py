@@ -93,8 +93,8 @@ def test_every_api_route_needs_a_token_and_hides_other_subscriptions(p, client):
     for method, path in routes:
         url = fill_api(path, values)
         # A well-formed request (an empty JSON object for writes): only scoping may refuse it.
-        body = {"data": "{}", "content_type": "application/json"} if method in ("post", "patch") \
-            else {}
+        body = {"data": "{}", "content_type": "application/json"} \
+            if method in ("post", "patch") else {}
         call = getattr(client, method)
         response = call(url, **body)
         assert response.status_code == 401, f"{method} {url} without a token"

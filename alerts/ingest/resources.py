@@ -8,6 +8,7 @@ names it is seen under, so a later alert naming only the host finds it.
 
 from django.db.models.functions import Lower
 
+from inventory.collection import collecting_for_new
 from inventory.models import Resource, ResourceHostName
 from socconsole.lib.bulk import bulk_insert
 
@@ -180,8 +181,12 @@ class ResourceFinder:
     def flush(self):
         """Write the resources created and the names learned: then every resource has its id."""
         sub = self.subscription.pk
-        ids = bulk_insert(Resource, ("subscription_id", "kind", "name", "external_id"),
-                          [(sub, kind, name, resource.external_id)
+        # A resource first seen in an alert collects if automatic provisioning is on;
+        # either way its alerts are accepted.
+        collecting = collecting_for_new(sub) if self.created else True
+        ids = bulk_insert(Resource, ("subscription_id", "kind", "name", "external_id",
+                                     "collecting"),
+                          [(sub, kind, name, resource.external_id, collecting)
                            for resource, kind, name in self.created])
         for (resource, _, _), pk in zip(self.created, ids, strict=True):
             resource.pk = pk

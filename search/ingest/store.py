@@ -6,16 +6,18 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
+from inventory.collection import provision_hosts
+from inventory.models import Resource
 from inventory.resources import resources_by_host_name
 from socconsole.lib.bulk import bulk_insert
 from socconsole.lib.jsonbody import InvalidJSON, split_body
 from socconsole.lib.transient import is_transient, retry_transient
 
 from .. import partitions
-from ..models import Event, EventDay, TableColumn
+from ..models import Event, EventDay, RejectedEvent, TableColumn
 from ..schema import hot_columns, infer_type, seeded_columns
 from .mapping import to_columns
 
@@ -26,6 +28,7 @@ MAX_EVENT_BYTES = 1 << 20
 # of events is a partition, and a producer's wrong clock must not create thousands.
 EARLIEST = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
 FUTURE_SLACK = dt.timedelta(days=1)
+SEEN_EVERY = dt.timedelta(minutes=1)
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 # A number JSON can write but no double can hold (1e400) decodes as infinity.
@@ -83,36 +86,115 @@ def check_table(table):
     return table
 
 
-def ingest_event_body(workspace, table, body, content_type):
+def ingest_event_body(workspace, table, body, content_type, *, source="api"):
     """Split a request body (JSON array, one object, or NDJSON) and store its events.
     Raises BodyError for an unreadable body and EventError for a bad table name."""
     check_table(table)
-    return ingest_event_items(workspace, table, split_body(body, content_type))
+    return ingest_event_items(workspace, table, split_body(body, content_type), source=source)
 
 
-def ingest_event_items(workspace, table, items, *, now=None):
-    """Map, check and store `items` (RawItem) as events of `workspace`'s `table`."""
+def ingest_event_items(workspace, table, items, *, now=None, source="api"):
+    """Map, check and store `items` (RawItem) as events of `workspace`'s `table`.
+
+    An event whose Computer is a resource that does not collect is refused
+    (`collection_off`); every refused event is kept as a RejectedEvent."""
     check_table(table)
     now = now or timezone.now()
     known = set(seeded_columns(table)) | set(TableColumn.objects.filter(
         workspace=workspace, table_name=table).values_list("name", flat=True))
     hot = hot_columns(table)
-    results, rows, fresh = [], [], {}
+    results, rows, fresh, sent = [], [], {}, []
     for item in items:
         result = EventResult(item.index, "created")
         results.append(result)
+        sent.append((item, ""))
         try:
             row = _row(item, hot, now, result.warnings)
         except _Refused as exc:
             result.status, result.error = "rejected", exc.error
             continue
+        sent[-1] = (item, row[1])
+        rows.append((result, row))
+    resources = retry_transient(lambda: _resources(workspace, rows),
+                                what=f"resources of events into workspace {workspace.pk}")
+    rows = _refuse_not_collecting(rows, resources)
+    for _, row in rows:
         for name, value in row[-1].items():
             if name not in known and name not in fresh:
                 fresh[name] = infer_type(value)
-        rows.append((result, row))
+
+    def finish():
+        # In the events' transaction: what was refused is kept exactly when what was
+        # accepted is stored, and a retry after a lost connection writes neither twice.
+        _seen(resources, rows, now)
+        _keep_refused(workspace, table, sent, results, resources, source, now)
+
     if rows:
-        _store(workspace, table, rows, fresh, now)
+        _store(workspace, table, rows, fresh, now, resources, finish)
+    else:
+        retry_transient(lambda: _atomic(finish), what=f"events into workspace {workspace.pk}")
     return EventReport(results)
+
+
+def _atomic(function):
+    with transaction.atomic():
+        function()
+
+
+def _resources(workspace, rows):
+    """{lower-case computer: Resource} for the rows' computers; a computer known under no
+    resource becomes one, collecting as automatic provisioning says."""
+    names = {}
+    for _, row in rows:
+        if row[1]:
+            names.setdefault(row[1].lower(), row[1])
+    if not names:
+        return {}
+    found = resources_by_host_name(workspace.subscription_id, names)
+    missing = [original for lower, original in names.items() if lower not in found]
+    if missing:
+        found.update(provision_hosts(workspace.subscription_id, missing))
+    return found
+
+
+def _refuse_not_collecting(rows, resources):
+    kept = []
+    for result, row in rows:
+        resource = resources.get(row[1].lower()) if row[1] else None
+        if resource is not None and not resource.collecting:
+            result.status, result.error = "rejected", {
+                "code": "collection_off", "field": "Computer",
+                "message": f"Data collection is off for {resource.name[:255]}: its events are "
+                           "not accepted. An admin can turn collection on for it on the "
+                           "subscription's inventory page."}
+            continue
+        kept.append((result, row))
+    return kept
+
+
+def _seen(resources, rows, now):
+    """Mark when the resources' events were last accepted, at most once a minute each."""
+    ids = {resources[row[1].lower()].pk for result, row in rows
+           if result.status == "created" and row[1] and row[1].lower() in resources}
+    if ids:
+        Resource.objects.filter(pk__in=ids).filter(
+            Q(last_event_at__isnull=True) | Q(last_event_at__lt=now - SEEN_EVERY)).update(
+            last_event_at=now)
+
+
+def _keep_refused(workspace, table, sent, results, resources, source, now):
+    refused = []
+    for (item, computer), result in zip(sent, results, strict=True):
+        if result.status != "rejected":
+            continue
+        resource = resources.get(computer.lower()) if computer else None
+        refused.append(RejectedEvent(
+            subscription_id=workspace.subscription_id, workspace=workspace, table_name=table,
+            source=source, index=item.index, body=bytes(item.raw), computer=computer,
+            resource=resource, code=result.error["code"], message=result.error["message"],
+            field=result.error.get("field") or "", received_at=now))
+    if refused:
+        RejectedEvent.objects.bulk_create(refused, batch_size=200)
 
 
 def _row(item, hot, now, warnings):
@@ -234,20 +316,18 @@ def _scrub(data):
     return clean(data), found, huge
 
 
-def _store(workspace, table, rows, fresh, now):
+def _store(workspace, table, rows, fresh, now, resources, finish):
     # A lost connection, a deadlock or a serialization failure is not the events' fault:
     # the whole store is tried again, then answered 503 (StorageUnavailable).
-    retry_transient(lambda: _store_once(workspace, table, rows, fresh, now),
+    retry_transient(lambda: _store_once(workspace, table, rows, fresh, now, resources, finish),
                     what=f"events into workspace {workspace.pk}")
 
 
-def _store_once(workspace, table, rows, fresh, now):
+def _store_once(workspace, table, rows, fresh, now, resources, finish):
     for result, _ in rows:  # what an earlier, failed try decided does not stand
         result.status, result.error = "created", None
     partitions.ensure_for_days({row[0].date() for _, row in rows})
-    names = {row[1].lower() for _, row in rows if row[1]}
-    resources = {name: r.pk for name, r in
-                 resources_by_host_name(workspace.subscription_id, names).items()}
+    resources = {name: r.pk for name, r in resources.items()}
     fields = ("subscription_id", "workspace_id", "table_name", "ingested_at", "time_generated",
               "computer", "event_id", "account", "ip_address", "fields", "resource_id")
     base = (workspace.subscription_id, workspace.pk, table, now)
@@ -259,6 +339,7 @@ def _store_once(workspace, table, rows, fresh, now):
         with transaction.atomic():
             bulk_insert(Event, fields, [values(row) for _, row in rows], explicit_pk=True)
             _account(workspace, table, [row for _, row in rows], fresh, now)
+            finish()
         return
     except DatabaseError as exc:
         if is_transient(exc):
@@ -279,6 +360,7 @@ def _store_once(workspace, table, rows, fresh, now):
                 result.error = {"code": "database_refused", "field": None,
                                 "message": f"The database refused this event: {exc}"[:500]}
         _account(workspace, table, stored, fresh, now)
+        finish()
 
 
 def _account(workspace, table, rows, fresh, now):

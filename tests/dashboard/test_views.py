@@ -10,7 +10,7 @@ from django.utils import timezone
 from alerts.models import Alert, SuppressionRule
 from dashboard.figures import figures, percentile, window
 from incidents.models import Incident
-from inventory.models import Resource
+from inventory.models import Resource, Subscription
 from search.models import EventDay
 from socconsole.lib.bulk import bulk_insert
 
@@ -152,13 +152,16 @@ def test_alerts_without_a_type_are_not_a_noisy_type(data):
     assert figures(data.sub, NOW).noisiest == [("Brute_Force", 3, 1), ("Port_Scan", 2, 0)]
 
 
-def test_it_reads_the_plan_and_collection_state_when_they_exist(data):
+def test_it_shows_the_plan_and_the_resources_not_monitored(data):
     f = figures(data.sub, NOW)
-    assert f.defender_plan == {"on": True, "since": None} and f.not_monitored is None
-    data.sub.defender_plan = False
-    data.sub.resources_not_monitored = lambda: 4
+    assert f.defender_plan == {"on": True, "since": data.sub.created_at}
+    assert f.not_monitored == 0
+    Subscription.objects.filter(pk=data.sub.pk).update(defender_plan=False,
+                                                       defender_plan_changed_at=NOW)
+    Resource.objects.filter(subscription=data.sub, name="vm-1").update(collecting=False)
+    data.sub.refresh_from_db()
     f = figures(data.sub, NOW)
-    assert f.defender_plan == {"on": False, "since": None} and f.not_monitored == 4
+    assert f.defender_plan == {"on": False, "since": NOW} and f.not_monitored == 1
 
 
 def _link(html, anchor):

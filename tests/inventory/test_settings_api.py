@@ -109,3 +109,20 @@ def test_the_alerts_refused_with_the_plan_off_are_not_stored(p, client):
     client.post("/api/v1/alerts", json.dumps(export_alert()), content_type="application/json",
                 **token.header)
     assert not Alert.objects.exists()
+
+
+def test_it_turns_automatic_provisioning_off_and_on(p, client):
+    token = admin_token(p)
+    response = patch(client, token, p.sub, {"auto_provisioning": "off", "reason": "by hand"})
+    assert response.status_code == 200, response.content
+    assert (response.json()["auto_provisioning"], response.json()["changed"]) == \
+        ("off", ["auto_provisioning"])
+    p.sub.refresh_from_db()
+    assert not p.sub.auto_provisioning
+    assert Activity.objects.get(verb="subscription.auto_provisioning").reason == "by hand"
+    both = patch(client, token, p.sub, {"auto_provisioning": "on", "defender_plan": "off",
+                                        "reason": "both at once"})
+    assert sorted(both.json()["changed"]) == ["auto_provisioning", "defender_plan"]
+    analyst = make_token(p.sub, user=p.analyst, scopes=[Scope.ADMIN])
+    assert patch(client, analyst, p.sub, {"auto_provisioning": "off",
+                                          "reason": "x"}).status_code == 403

@@ -56,3 +56,12 @@ def test_it_refuses_bad_input(p):
     with pytest.raises(CommandError):
         run("subscription_settings", "--subscription", "Contoso", "--defender-plan", "maybe")
     assert Subscription.objects.get(pk=p.sub.pk).defender_plan is True
+
+
+def test_it_turns_automatic_provisioning_off(p):
+    out = run("subscription_settings", "--subscription", "Contoso", "--auto-provisioning",
+              "off", "--reason", "scripted set-up")
+    assert "auto provisioning turned off" in out
+    p.sub.refresh_from_db()
+    assert not p.sub.auto_provisioning
+    assert "auto provisioning: off" in run("subscription_settings", "--subscription", "Contoso")

@@ -123,15 +123,20 @@ def test_an_event_finds_its_resource_by_host_name(p, ws):
         {"TimeGenerated": "2026-11-28T10:00:00Z", "Computer": "VM-WEB-01.contoso.local"},
         {"TimeGenerated": "2026-11-28T10:00:00Z", "Computer": "web01-alias"},
         {"TimeGenerated": "2026-11-28T10:00:00Z", "Computer": "unknown"}], now=NOW)
+    new = Resource.objects.get(subscription=p.sub, name="unknown")
     assert dict(Event.objects.values_list("computer", "resource_id")) == {
-        "VM-WEB-01.contoso.local": vm.pk, "web01-alias": other.pk, "unknown": None}
+        "VM-WEB-01.contoso.local": vm.pk, "web01-alias": other.pk, "unknown": new.pk}
+    # A computer known under no resource is provisioned as a virtual machine.
+    assert (new.kind, new.collecting, new.collection_by) == ("virtual_machine", True,
+                                                            "automatic")
 
 
 def test_another_subscriptions_resource_is_never_matched(p, ws):
     Resource.objects.create(subscription=p.other, name="vm-web-01", kind="virtual_machine")
     ingest(ws, "SecurityEvent", [{"TimeGenerated": "2026-11-28T10:00:00Z",
                                   "Computer": "vm-web-01"}], now=NOW)
-    assert Event.objects.get().resource_id is None
+    event = Event.objects.get()
+    assert event.resource.subscription_id == p.sub.pk  # its own, new, resource
 
 
 def test_syslog_json_and_suricata_eve_map_to_their_columns(ws):

@@ -37,3 +37,28 @@ def test_the_events_api_answers_503_and_stores_nothing_when_every_try_fails(clie
         response = post(client, token, events, url)
     assert response.status_code == 200
     assert response.json()["accepted"] == 3 and Event.objects.count() == 3
+
+
+def test_a_refused_event_is_kept_once_when_the_first_try_fails(client, p):
+    from inventory.activity import Actor
+    from inventory.collection import set_auto_provisioning
+    from inventory.roles import Role
+    from search.models import RejectedEvent
+
+    set_auto_provisioning(p.sub, on=False, actor=Actor.of_user(p.admin), reason="test",
+                          role=Role.ADMIN)
+    token = make_token(p.sub, user=p.analyst)
+    ws = p.sub.workspaces.get(is_default=True)
+    url = f"/api/v1/workspaces/{ws.workspace_id}/events?table=Syslog"
+    events = [{"TimeGenerated": "2026-12-01T10:00:00Z", "Computer": "vm-new"},
+              {"TimeGenerated": "bad", "Computer": "vm-new"}]
+    # PostgreSQL: as the refused events are written; SQLite: as a transaction begins.
+    at = "search_rejectedevent" if connection.vendor == "postgresql" else None
+    with database_fault(times=1, statement=at).active() as fault:
+        response = post(client, token, events, url)
+    assert fault.failed == 1
+    assert response.status_code == 200, response.content
+    assert [r["error"]["code"] for r in response.json()["results"]] == ["collection_off",
+                                                                        "bad_time"]
+    assert sorted(RejectedEvent.objects.values_list("code", flat=True)) == [
+        "bad_time", "collection_off"]

@@ -1,21 +1,28 @@
+from functools import partial
+
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from inventory import plans
 from inventory.activity import Actor
+from inventory.collection import set_auto_provisioning
 from inventory.models import Subscription
+from inventory.roles import Role
 from inventory.subscriptions import InventoryError
 
 # Each setting: its option, its attribute, and the domain function that changes it.
 SETTINGS = [
     ("--defender-plan", "defender_plan", plans.set_defender_plan),
+    # The command is the operator's own: it acts with an admin's rights.
+    ("--auto-provisioning", "auto_provisioning", partial(set_auto_provisioning, role=Role.ADMIN)),
 ]
 
 
 class Command(BaseCommand):
     help = ("Show a subscription's settings, or change them with a reason: "
-            "--defender-plan on|off --reason \"...\". Each change is in the activity log.")
+            "--defender-plan on|off --auto-provisioning on|off --reason \"...\". "
+            "Each change is in the activity log.")
 
     def add_arguments(self, parser):
         parser.add_argument("--subscription", required=True)

@@ -30,7 +30,8 @@ class Command(BaseCommand):
 
         def ingest(name, body, content_type):
             try:
-                report = ingest_event_body(space, table, body, content_type)
+                report = ingest_event_body(space, table, body, content_type,
+                                           source="command")
             except EventError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"{name}: {report.summary()} into {space.name}/{table}")
