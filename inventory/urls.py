@@ -7,6 +7,7 @@ app_name = "inventory"
 urlpatterns = [
     path("s/<id:sub>/", views.overview, name="overview"),
     path("s/<id:sub>/activity/", views.activity_list, name="activity"),
+    path("s/<id:sub>/activity/export.csv", views.activity_export, name="activity_export"),
     path("s/<id:sub>/settings/", views.settings_page, name="settings"),
     path("s/<id:sub>/settings/tokens/", views.token_create, name="token-create"),
     path("s/<id:sub>/settings/tokens/<id:pk>/revoke/", views.token_revoke, name="token-revoke"),
