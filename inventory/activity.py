@@ -163,13 +163,18 @@ def activity_page(subscription_id: int, f: ActivityFilter, cursor: str | None = 
     return keyset_page(filtered(subscription_id, f), ORDER, cursor, size=size)
 
 
-def iter_filtered(subscription_id: int, f: ActivityFilter, batch: int = 2000):
-    """Every filtered entry, newest first, fetched a keyset page at a time: an export of
-    a million rows holds one batch in memory and no transaction open between batches."""
+def iter_filtered(subscription_id: int, f: ActivityFilter, columns: tuple[str, ...],
+                  batch: int = 2000):
+    """Every filtered entry as a tuple of `columns`, newest first, fetched a keyset page
+    at a time: an export of a million rows holds one batch in memory and keeps no
+    transaction open between batches. (Tuples: a model instance each costs more than
+    the rest of a CSV line.)"""
+    rows = filtered(subscription_id, f).values_list("created_at", "id", *columns)
     cursor = None
     while True:
-        page = activity_page(subscription_id, f, cursor, size=batch)
-        yield from page.items
+        page = keyset_page(rows, ORDER, cursor, size=batch, key=lambda row: row[:2])
+        for row in page.items:
+            yield row[2:]
         if page.next_cursor is None:
             return
         cursor = page.next_cursor
