@@ -1,8 +1,17 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 
 from inventory.models import Activity
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # The activity page caches its suggestions by subscription and newest entry: ids are
+    # reused from one test's rolled-back database to the next.
+    cache.clear()
+
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 

@@ -211,3 +211,11 @@ def test_no_route_changes_or_deletes_entries(p, as_user, log):
                             "post": "yes"})
     assert response.status_code in (200, 302)
     assert list(Activity.objects.order_by("id").values()) == before
+
+
+def test_a_new_entry_refreshes_the_suggestions(p, as_user, log):
+    client = as_user(p.analyst)
+    assert '<option value="brand.new">' not in page(client, p).content.decode()
+    log_at(p.sub, T0 + timedelta(days=9), verb="brand.new", actor="carol")
+    body = page(client, p).content.decode()
+    assert '<option value="brand.new">' in body and '<option value="carol">' in body
