@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from inventory.models import Activity, ApiToken
 from socconsole.lib.paging import Page, keyset_page
@@ -165,11 +166,16 @@ def activity_page(subscription_id: int, f: ActivityFilter, cursor: str | None = 
 
 def iter_filtered(subscription_id: int, f: ActivityFilter, columns: tuple[str, ...],
                   batch: int = 2000):
-    """Every filtered entry as a tuple of `columns`, newest first, fetched a keyset page
-    at a time: an export of a million rows holds one batch in memory and keeps no
-    transaction open between batches. (Tuples: a model instance each costs more than
-    the rest of a CSV line.)"""
-    rows = filtered(subscription_id, f).values_list("created_at", "id", *columns)
+    """Every filtered entry as a tuple of `columns` (JSON ones as text), newest first,
+    fetched a keyset page at a time: an export of a million rows holds one batch in
+    memory and keeps no transaction open between batches. (Tuples: a model instance
+    each costs more than the rest of a CSV line.)"""
+    # JSON columns come as their text: decoding a document only to encode it again was a
+    # third of an export's time.
+    json_columns = {c: Cast(c, TextField()) for c in columns if c in ("before", "after")}
+    rows = filtered(subscription_id, f).annotate(
+        **{f"{c}_text": expression for c, expression in json_columns.items()}).values_list(
+        "created_at", "id", *(f"{c}_text" if c in json_columns else c for c in columns))
     cursor = None
     while True:
         page = keyset_page(rows, ORDER, cursor, size=batch, key=lambda row: row[:2])

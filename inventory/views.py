@@ -1,4 +1,3 @@
-import json
 import re
 from datetime import UTC
 
@@ -138,7 +137,7 @@ def activity_export(request: HttpRequest, sub: int) -> HttpResponse:
                                       content_type="text/plain; charset=utf-8")
     entries = iter_filtered(subscription.pk, form.activity_filter(), CSV_COLUMNS)
     rows = ((at.astimezone(UTC).isoformat(), actor, verb, kind, target, label, reason,
-             _json_cell(before), _json_cell(after))
+             before or "", after or "")
             for at, actor, verb, kind, target, label, reason, before, after in entries)
     response = StreamingHttpResponse(stream_rows(CSV_HEADER, rows),
                                      content_type="text/csv; charset=utf-8")
@@ -148,10 +147,6 @@ def activity_export(request: HttpRequest, sub: int) -> HttpResponse:
     response["Content-Disposition"] = (f'attachment; filename="activity-{subscription.pk}-'
                                        f'{name}-{stamp}.csv"')
     return response
-
-
-def _json_cell(value: object) -> str:
-    return "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _settings_context(subscription: Subscription, user: AbstractBaseUser, **extra) -> dict:
