@@ -39,7 +39,7 @@ worker: $(VENV)/.installed
 	$(BIN)/celery -A socconsole worker --beat --loglevel=info
 
 # Each benchmark takes its own arguments: BENCH_ARGS (ingest), CORRELATE_ARGS, LATENCY_ARGS,
-# TRIAGE_ARGS, SEARCH_ARGS, INVESTIGATION_ARGS, DASHBOARD_ARGS.
+# TRIAGE_ARGS, SEARCH_ARGS, INVESTIGATION_ARGS, DASHBOARD_ARGS, ACTIVITY_ARGS.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
 	$(BIN)/python bench/correlate.py $(CORRELATE_ARGS)
@@ -48,6 +48,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/search.py $(SEARCH_ARGS)
 	$(BIN)/python bench/investigation.py $(INVESTIGATION_ARGS)
 	$(BIN)/python bench/dashboard.py $(DASHBOARD_ARGS)
+	$(BIN)/python bench/activity.py $(ACTIVITY_ARGS)
 
 # The five fault drills against real gunicorn, Celery and a redis-server of their own, on
 # PostgreSQL at 127.0.0.1:5432 (DRILLS_PG); DRILLS_ARGS picks some (a to e). See docs/operations.md.

@@ -1,10 +1,15 @@
+import re
+from datetime import UTC, datetime, time, timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.utils import dateparse
 
 from inventory import login
+from inventory.activity import ActivityFilter
 from inventory.models import Resource
 from inventory.roles import DEFAULT_SCOPES, Role, Scope
 from socconsole.lib.net import client_address
@@ -103,3 +108,75 @@ class CollectionForm(forms.Form):
 
     def clean_state(self):
         return self.cleaned_data["state"] == "on"
+
+
+VERB = re.compile(r"[a-z0-9_]+(?:\.[a-z0-9_]+)*\.?")
+
+
+class IsoTimeField(forms.Field):
+    """An ISO 8601 date or time, as typed or as a browser's date input sends it. A time
+    without offset is UTC; a date alone is its 00:00 UTC, or with `end_of_day` the next
+    day's (so "until 2026-11-28" includes that day)."""
+
+    def __init__(self, *args, end_of_day: bool = False, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+        self.end_of_day = end_of_day
+
+    def to_python(self, value):
+        text = (value or "").strip()
+        if not text:
+            return None
+        message = (f"{text[:40]!r} is not a date or time; use 2026-11-28 or "
+                   "2026-11-28T10:00:00Z.")
+        # Python's ISO parsers read other scripts' digits ("２０２６"): ASCII only.
+        if len(text) > 40 or not text.isascii():
+            raise ValidationError(message, code="invalid")
+        try:
+            # A date alone first: parse_datetime also reads "2026-11-28", as its midnight.
+            day = dateparse.parse_date(text) if len(text) == 10 else None
+            if day is not None:
+                moment = datetime.combine(day, time.min)
+                if self.end_of_day:
+                    moment += timedelta(days=1)
+            else:
+                moment = dateparse.parse_datetime(text)
+                if moment is None:
+                    raise ValidationError(message, code="invalid")
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return moment.astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise ValidationError(message, code="invalid") from None
+
+
+class ActivityFilterForm(forms.Form):
+    """The activity page's filters; `choices` are what the subscription's log holds."""
+
+    actor = forms.CharField(required=False, max_length=200, strip=True)
+    verb = forms.CharField(required=False, max_length=64, strip=True, help_text=(
+        "An action, or a prefix ending in a dot: alert."))
+    target = forms.CharField(required=False, max_length=64, strip=True, label="Target kind")
+    since = IsoTimeField(label="From")
+    until = IsoTimeField(label="Until", end_of_day=True)
+    cursor = forms.CharField(required=False, max_length=500)
+
+    def clean_verb(self):
+        verb = self.cleaned_data["verb"]
+        if verb and not VERB.fullmatch(verb):
+            raise ValidationError("An action is lower-case words joined by dots, such as "
+                                  "alert.dismiss, or a prefix ending in a dot, such as alert.")
+        return verb
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until <= since:
+            self.add_error("until", "Until must be after From.")
+        return cleaned
+
+    def activity_filter(self) -> ActivityFilter:
+        data = self.cleaned_data
+        return ActivityFilter(actor=data["actor"], verb=data["verb"],
+                              target_type=data["target"], since=data["since"],
+                              until=data["until"])

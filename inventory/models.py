@@ -298,6 +298,13 @@ class Activity(models.Model):
         verbose_name_plural = "activity"
         indexes = [
             models.Index(fields=["subscription", "-created_at", "-id"], name="activity_sub_time"),
+            # The activity page's filters: each serves its first page in index order.
+            models.Index(fields=["subscription", "verb", "-created_at", "-id"],
+                         name="activity_sub_verb_time"),
+            models.Index(fields=["subscription", "actor_label", "-created_at", "-id"],
+                         name="activity_sub_actor_time"),
+            models.Index(fields=["subscription", "target_type", "-created_at", "-id"],
+                         name="activity_sub_target_time"),
             models.Index(fields=["target_type", "target_id"], name="activity_target"),
         ]
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("s/<id:sub>/settings/policy/auto-provisioning/", views.auto_provisioning,
          name="auto-provisioning"),
     path("s/<id:sub>/activity/", views.activity_list, name="activity"),
+    path("s/<id:sub>/activity/export.csv", views.activity_export, name="activity_export"),
     path("s/<id:sub>/settings/", views.settings_page, name="settings"),
     path("s/<id:sub>/pricing/", views.pricing, name="pricing"),
     path("s/<id:sub>/pricing/defender-plan/", views.defender_plan, name="pricing-plan"),

@@ -1,3 +1,6 @@
+import re
+from datetime import UTC
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
@@ -5,8 +8,9 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.views import LoginView
+from django.core.cache import cache
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,9 +18,10 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from inventory.access import get_for_user, get_subscription_for_user, role_for, subscriptions_for
-from inventory.activity import Actor
+from inventory.activity import PRESENT_COLUMNS, Actor, activity_page, iter_filtered, present
 from inventory.collection import CollectionError, set_auto_provisioning, set_collection
 from inventory.forms import (
+    ActivityFilterForm,
     CollectionForm,
     DefenderPlanForm,
     LoginForm,
@@ -53,6 +58,7 @@ from inventory.subscriptions import InventoryError, create_workspace, set_retent
 from inventory.tokens import TokenError, create_token, revoke_token
 from socconsole.errors import bad_request_page
 from socconsole.lib import kql
+from socconsole.lib.csvexport import stream_rows
 from socconsole.lib.htmx import is_partial
 from socconsole.lib.net import client_address
 from socconsole.lib.paging import BadCursor, keyset_page
@@ -92,15 +98,71 @@ def overview(request: HttpRequest, sub: int) -> HttpResponse:
 @require_GET
 def activity_list(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.ACTIVITY)
-    try:
-        page = keyset_page(Activity.objects.filter(subscription=subscription),
-                           ("-created_at", "-id"), request.GET.get("cursor"), size=50)
-    except BadCursor as exc:
-        return bad_request_page(request, str(exc))
+    form = ActivityFilterForm(request.GET)
+    page, status = None, 200
+    if form.is_valid():
+        try:
+            page = activity_page(subscription.pk, form.activity_filter(),
+                                 form.cleaned_data["cursor"] or None)
+        except BadCursor as exc:
+            form.add_error("cursor", str(exc))
+    if page is None:
+        status = 400
+    query = request.GET.copy()
+    query.pop("cursor", None)
     template = "inventory/activity.html"
-    if is_partial(request):
+    if is_partial(request) and page is not None:
         template += "#activity-rows"
-    return render(request, template, {"subscription": subscription, "page": page})
+    context = {
+        "subscription": subscription, "page": page, "form": form,
+        "filter_query": query.urlencode(),
+        "filtered": page is not None and not form.activity_filter().is_empty,
+    }
+    if template.endswith(".html"):
+        context["choices"] = _activity_choices(subscription.pk)
+        verbs = context["choices"]["verb"]
+        context["verb_choices"] = sorted({v.split(".")[0] + "." for v in verbs} | set(verbs))
+    return render(request, template, context, status=status)
+
+
+def _activity_choices(subscription_id: int) -> dict[str, list[str]]:
+    """The actors, verbs and target kinds the log holds, for the filters' suggestions:
+    cached until the next entry (keyed by the newest id), as a million-row log's actors
+    take tens of milliseconds to list."""
+    newest = (Activity.objects.filter(subscription_id=subscription_id)
+              .order_by("-created_at", "-id").values_list("id", flat=True).first())
+    return cache.get_or_set(
+        f"activity-choices:{subscription_id}:{newest}",
+        lambda: {column: present(subscription_id, column) for column in PRESENT_COLUMNS},
+        timeout=600)
+
+
+CSV_HEADER = ("time", "actor", "verb", "target kind", "target id", "target label", "reason",
+              "before", "after")
+CSV_COLUMNS = ("created_at", "actor_label", "verb", "target_type", "target_id", "target_label",
+               "reason", "before", "after")
+
+
+@require_GET
+def activity_export(request: HttpRequest, sub: int) -> HttpResponse:
+    """The filtered log as CSV, streamed a keyset batch at a time."""
+    subscription = get_subscription_for_user(request.user, sub, Perm.ACTIVITY)
+    form = ActivityFilterForm(request.GET)
+    if not form.is_valid():
+        return bad_request_page(request, "Bad filter: " + form.errors.as_text(),
+                                      content_type="text/plain; charset=utf-8")
+    entries = iter_filtered(subscription.pk, form.activity_filter(), CSV_COLUMNS)
+    rows = ((at.astimezone(UTC).isoformat(), actor, verb, kind, target, label, reason,
+             before or "", after or "")
+            for at, actor, verb, kind, target, label, reason, before, after in entries)
+    response = StreamingHttpResponse(stream_rows(CSV_HEADER, rows),
+                                     content_type="text/csv; charset=utf-8")
+    # Only ASCII letters, digits and dashes reach the header: no quoting, no injection.
+    name = re.sub(r"[^a-z0-9]+", "-", subscription.name.lower()).strip("-")[:40] or "log"
+    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    response["Content-Disposition"] = (f'attachment; filename="activity-{subscription.pk}-'
+                                       f'{name}-{stamp}.csv"')
+    return response
 
 
 def _settings_context(subscription: Subscription, user: AbstractBaseUser, **extra) -> dict:

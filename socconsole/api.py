@@ -11,6 +11,7 @@ from ninja.security import HttpBearer
 
 from alerts.api import router as alerts_router
 from incidents.api import router as incidents_router
+from inventory.activity_api import router as activity_router
 from inventory.api import router as inventory_router
 from inventory.tokens import verify_token
 from investigation.api import router as investigation_router
@@ -161,6 +162,7 @@ def on_http_error(request, exc):
 
 
 api.add_router("/", inventory_router)
+api.add_router("/", activity_router)
 api.add_router("/", investigation_router)  # before alerts: /alerts/{id}/graph
 api.add_router("/", alerts_router)
 api.add_router("/", incidents_router)
