@@ -10,7 +10,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.views import LoginView
 from django.core.cache import cache
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -149,7 +155,7 @@ def activity_export(request: HttpRequest, sub: int) -> HttpResponse:
     subscription = get_subscription_for_user(request.user, sub, Perm.ACTIVITY)
     form = ActivityFilterForm(request.GET)
     if not form.is_valid():
-        return bad_request_page(request, "Bad filter: " + form.errors.as_text(),
+        return HttpResponseBadRequest("Bad filter: " + form.errors.as_text(),
                                       content_type="text/plain; charset=utf-8")
     entries = iter_filtered(subscription.pk, form.activity_filter(), CSV_COLUMNS)
     rows = ((at.astimezone(UTC).isoformat(), actor, verb, kind, target, label, reason,
