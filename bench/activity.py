@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import machine  # noqa: E402
+from bench.ingest import machine, timed  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 DB = os.environ.get("BENCH_ACTIVITY_DB", "socbench_activity")
@@ -95,16 +95,6 @@ def seed(rows, subscriptions):
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE inventory_activity")
     return subs
-
-
-def timed(fn, repeat=REPEAT):
-    samples, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)], result
 
 
 def main():
@@ -188,14 +178,14 @@ def main():
             assert response.status_code == 200, response.content[:500]
             db_ms.append(spent[0] * 1000)
 
-        median, p95, _ = timed(request)
+        median, p95, _ = timed(request, REPEAT)
         sql, values = main_sql.format(where), [sub.pk, *params]
 
         def raw(sql=sql, values=values):
             with connection.cursor() as c:
                 c.execute(sql, values)
                 c.fetchall()
-        raw_median, _, _ = timed(raw)
+        raw_median, _, _ = timed(raw, REPEAT)
         with connection.cursor() as c:
             c.execute("EXPLAIN " + sql, values)
             plan = " ".join(line[0].strip() for line in c.fetchall()[:3])

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import ENV, machine, setup_database  # noqa: E402
+from bench.ingest import ENV, machine, setup_database, timed  # noqa: E402
 
 REPEAT = 30
 SPAN_DAYS = 120
@@ -121,16 +121,6 @@ def seed(alerts, incidents, subscriptions, resources):
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     return subs
-
-
-def timed(fn):
-    samples, queries = [], 0
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        queries = fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1], queries
 
 
 def by_hand(sub, user, session_key, since, now):
@@ -252,8 +242,8 @@ def main():
     print(f"data:    {args.alerts:,} alerts in {args.incidents:,} incidents, "
           f"{args.subscriptions} subscriptions, {args.resources:,} resources; "
           f"{REPEAT} requests\n")
-    median, p95, queries = timed(request)
-    raw_median, _, _ = timed(raw)
+    median, p95, queries = timed(request, REPEAT)
+    raw_median, _, _ = timed(raw, REPEAT)
     print(f"dashboard  page median {median:6.1f} ms  p95 {p95:6.1f} ms  {queries} queries"
           f"  | page's database time {statistics.median(db_ms):5.1f} ms"
           f"  | the same {len(statements)} queries by hand {raw_median:5.1f} ms "

@@ -49,6 +49,17 @@ def sh(*args, **kwargs):
     return subprocess.run(args, check=True, env=ENV, cwd=ROOT, **kwargs)
 
 
+def timed(fn, repeat):
+    """(median ms, p95 ms, the last call's result) of `repeat` calls of `fn`."""
+    samples, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)], result
+
+
 def machine():
     cpu = "?"
     try:

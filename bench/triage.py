@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import ENV, machine, setup_database  # noqa: E402
+from bench.ingest import ENV, machine, setup_database, timed  # noqa: E402
 
 REPEAT = 30
 
@@ -74,16 +74,6 @@ def seed(alerts, subscriptions, resources):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     return subs
-
-
-def timed(fn):
-    samples, queries = [], 0
-    for _ in range(REPEAT):
-        started = time.perf_counter()
-        queries = fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1], queries
 
 
 def main():
@@ -184,7 +174,7 @@ def main():
                 assert client.get(url).status_code == 200
             db_ms.append(spent[0] * 1000)
             return len(ctx.captured_queries)
-        median, p95, queries = timed(request)
+        median, p95, queries = timed(request, REPEAT)
         line = (f"{name:<22} page median {median:6.1f} ms  p95 {p95:6.1f} ms  {queries} queries"
                 f"  | page's database time {statistics.median(db_ms):5.1f} ms")
         if name in sql:
@@ -196,7 +186,7 @@ def main():
                         c.execute(text, params)
                         c.fetchall()
                 return len(statements)
-            raw_median, _, _ = timed(raw)
+            raw_median, _, _ = timed(raw, REPEAT)
             line += (f"  | the same {len(statements)} queries by hand {raw_median:5.1f} ms "
                      f"(ratio {statistics.median(db_ms) / raw_median:.2f})")
         print(line, flush=True)
