@@ -1,6 +1,10 @@
 """Error pages in the console's layout (API paths get the JSON envelope instead)."""
 
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.html import escape
+
+from socconsole.lib.htmx import is_partial
 
 
 def page(request, status, heading, message):
@@ -12,11 +16,6 @@ def bad_request_page(request, message: str):
     """A 400 in the console's layout, saying what was wrong (form errors, a bad filter);
     the message may carry what was sent, so it is escaped like any text of the page. An
     htmx request gets the message alone, for the element that asked."""
-    from django.http import HttpResponseBadRequest
-    from django.utils.html import escape
-
-    from socconsole.lib.htmx import is_partial
-
     if is_partial(request):
         return HttpResponseBadRequest(escape(message))
     return page(request, 400, "Bad request", message)
