@@ -8,7 +8,11 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from inventory.models import Activity
+from inventory.roles import Scope
+from tests.conftest import make_token
+from tests.factories import objects_of
 from tests.inventory.conftest import T0, log_at
+from tests.test_scoping import api_routes, console_routes, fill, fill_api
 
 
 def rows_of(response):
@@ -211,6 +215,33 @@ def test_no_route_changes_or_deletes_entries(p, as_user, log):
                             "post": "yes"})
     assert response.status_code in (200, 302)
     assert list(Activity.objects.order_by("id").values()) == before
+
+
+def test_no_route_of_the_console_or_the_api_edits_an_entry(p, client, log):
+    """Every route and every write method, as the subscription's admin and with a token of
+    every scope, with a body naming an entry: entries are added, none is changed or removed."""
+    values = objects_of(p)
+    before = list(Activity.objects.order_by("id").values())
+    last = before[-1]["id"]
+    entry = log["dismiss"].pk
+    form = {"id": entry, "pk": entry, "activity_id": entry, "verb": "forged",
+            "reason": "forged", "note": "forged", "confirm": "yes", "post": "yes"}
+    token = make_token(p.sub, user=p.admin, scopes=[Scope.INGEST, Scope.READ, Scope.ADMIN])
+    client.force_login(p.admin)
+    answered = []
+    for name, route in console_routes():
+        url = fill(route, values)
+        for method in ("post", "put", "patch", "delete"):
+            answered.append(getattr(client, method)(url, form).status_code)
+    for method, path in api_routes():
+        if method == "get":
+            continue
+        response = getattr(client, method)(fill_api(path, values), data=form,
+                                           content_type="application/json", **token.header)
+        answered.append(response.status_code)
+    assert len(answered) > 100 and any(code < 400 for code in answered)
+    assert 500 not in answered
+    assert list(Activity.objects.filter(id__lte=last).order_by("id").values()) == before
 
 
 def test_a_new_entry_refreshes_the_suggestions(p, as_user, log):
