@@ -30,3 +30,31 @@ def test_loading_a_fresh_demo_again_changes_nothing(db):
     incidents = set(Incident.objects.values_list("pk", flat=True))
     call_command("seed_demo", stdout=StringIO())
     assert set(Incident.objects.values_list("pk", flat=True)) == incidents
+
+
+def test_the_demo_has_a_last_shift_of_triage_for_the_dashboard(db, client):
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from dashboard.figures import figures
+    from inventory.models import Activity, Subscription
+
+    call_command("seed_demo", stdout=StringIO())
+    dev = Subscription.objects.get(name="Contoso Development")
+    prod = Subscription.objects.get(name="Contoso Production")
+    assert Incident.objects.filter(subscription=dev, status="dismissed",
+                                   verdict="false_positive").exists()
+    assert Incident.objects.filter(subscription=prod, assigned_to__username="analyst").count() == 2
+    # The high-severity incidents are left for whoever signs in next.
+    assert not Incident.objects.filter(subscription=prod, severity=0).exclude(
+        status="active", assigned_to=None).exists()
+    assert Activity.objects.filter(verb="incident.assign", actor_user__username="lead").exists()
+    for sub, acknowledged, resolved in ((prod, 2, 0), (dev, 1, 1)):
+        times = figures(sub, timezone.now())
+        assert sum(d.count for d in times.acknowledge.values()) == acknowledged
+        assert sum(d.count for d in times.resolve.values()) == resolved
+    client.force_login(get_user_model().objects.get(username="admin"))
+    assert client.get(f"/s/{prod.pk}/dashboard/").status_code == 200
+    # Reloading a fresh demo does the shift's work once.
+    call_command("seed_demo", stdout=StringIO())
+    assert Activity.objects.filter(verb="incident.take").count() == 1

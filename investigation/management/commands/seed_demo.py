@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from alerts.demo import clear_demo_alerts, demo_alerts_fresh, seed_alerts
-from incidents.demo import clear_demo_incidents
+from incidents.demo import clear_demo_incidents, seed_triage
 from inventory.demo import DEMO_USERS, DEVELOPMENT, PRODUCTION, seed_estate
 from search.demo import has_demo_events, seed_events
 
@@ -34,6 +34,8 @@ class Command(BaseCommand):
     def handle(self, *args, refresh=False, **options):
         subs = seed_estate()
         reports = refresh_demo_alerts(subs, force=refresh)
+        if reports is not None:
+            seed_triage(subs)
         names = ", ".join(s.name for s in subs.values())
         # The events are told with the same clock as the alerts they explain.
         events = seed_events(subs[PRODUCTION]) if reports is not None or \
