@@ -97,6 +97,24 @@ def collecting_for_new(subscription_id: int) -> bool:
         "auto_provisioning", flat=True).first())
 
 
+PROVISIONING = Actor.of_system("automatic provisioning")
+
+
+def record_first_seen(subscription_id: int, resources: list[tuple[int, str]], *,
+                      collecting: bool, seen_in: str) -> None:
+    """One activity entry per resource first seen in `seen_in` ("events", "an alert"):
+    whether it started collecting, as automatic provisioning said. In the transaction
+    that creates the resources."""
+    state = "collecting" if collecting else "not monitored"
+    reason = (f"First seen in {seen_in}; automatic provisioning is "
+              f"{'on' if collecting else 'off'}, so it is {state}.")
+    activity.record_many([
+        {"actor": PROVISIONING, "verb": "resource.provision", "target_type": "resource",
+         "target_id": pk, "target_label": name, "subscription_id": subscription_id,
+         "reason": reason, "after": {"collecting": collecting, "how": "automatic"}}
+        for pk, name in resources])
+
+
 def provision_hosts(subscription_id: int, names: list[str]) -> dict[str, Resource]:
     """Resources for host `names` seen in events and known under no resource: a virtual
     machine each, collecting as automatic provisioning says. {lower-case name: Resource}."""
@@ -116,6 +134,9 @@ def provision_hosts(subscription_id: int, names: list[str]) -> dict[str, Resourc
                 resource.delete()
                 resource = Resource.objects.get(host_names__subscription_id=subscription_id,
                                                 host_names__name=key)
+            else:
+                record_first_seen(subscription_id, [(resource.pk, resource.name)],
+                                  collecting=collecting, seen_in="events")
         made[key] = resource
     return made
 

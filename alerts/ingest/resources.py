@@ -8,7 +8,7 @@ names it is seen under, so a later alert naming only the host finds it.
 
 from django.db.models.functions import Lower
 
-from inventory.collection import collecting_for_new
+from inventory.collection import collecting_for_new, record_first_seen
 from inventory.models import Resource, ResourceHostName
 from socconsole.lib.bulk import bulk_insert
 
@@ -190,6 +190,9 @@ class ResourceFinder:
                            for resource, kind, name in self.created])
         for (resource, _, _), pk in zip(self.created, ids, strict=True):
             resource.pk = pk
+        if self.created:
+            record_first_seen(sub, [(r.pk, name) for r, _, name in self.created],
+                              collecting=collecting, seen_in="an alert")
         # A name another batch learned meanwhile keeps its first resource.
         ResourceHostName.objects.bulk_create(
             [ResourceHostName(subscription_id=sub, name=name, resource_id=resource.pk)

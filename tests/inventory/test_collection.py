@@ -241,3 +241,32 @@ def test_refused_events_are_kept_seven_days(p, ws):
     assert "Purged 0 refused events." in out.getvalue()
     assert purge_refused(now=kept.received_at + dt.timedelta(days=7, seconds=1)) == 1
     assert not RejectedEvent.objects.exists()
+
+
+@pytest.mark.parametrize("provisioning", ["on", "off"])
+def test_a_resource_first_seen_in_events_is_on_the_activity_log(p, ws, provisioning):
+    if provisioning == "off":
+        switch_off(p)
+    ingest(ws, "SecurityEvent", events_for("vm-new-01", "vm-new-01", "VM-NEW-02"))
+    rows = Activity.objects.filter(verb="resource.provision").order_by("target_label")
+    assert [(r.target_label, r.after["collecting"], r.actor_label) for r in rows] == [
+        ("VM-NEW-02", provisioning == "on", "automatic provisioning"),
+        ("vm-new-01", provisioning == "on", "automatic provisioning")]
+    assert {int(r.target_id) for r in rows} == set(
+        Resource.objects.filter(name__in=["vm-new-01", "VM-NEW-02"]).values_list("pk", flat=True))
+    assert all("First seen in events" in r.reason and r.subscription_id == p.sub.pk
+               for r in rows)
+    # Seen again: nothing new to say.
+    ingest(ws, "SecurityEvent", events_for("vm-new-01"))
+    assert Activity.objects.filter(verb="resource.provision").count() == 2
+
+
+def test_a_resource_first_seen_in_an_alert_is_on_the_activity_log(p):
+    from tests.factories import make_alert
+
+    switch_off(p)
+    alert = make_alert(p.sub)
+    row = Activity.objects.get(verb="resource.provision")
+    assert row.target_id == str(alert.resource_id)
+    assert row.after == {"collecting": False, "how": "automatic"}
+    assert "First seen in an alert" in row.reason
