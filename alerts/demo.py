@@ -6,6 +6,7 @@ to a malicious address; Defender's own "Security incident detected" over it.
 On sqldb-orders: SQL injection attempts. Elsewhere: informational noise.
 """
 
+import datetime as dt
 import json
 from datetime import timedelta
 
@@ -241,12 +242,21 @@ def clear_demo_alerts(subscription):
 
 
 def seed_alerts(subscriptions, now):
-    """Ingest the demo alerts, timed relative to `now`; returns the reports."""
+    """Ingest the demo alerts, timed relative to `now`, each delivery received a minute
+    after its newest alert was generated (so the incidents came into the queue hours ago,
+    as the story says); returns the reports."""
     prod = subscriptions[PRODUCTION]
     dev = subscriptions[DEVELOPMENT]
-    return [
-        *(ingest_body(prod, json.dumps(delivery).encode(), "application/json",
-                      actor=DEMO_ACTOR, source="command") for delivery in attack(now)),
-        ingest_body(dev, json.dumps(development(now)).encode(), "application/json",
-                    actor=DEMO_ACTOR, source="command"),
-    ]
+    elsewhere, attack_delivery = attack(now)
+    deliveries = [(prod, [item]) for item in elsewhere] + [(prod, attack_delivery),
+                                                           (dev, development(now))]
+    deliveries.sort(key=lambda d: _received(d[1]))
+    return [ingest_body(sub, json.dumps(items).encode(), "application/json",
+                        actor=DEMO_ACTOR, source="command", received_at=_received(items))
+            for sub, items in deliveries]
+
+
+def _received(items):
+    generated = [item["TimeGenerated"] for item in items if "TimeGenerated" in item]
+    newest = max(dt.datetime.fromisoformat(t.replace("0Z", "+00:00")) for t in generated)
+    return newest + timedelta(minutes=1)

@@ -86,25 +86,28 @@ class IngestReport:
 
 
 def ingest_body(subscription, body, content_type, *, actor, token=None, source="api",
-                format=None):  # noqa: A002
+                format=None, received_at=None):  # noqa: A002
     """Split a request body and ingest its items. Raises BodyError for an unparseable body."""
     with _without_gc_pauses():
         return ingest_items(subscription, split_body(body, content_type), actor=actor,
-                            token=token, source=source, format=format)
+                            token=token, source=source, format=format,
+                            received_at=received_at)
 
 
 def ingest_items(subscription, items: list[RawItem], *, actor, token=None, source="api",
-                 format=None, keep_rejected=True, origin=None):  # noqa: A002
+                 format=None, keep_rejected=True, origin=None,
+                 received_at=None):  # noqa: A002
     """Ingest parsed items; refused ones are kept (unless `keep_rejected` is false).
 
     Every item stands alone: an item the parser cannot take is refused with its reason,
     and if the database refuses the batch, the batch is stored again item by item so
     that only the culprit is refused. `origin` is the source a replayed item first came
-    from (what the Defender plan judges it by)."""
+    from (what the Defender plan judges it by). `received_at` is when the items arrived
+    (now, unless a loader tells a past delivery, as the demo does)."""
     with _without_gc_pauses():
         return _ingest_items(subscription, items, actor=actor, token=token, source=source,
                              format=format, keep_rejected=keep_rejected,
-                             origin=origin or source)
+                             origin=origin or source, received_at=received_at)
 
 
 @contextmanager
@@ -123,8 +126,8 @@ def _without_gc_pauses():
 
 
 def _ingest_items(subscription, items, *, actor, token, source, format,  # noqa: A002
-                  keep_rejected, origin):
-    now = timezone.now()
+                  keep_rejected, origin, received_at):
+    now = received_at or timezone.now()
     accepted, refused = [], []
     plan_off = plans.refusal(subscription)
     for item in items:

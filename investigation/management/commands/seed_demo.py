@@ -22,6 +22,13 @@ def refresh_demo_alerts(subscriptions, now=None, force=False):
     return seed_alerts(subscriptions, now)
 
 
+def _total(reports):
+    accepted, duplicates, rejected = (sum(getattr(r, n) for r in reports)
+                                      for n in ("accepted", "duplicates", "rejected"))
+    return (f"{accepted} accepted, {duplicates} duplicates, {rejected} rejected "
+            f"in {len(reports)} deliveries")
+
+
 class Command(BaseCommand):
     help = ("Load the demo: a Contoso-like estate, its people and a fresh attack told in "
             "Defender alerts and the security events behind it. Safe to run again; alerts "
@@ -45,7 +52,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 f"Demo ready: {names}; alerts: "
-                + ("; ".join(r.summary() for r in reports) if reports else "already fresh")
+                + (_total(reports) if reports else "already fresh")
                 + "; events: " + "; ".join(r.summary() for r in events or []) + ".")
         self.stdout.write("")
         self.stdout.write("Demo users (local demo only):")
