@@ -97,8 +97,8 @@ def query(sql, params=None, *, tenant, limits=None):
     return engine().query(sql, params, tenant=tenant, limits=limits)
 
 
-def set_retention(workspace_id, days):
-    engine().set_retention(workspace_id, days)
+def set_retention(workspace_id, days, now=None):
+    return engine().set_retention(workspace_id, days, now)
 
 
 def drop_expired(now=None):

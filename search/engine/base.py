@@ -163,7 +163,8 @@ def _setting(name, value):
 # --- parameters ---------------------------------------------------------------------
 
 def param_text(value):
-    """A query parameter's text, before transport escaping: what `{name:Type}` parses."""
+    """A query parameter's text: a scalar before transport escaping (see `escaped`), an
+    array or map as its literal, which the engine reads as it stands."""
     if isinstance(value, (list, tuple, set, frozenset)):
         return "[" + ", ".join(_literal(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -192,14 +193,17 @@ def _literal(value):
 
 
 def _quote(text):
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "'" + text.translate(_ESCAPES).replace("'", "\\'") + "'"
 
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\\0"})
 
 
-def escaped(text):
-    """`text` in ClickHouse's escaped (TSV) format, as a query parameter is sent."""
+def escaped(value):
+    """A parameter's text as sent: a scalar in ClickHouse's escaped (TSV) format."""
+    text = param_text(value)
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return text
     return text.translate(_ESCAPES)
 
 
@@ -398,12 +402,25 @@ class Engine:
         """Empty the events table (tests)."""
         self.command(f"TRUNCATE TABLE IF EXISTS {ddl.TABLE}")
 
-    def set_retention(self, workspace_id, days):
-        """Give a workspace's stored events a new retention (a mutation, waited for);
-        rows now past it go at the next `drop_expired()` or merge."""
+    def set_retention(self, workspace_id, days, now=None):
+        """Give a workspace's stored events a new retention, and return how many of them
+        it expires. The mutation is waited for; rewriting the rows applies the TTL, so
+        the expired ones are gone when this returns."""
+        params = {"days": int(days), "ws": int(workspace_id),
+                  "now": now or dt.datetime.now(dt.UTC)}
+        expiring = self.query(
+            f"SELECT count() FROM {ddl.TABLE} WHERE workspace_id = {{ws:UInt64}} "  # noqa: S608
+            "AND toDateTime(time_generated) + toIntervalDay({days:UInt16}) "
+            "< {now:DateTime64(6, 'UTC')}", params, tenant=None).rows[0][0]
         self.command(f"ALTER TABLE {ddl.TABLE} UPDATE retention_days = {{days:UInt16}} "
                      "WHERE workspace_id = {ws:UInt64} AND retention_days != {days:UInt16}",
-                     {"days": int(days), "ws": int(workspace_id)}, {"mutations_sync": 2})
+                     params, {"mutations_sync": 2})
+        if expiring:  # the TTL works on rows it rewrote; what it has not, this drops
+            self.command(f"DELETE FROM {ddl.TABLE} WHERE workspace_id = {{ws:UInt64}} AND "  # noqa: S608
+                         "toDateTime(time_generated) + toIntervalDay({days:UInt16}) "
+                         "< {now:DateTime64(6, 'UTC')}", params,
+                         {"lightweight_deletes_sync": 2, "mutations_sync": 2})
+        return int(expiring)
 
     def drop_expired(self, now=None):
         """Delete the rows past their retention now (the TTL does it lazily, at merges);

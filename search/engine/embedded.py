@@ -11,7 +11,7 @@ import os
 import threading
 from pathlib import Path
 
-from .base import Engine, EngineInUse, TransportError, escaped, param_text, with_settings
+from .base import Engine, EngineInUse, TransportError, escaped, with_settings
 from .ddl import COLUMNS, TABLE
 
 _SERVER_HINT = ("The embedded engine (EVENTS_URL=chdb://...) serves one process; run "
@@ -49,7 +49,7 @@ class EmbeddedEngine(Engine):
             raise EngineInUse(f"The embedded events engine at {self.path} was opened by "
                               f"process {self._pid} before this process was forked from "
                               f"it. {_SERVER_HINT}")
-        texts = {name: escaped(param_text(value)) for name, value in params.items()}
+        texts = {name: escaped(value) for name, value in params.items()}
         with self._mutex:
             if self._session is None:
                 raise EngineInUse(f"The embedded events engine at {self.path} is closed.")

@@ -45,7 +45,9 @@ class ServerEngine(Engine):
             return self._client
 
     def _run(self, sql, params, settings):
-        texts = {name: param_text(value) for name, value in params.items()}
+        # clickhouse-connect escapes a scalar's text and writes arrays and maps itself.
+        texts = {name: value if isinstance(value, (list, tuple, dict)) else param_text(value)
+                 for name, value in params.items()}
         return self._guard(lambda c: c.raw_query(sql, parameters=texts, settings=settings,
                                                  fmt="JSONCompact"))
 
