@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
 
+from socconsole.lib.transient import RETRY_AFTER_SECONDS
+
 from . import ddl
 
 
@@ -21,9 +23,10 @@ class EngineError(Exception):
 
 
 class EngineUnavailable(EngineError):
-    """The engine is down or refused the work: nothing of it was stored."""
+    """The engine is down or refused the work: nothing of it was stored. The API answers
+    503 with Retry-After."""
 
-    retry_after = 30
+    retry_after = RETRY_AFTER_SECONDS
 
 
 class InsertRefused(EngineUnavailable):

@@ -349,3 +349,44 @@ def test_it_says_a_server_that_cannot_be_reached_is_unavailable():
 
     assert not isinstance(down.value, InsertRefused)
     assert "secret" not in server.url
+
+
+def test_it_answers_503_with_retry_after_when_the_engine_is_unavailable(rf):
+    from socconsole.api import on_engine_unavailable
+
+    response = on_engine_unavailable(rf.post("/api/v1/workspaces/1/events"),
+                                     EngineUnavailable("The events engine is down."))
+
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) == EngineUnavailable.retry_after
+    assert json.loads(response.content)["error"]["code"] == "unavailable"
+    assert "Nothing of this request was stored" in \
+        json.loads(response.content)["error"]["message"]
+
+
+@pytest.mark.parametrize("url", ["postgres://x@y/z", "chdb://", "clickhouse://h:8123/a/b"])
+def test_it_refuses_an_events_url_it_cannot_use(url):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "socconsole.settings_test",
+           "EVENTS_URL": url}
+    check = subprocess.run([sys.executable, "-c", "import django; django.setup()"],  # noqa: S603
+                           env=env, capture_output=True, text=True, timeout=60,
+                           cwd=Path(__file__).resolve().parents[2])
+
+    assert check.returncode != 0
+    assert "EVENTS_URL must be" in check.stderr
+
+
+def test_it_moves_to_another_path_when_the_setting_changes(tmp_path, settings):
+    first = engine.engine()
+    engine.insert([make_row()])
+    settings.EVENTS_URL = f"chdb://{tmp_path / 'other'}"
+
+    engine.ensure_schema()  # chDB holds one path per process: the first is closed
+    assert engine.engine() is not first
+    assert count() == 0
+    engine.insert([make_row(), make_row()])
+    assert count() == 2
+    engine.close()
+    settings.EVENTS_URL = first.configured_url
+
+    assert count() == 1
