@@ -212,6 +212,10 @@ def test_it_reports_a_bad_query_as_a_query_error():
     "CROSS JOIN default.events AS b",
     "SELECT subscription_id, workspace_id FROM events WHERE subscription_id = 2 "
     "UNION ALL SELECT subscription_id, workspace_id FROM events",
+    "SELECT subscription_id, workspace_id FROM view(SELECT * FROM `default`.`events`)",
+    # A filter of its own, in a subquery where a trailing one would be refused.
+    "SELECT subscription_id, workspace_id FROM (SELECT * FROM events "
+    "SETTINGS readonly = 0, additional_table_filters = {'events': '1'})",
 ])
 def test_it_never_reads_another_tenants_rows(sql):
     engine.insert([make_row(1, 10), make_row(1, 11), make_row(1, 12),
