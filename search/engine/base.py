@@ -129,6 +129,7 @@ _LIMIT_MESSAGES = {
     "readonly": "Searches only read: the query tried to change something.",
 }
 _CODE = re.compile(r"Code: (\d+)\.")
+_AT_ROW = re.compile(r"\bat row (\d+)")
 
 
 def error_code(text):
@@ -364,8 +365,10 @@ class Engine:
             if exc.unavailable or code in _ENGINE_FAULTS:
                 raise EngineUnavailable(f"The events engine did not store the batch: "
                                         f"{_first_line(exc.text)}") from None
+            at = _AT_ROW.search(exc.text)
             raise InsertRefused(f"The events engine refused the batch (nothing of it is "
-                                f"stored): {_first_line(exc.text)}") from None
+                                f"stored): {_first_line(exc.text)}",
+                                int(at.group(1)) - 1 if at else None) from None
         return len(rows)
 
     def query(self, sql, params=None, *, tenant, limits=None):

@@ -113,6 +113,7 @@ def test_it_refuses_a_batch_with_a_bad_row_as_a_whole():
         engine.insert([*good, bad])
 
     assert "nothing of it is stored" in str(refused.value)
+    assert refused.value.index == 3
     assert count() == 0
     engine.insert(good)
     assert count() == 3
