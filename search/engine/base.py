@@ -416,14 +416,14 @@ class Engine:
                   "now": now or dt.datetime.now(dt.UTC)}
         expiring = self.query(
             f"SELECT count() FROM {ddl.TABLE} WHERE workspace_id = {{ws:UInt64}} "  # noqa: S608
-            "AND toDateTime(time_generated) + toIntervalDay({days:UInt16}) "
+            "AND toDateTime(ingested_at) + toIntervalDay({days:UInt16}) "
             "< {now:DateTime64(6, 'UTC')}", params, tenant=None).rows[0][0]
         self.command(f"ALTER TABLE {ddl.TABLE} UPDATE retention_days = {{days:UInt16}} "
                      "WHERE workspace_id = {ws:UInt64} AND retention_days != {days:UInt16}",
                      params, {"mutations_sync": 2})
         if expiring:  # the TTL works on rows it rewrote; what it has not, this drops
             self.command(f"DELETE FROM {ddl.TABLE} WHERE workspace_id = {{ws:UInt64}} AND "  # noqa: S608
-                         "toDateTime(time_generated) + toIntervalDay({days:UInt16}) "
+                         "toDateTime(ingested_at) + toIntervalDay({days:UInt16}) "
                          "< {now:DateTime64(6, 'UTC')}", params,
                          {"lightweight_deletes_sync": 2, "mutations_sync": 2})
         return int(expiring)
@@ -432,8 +432,7 @@ class Engine:
         """Delete the rows past their retention now (the TTL does it lazily, at merges);
         returns {workspace_id: rows deleted}."""
         now = now or dt.datetime.now(dt.UTC)
-        expired = ("toDateTime(time_generated) + toIntervalDay(retention_days) "
-                   "< {now:DateTime64(6, 'UTC')}")
+        expired = f"{ddl.EXPIRES} < {{now:DateTime64(6, 'UTC')}}"
         counts = self.query(f"SELECT workspace_id, count() FROM {ddl.TABLE} "  # noqa: S608
                             f"WHERE {expired} GROUP BY workspace_id", {"now": now},
                             tenant=None)

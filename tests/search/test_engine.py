@@ -29,11 +29,12 @@ CONTOSO = Tenant(1, (10, 11))
 FABRIKAM = Tenant(2, (20,))
 
 
-def make_row(subscription_id=1, workspace_id=10, table="SecurityEvent", time=None, **kwargs):
+def make_row(subscription_id=1, workspace_id=10, table="SecurityEvent", time=None,
+             ingested=None, **kwargs):
     values = {"columns": {}, "raw": b"{}", "retention_days": 90, "computer": "host-1"}
     values.update(kwargs)
     return engine.row(subscription_id=subscription_id, workspace_id=workspace_id, table=table,
-                      ingested_at=NOW, time_generated=time or NOW, **values)
+                      ingested_at=ingested or NOW, time_generated=time or NOW, **values)
 
 
 def count(tenant=None, where="1"):
@@ -241,12 +242,12 @@ def test_it_reads_nothing_for_a_workspace_of_another_subscription():
 
 def test_it_applies_a_new_retention_to_stored_rows():
     old = NOW - dt.timedelta(days=20)
-    engine.insert([make_row(1, 10, time=old), make_row(1, 10), make_row(1, 11, time=old),
-                   make_row(2, 20, time=old)])
-
+    engine.insert([make_row(1, 10, ingested=old), make_row(1, 10), make_row(1, 11, ingested=old),
+                   make_row(2, 20, ingested=old)])
     assert engine.drop_expired() == {}
 
     assert engine.set_retention(10, 7) == 1
+
     assert engine.drop_expired() == {}
     assert count(where="workspace_id = 10") == 1
     assert count(where="workspace_id = 11") == 1
@@ -256,18 +257,28 @@ def test_it_applies_a_new_retention_to_stored_rows():
 
 
 def test_it_drops_rows_once_past_their_retention():
-    engine.insert([make_row(1, 10, time=NOW - dt.timedelta(days=5), retention_days=30),
-                   make_row(2, 20, time=NOW - dt.timedelta(days=5), retention_days=7)])
+    engine.insert([make_row(1, 10, ingested=NOW - dt.timedelta(days=5), retention_days=30),
+                   make_row(2, 20, ingested=NOW - dt.timedelta(days=5), retention_days=7)])
 
     assert engine.drop_expired(NOW + dt.timedelta(days=3)) == {20: 1}
     assert engine.drop_expired(NOW + dt.timedelta(days=30)) == {10: 1}
     assert count() == 0
 
 
+def test_it_counts_retention_from_ingestion_not_from_the_events_time():
+    # A 2020 sample ingested today is kept its 7 days, by the TTL as by drop_expired.
+    engine.insert([make_row(time=dt.datetime(2020, 10, 19, 3, 30, tzinfo=dt.UTC),
+                            retention_days=7)])
+
+    assert engine.drop_expired(NOW + dt.timedelta(days=6)) == {}
+    assert count() == 1
+    assert engine.drop_expired(NOW + dt.timedelta(days=8)) == {10: 1}
+
+
 def test_it_keeps_no_row_already_past_its_retention():
-    # The TTL may drop such a backfill as it is written (not always: it is the engine's
-    # choice); drop_expired() leaves none of it either way.
-    engine.insert([make_row(time=NOW - dt.timedelta(days=10), retention_days=7),
+    # The TTL may drop rows ingested past their retention as they are written (it is the
+    # engine's choice); drop_expired() leaves none of them either way.
+    engine.insert([make_row(ingested=NOW - dt.timedelta(days=10), retention_days=7),
                    make_row(retention_days=7)])
 
     assert engine.drop_expired() in ({}, {10: 1})
