@@ -14,7 +14,10 @@ from tests.conftest import make_token
 
 from .factories import default_workspace, ingest
 
-NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+# The engine's TTL reads the real clock: the tests' times follow it.
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+AN_HOUR_AGO = (NOW - dt.timedelta(hours=1)).isoformat()
+EARLIER = (NOW - dt.timedelta(days=21)).isoformat()
 
 
 @pytest.fixture(autouse=True)
@@ -39,10 +42,10 @@ def poison():
 def test_it_stores_accepted_events_in_the_engine(p):
     ws = default_workspace(p.sub)
     report = ingest(ws, "SecurityEvent", [
-        {"TimeGenerated": "2026-12-01T10:00:00Z", "Computer": "vm1", "EventID": 4625,
+        {"TimeGenerated": AN_HOUR_AGO, "Computer": "vm1", "EventID": 4625,
          "Account": "CONTOSO\\jürgen", "LogonType": 3, "CommandLine": "cmd /c whoami",
          "Activity": "Échec"},
-        {"TimeGenerated": "2026-12-01T10:00:01Z", "Computer": "vm1", "EventID": "x"},
+        {"TimeGenerated": NOW.isoformat(), "Computer": "vm1", "EventID": "x"},
         "not an object"], now=NOW)
 
     assert (report.accepted, report.rejected) == (2, 1)
@@ -54,14 +57,14 @@ def test_it_stores_accepted_events_in_the_engine(p):
     assert retention == ws.retention_days
     assert resource == p.sub.resources.get(name="vm1").pk
     assert not Event.objects.exists()
-    assert EventDay.objects.get(workspace=ws).events == 2
+    assert sum(EventDay.objects.filter(workspace=ws).values_list("events", flat=True)) == 2
     assert RejectedEvent.objects.get().code == "not_an_object"
 
 
 def test_it_refuses_only_the_event_the_engine_refuses(p, poison):
     ws = default_workspace(p.sub)
     report = ingest(ws, "Syslog", [
-        {"TimeGenerated": "2026-12-01T10:00:00Z", "Computer": name}
+        {"TimeGenerated": AN_HOUR_AGO, "Computer": name}
         for name in ("vm1", "poison", "vm2")], now=NOW)
 
     assert [r.status for r in report.results] == ["created", "rejected", "created"]
@@ -74,7 +77,7 @@ def test_it_refuses_only_the_event_the_engine_refuses(p, poison):
 def test_it_answers_503_and_keeps_nothing_when_the_engine_is_down(client, p):
     token = make_token(p.sub, user=p.analyst)
     ws = default_workspace(p.sub)
-    events = [{"TimeGenerated": "2026-12-01T10:00:00Z", "Computer": f"vm{i}"} for i in range(3)]
+    events = [{"TimeGenerated": AN_HOUR_AGO, "Computer": f"vm{i}"} for i in range(3)]
 
     # Nothing listens on port 1: the engine is a server that cannot be reached.
     with override_settings(EVENTS_URL="clickhouse://default:secret@127.0.0.1:1/default"):
@@ -88,3 +91,28 @@ def test_it_answers_503_and_keeps_nothing_when_the_engine_is_down(client, p):
     assert "Nothing was stored" in response.json()["error"]["message"]
     assert not EventDay.objects.exists()
     assert not RejectedEvent.objects.exists()  # the refused one too: the client sends again
+
+
+def test_retention_applies_a_workspaces_new_retention_in_the_engine(p):
+    from inventory.activity import Actor
+    from inventory.models import Activity
+    from inventory.subscriptions import set_retention
+    from search.retention import apply_retention
+
+    ws = default_workspace(p.sub)
+    other = default_workspace(p.other)
+    ingest(ws, "Syslog", [{"TimeGenerated": EARLIER}] * 3, now=NOW - dt.timedelta(days=20))
+    ingest(ws, "Syslog", [{"TimeGenerated": "2020-10-19T03:30:41Z"}], now=NOW)
+    ingest(other, "Syslog", [{"TimeGenerated": EARLIER}], now=NOW - dt.timedelta(days=20))
+    assert apply_retention(now=NOW)["deleted_events"] == 0
+
+    set_retention(ws, 7, actor=Actor.of_system("tests"))
+    result = apply_retention(now=NOW)
+
+    assert result == {"dropped_days": 1, "deleted_events": 3, "deleted_runs": 0}
+    assert len(stored(ws)) == 1  # the 2020 sample, ingested today
+    assert len(stored(other)) == 1
+    assert list(EventDay.objects.filter(workspace=ws).values_list("day", flat=True)) == [
+        dt.date(2020, 10, 19)]
+    audit = Activity.objects.get(verb="events.retention")
+    assert audit.after == {"deleted_events": 3, "retention_days": 7}
