@@ -14,7 +14,7 @@ from pathlib import Path
 from .base import Engine, EngineInUse, TransportError, escaped, with_settings
 from .ddl import COLUMNS, TABLE
 
-_SERVER_HINT = ("The embedded engine (EVENTS_URL=chdb://...) serves one process; run "
+SERVER_HINT = ("The embedded engine (EVENTS_URL=chdb://...) serves one process; run "
                 "several processes (gunicorn with more than one worker, a separate Celery "
                 "worker) against a ClickHouse server: EVENTS_URL=clickhouse://user:password"
                 "@host:8123/database (see docs/operations.md).")
@@ -34,7 +34,7 @@ class EmbeddedEngine(Engine):
             self._session = session.Session(str(self.path))
         except Exception as exc:
             self._release()
-            raise EngineInUse(f"chDB could not open {self.path}: {exc}. {_SERVER_HINT}") \
+            raise EngineInUse(f"chDB could not open {self.path}: {exc}. {SERVER_HINT}") \
                 from None
 
     def _run(self, sql, params, settings):
@@ -48,7 +48,7 @@ class EmbeddedEngine(Engine):
         if os.getpid() != self._pid:
             raise EngineInUse(f"The embedded events engine at {self.path} was opened by "
                               f"process {self._pid} before this process was forked from "
-                              f"it. {_SERVER_HINT}")
+                              f"it. {SERVER_HINT}")
         texts = {name: escaped(value) for name, value in params.items()}
         with self._mutex:
             if self._session is None:
@@ -94,7 +94,7 @@ def _hold(path):
         owner = handle.read().strip() or "another process"
         handle.close()
         raise EngineInUse(f"The embedded events engine at {path} is held by process "
-                          f"{owner}. {_SERVER_HINT}") from None
+                          f"{owner}. {SERVER_HINT}") from None
     handle.seek(0)
     handle.truncate()
     handle.write(str(os.getpid()))

@@ -406,3 +406,33 @@ def test_it_moves_to_another_path_when_the_setting_changes(tmp_path, settings):
     settings.EVENTS_URL = first.configured_url
 
     assert count() == 1
+
+
+def _production_env(tmp_path, **extra):
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "socconsole.settings", "DEBUG": "true",
+            "EVENTS_IN_ENGINE": "true", "EVENTS_URL": f"chdb://{tmp_path / 'events'}",
+            **extra}
+
+
+def test_gunicorn_with_two_workers_on_the_embedded_engine_fails_to_start(tmp_path):
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+
+    run = subprocess.run(  # noqa: S603
+        [str(gunicorn), "socconsole.wsgi:application", "--bind", "127.0.0.1:0",
+         "--workers", "2"], env=_production_env(tmp_path), capture_output=True, text=True,
+        timeout=120, cwd=Path(__file__).resolve().parents[2])
+
+    assert run.returncode == 3  # gunicorn: a worker failed to boot
+    assert "is held by process" in run.stderr
+    assert "EVENTS_URL=clickhouse://" in run.stderr
+
+
+def test_a_celery_worker_on_the_embedded_engine_refuses_to_start(tmp_path):
+    run = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "celery", "-A", "socconsole", "worker", "--pool=solo",
+         "-Q", f"refused-{os.getpid()}"],
+        env=_production_env(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:6379/3"),
+        capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+
+    assert run.returncode == 1
+    assert "A Celery worker cannot use the embedded events engine" in run.stderr
