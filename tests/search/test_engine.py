@@ -436,3 +436,15 @@ def test_a_celery_worker_on_the_embedded_engine_refuses_to_start(tmp_path):
 
     assert run.returncode == 1
     assert "A Celery worker cannot use the embedded events engine" in run.stderr
+
+
+def test_search_limits_follow_the_settings(settings):
+    settings.SEARCH_TIMEOUT_SECONDS, settings.SEARCH_ROW_LIMIT = 7, 100
+    settings.SEARCH_MAX_BYTES = 0
+
+    limits = engine.search_limits()
+
+    assert (limits.max_execution_time, limits.max_result_rows) == (7, 101)
+    assert limits.result_overflow_mode == "break"
+    assert limits.max_bytes_to_read is None
+    assert limits.readonly
