@@ -315,7 +315,9 @@ def _converter(kind):
         return _nullable(lambda v: {k: value(x) for k, x in v.items()})
     if kind.startswith("Tuple("):
         items = [_converter(_named(a)) for a in _split_args(kind[6:-1])]
-        return _nullable(lambda v: tuple(c(x) for c, x in zip(items, v, strict=True)))
+        # A named tuple comes as a JSON object, in its elements' order.
+        return _nullable(lambda v: tuple(c(x) for c, x in zip(
+            items, v.values() if isinstance(v, dict) else v, strict=True)))
     return lambda v: v
 
 

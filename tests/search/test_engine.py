@@ -76,16 +76,19 @@ def test_it_converts_computed_types():
         "SELECT toStartOfInterval(time_generated, INTERVAL 1 hour) AS hour, "
         "toDate(time_generated) AS day, groupArray(event_id) AS ids, "
         "uniqExact(computer) AS hosts, map('k', max(event_id)) AS m, "
-        "tuple(1, 'x') AS t, toUInt64(18446744073709551615) AS big, 1.5 AS real "
+        "tuple(1, 'x') AS t, CAST((2, [toDateTime('2026-01-02 03:04:05', 'UTC')]), "
+        "'Tuple(n UInt8, at Array(DateTime(\\'UTC\\')))') AS named, "
+        "toUInt64(18446744073709551615) AS big, 1.5 AS real "
         "FROM events GROUP BY hour, day", tenant=CONTOSO)
 
-    hour, day, ids, hosts, mapping, pair, big, real = result.rows[0]
+    hour, day, ids, hosts, mapping, pair, named, big, real = result.rows[0]
     assert hour == NOW.replace(minute=0, second=0, microsecond=0)
     assert day == NOW.date()
     assert ids == [4625]  # groupArray leaves nulls out
     assert hosts == 1
     assert mapping == {"k": 4625}
     assert pair == (1, "x")
+    assert named == (2, [dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)])
     assert big == 2**64 - 1
     assert real == 1.5
 
