@@ -8,6 +8,7 @@ with different retention sharing a day) are trimmed with a DELETE bounded to tha
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
@@ -16,7 +17,7 @@ from inventory import activity
 from inventory.activity import Actor
 from inventory.models import Workspace
 
-from . import partitions
+from . import engine, partitions
 from .models import Event, EventDay, QueryRun, RejectedEvent
 
 # Finished searches (their rows included) are kept this long for the page's history.
@@ -27,6 +28,8 @@ def apply_retention(now=None):
     """Drop and delete expired events, and searches older than 30 days; returns
     {"dropped_days": n, "deleted_events": n, "deleted_runs": n}."""
     now = now or timezone.now()
+    if settings.EVENTS_IN_ENGINE:
+        return _apply_in_engine(now)
     cutoffs = {w.pk: now - dt.timedelta(days=w.retention_days)
                for w in Workspace.objects.only("pk", "retention_days")}
     deleted = {}
@@ -60,6 +63,32 @@ def apply_retention(now=None):
                 continue
             deleted[r.workspace_id] = deleted.get(r.workspace_id, 0) + _trim(r, cutoff)
     _drop_empty_partitions(now)
+    _record(deleted)
+    runs, _ = QueryRun.objects.filter(created_at__lt=now - RUNS_KEPT).delete()
+    return {"dropped_days": dropped, "deleted_events": sum(deleted.values()),
+            "deleted_runs": runs}
+
+
+def _apply_in_engine(now):
+    """Retention when the events are in the engine: give stored rows their workspace's
+    current retention, delete what is past it, and forget the days left empty."""
+    kept = dict(Workspace.objects.values_list("pk", "retention_days"))
+    deleted = {}
+    stored = engine.query("SELECT workspace_id, retention_days FROM events "
+                          "GROUP BY workspace_id, retention_days", tenant=None).rows
+    for workspace_id, days in stored:
+        if workspace_id in kept and kept[workspace_id] != days:
+            deleted[workspace_id] = engine.set_retention(workspace_id, kept[workspace_id], now)
+    for workspace_id, count in engine.drop_expired(now).items():
+        deleted[workspace_id] = deleted.get(workspace_id, 0) + count
+    # A day's count is the database's account of what the engine holds; a day whose last
+    # events were ingested past retention holds nothing any more.
+    dropped = 0
+    for row in EventDay.objects.all():
+        cutoff = now - dt.timedelta(days=kept.get(row.workspace_id, 0))
+        if row.last_ingested_at < cutoff:
+            row.delete()
+            dropped += 1
     _record(deleted)
     runs, _ = QueryRun.objects.filter(created_at__lt=now - RUNS_KEPT).delete()
     return {"dropped_days": dropped, "deleted_events": sum(deleted.values()),

@@ -16,6 +16,7 @@ from inventory.api import router as inventory_router
 from inventory.tokens import verify_token
 from investigation.api import router as investigation_router
 from search.api import router as search_router
+from search.engine import EngineUnavailable
 from socconsole.lib.apierrors import ApiError, envelope
 from socconsole.lib.jsonbody import BOM, BodyError
 from socconsole.lib.jsonsafe import MAX_DEPTH, JSONTooDeep, describe, loads, nul_path
@@ -95,6 +96,14 @@ def on_storage_unavailable(request, exc):
     response = api.create_response(request, envelope("unavailable", exc.message), status=503)
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+@api.exception_handler(EngineUnavailable)
+def on_engine_unavailable(request, exc):
+    # The events engine did not store (or cannot read) now; nothing was half-stored.
+    return on_storage_unavailable(request, StorageUnavailable(
+        f"{exc} Nothing of this request was stored; send it again in "
+        f"{exc.retry_after} seconds."))
 
 
 @api.exception_handler(DatabaseError)

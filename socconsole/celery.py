@@ -1,9 +1,21 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socconsole.settings")
 
 app = Celery("socconsole", task_cls="celery.contrib.django.task:DjangoTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _refuse_embedded_engine(**kwargs):
+    from search.engine import EngineInUse, refuse_worker
+
+    try:
+        refuse_worker()
+    except EngineInUse as exc:
+        # Celery logs and ignores a signal handler's exceptions: only an exit stops it.
+        raise SystemExit(str(exc)) from None

@@ -209,6 +209,21 @@ CELERY_BEAT_SCHEDULE = {
 # Searches (search.runs): each statement's time limit, and the rows a result keeps.
 SEARCH_TIMEOUT_SECONDS = env_int("SEARCH_TIMEOUT_SECONDS", 30, minimum=1)
 SEARCH_ROW_LIMIT = env_int("SEARCH_ROW_LIMIT", 10000, minimum=1)
+# Bytes a search may read from the events engine (0: no limit).
+SEARCH_MAX_BYTES = env_int("SEARCH_MAX_BYTES", 0, minimum=0)
+
+# The events engine (search.engine): ClickHouse embedded in this process (chdb://<path>,
+# one process only) or a server (clickhouse://user:password@host:8123/database,
+# clickhouses:// for TLS), with a bounded pool of connections per process.
+EVENTS_URL = env_str("EVENTS_URL", f"chdb://{BASE_DIR / 'var' / 'events'}")
+if not re.match(r"^(chdb://.+|clickhouses?://[^\s/]+(/\w*)?)$", EVENTS_URL):
+    raise ImproperlyConfigured("EVENTS_URL must be chdb://<path> or "
+                               "clickhouse[s]://user:password@host:port/database, not "
+                               f"{EVENTS_URL.split('@')[-1]!r}.")
+EVENTS_POOL_SIZE = env_int("EVENTS_POOL_SIZE", 8, minimum=1)
+# Ingestion stores events in the engine instead of the database's search_event table.
+# Off until searches read the engine too (issue 14); then it goes, and so does the table.
+EVENTS_IN_ENGINE = env_bool("EVENTS_IN_ENGINE", False)
 
 # Alerts on one resource whose times fall within this many hours of each other form one
 # incident (incidents.correlation).

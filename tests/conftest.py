@@ -1,4 +1,6 @@
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -99,3 +101,28 @@ def pytest_runtest_setup(item):
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI must run the corpus tests, but {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def _events_schema():
+    """The test process's embedded events engine (settings_test gives it a temporary
+    path), with its table; removed when the session ends."""
+    from search import engine
+
+    engine.ensure_schema()
+    yield engine.engine()
+    path = getattr(engine.engine(), "path", None)
+    engine.close()
+    if path is not None and str(path).startswith(tempfile.gettempdir()):
+        shutil.rmtree(path, ignore_errors=True)
+        Path(str(path) + ".lock").unlink(missing_ok=True)
+
+
+@pytest.fixture
+def events_engine(_events_schema):
+    """The events engine, emptied after the test so that tests stay independent."""
+    from search import engine
+
+    yield engine.engine()
+    engine.ensure_schema()  # a test may have closed and reopened it
+    engine.engine().truncate()

@@ -4,7 +4,8 @@ One wide table for every log table (`table_name` says which), as `search_event` 
 in PostgreSQL today: the compiler reads the same storage columns from either. The
 sort key (workspace, table, time) makes every compiled query a range of the
 primary index; the partitions are days; each row carries its retention, so the
-TTL drops what a workspace no longer keeps.
+TTL drops what a workspace no longer keeps. Retention counts from ingestion, as it
+always has here: a 2020 sample ingested today is kept its workspace's 90 days.
 
 The typed (*hot*) columns are those analysts filter on; every other field is in
 `fields`, a map from the Sentinel column name to the field's JSON text (a string
@@ -49,6 +50,9 @@ COLUMNS = ("subscription_id", "workspace_id", "table_name", "time_generated", "i
            "computer", "event_id", "account", "ip_address", "logon_type", "process",
            "command_line", "message", "resource_id", "fields", "raw", "retention_days")
 
+# When a row expires (the TTL, and search.engine's drop_expired and set_retention).
+EXPIRES = "toDateTime(ingested_at) + toIntervalDay(retention_days)"
+
 CREATE_TABLE = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
     subscription_id UInt64,
@@ -73,7 +77,7 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
 ) ENGINE = MergeTree
 PARTITION BY toYYYYMMDD(time_generated)
 ORDER BY (workspace_id, table_name, time_generated)
-TTL toDateTime(time_generated) + toIntervalDay(retention_days)
+TTL {EXPIRES}
 """
 
 

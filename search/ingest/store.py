@@ -5,6 +5,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -14,9 +15,9 @@ from inventory.models import Resource
 from inventory.resources import resources_by_host_name
 from socconsole.lib.bulk import bulk_insert
 from socconsole.lib.jsonbody import InvalidJSON, split_body
-from socconsole.lib.transient import is_transient, retry_transient
+from socconsole.lib.transient import StorageUnavailable, is_transient, retry_transient
 
-from .. import partitions
+from .. import engine, partitions
 from ..models import Event, EventDay, RejectedEvent, TableColumn
 from ..schema import hot_columns, infer_type, seeded_columns
 from .mapping import to_columns
@@ -129,7 +130,12 @@ def ingest_event_items(workspace, table, items, *, now=None, source="api"):
         _seen(resources, rows, now)
         _keep_refused(workspace, table, sent, results, resources, source, now)
 
-    if rows:
+    if rows and settings.EVENTS_IN_ENGINE:
+        raws = {item.index: item.raw for item, _ in sent}
+        retry_transient(lambda: _store_in_engine(workspace, table, rows, raws, fresh, now,
+                                                 resources, finish),
+                        what=f"events into workspace {workspace.pk}")
+    elif rows:
         _store(workspace, table, rows, fresh, now, resources, finish)
     else:
         retry_transient(lambda: _atomic(finish), what=f"events into workspace {workspace.pk}")
@@ -383,3 +389,40 @@ def _account(workspace, table, rows, fresh, now):
             if not created:
                 EventDay.objects.filter(workspace=workspace, table_name=table, day=day).update(
                     events=F("events") + count, last_ingested_at=now)
+
+
+def _store_in_engine(workspace, table, rows, raws, fresh, now, resources, finish):
+    """Store the rows in the events engine as one batch, and account for them in the
+    database's transaction; a row the engine refuses is refused alone and the rest is
+    stored again as one batch (each try stores all of it or nothing)."""
+    for result, _ in rows:  # what an earlier, failed try decided does not stand
+        result.status, result.error = "created", None
+    ids = {name: r.pk for name, r in resources.items()}
+    pending = [(result, row, engine.row(
+        subscription_id=workspace.subscription_id, workspace_id=workspace.pk, table=table,
+        ingested_at=now, time_generated=row[0], computer=row[1], event_id=row[2],
+        account=row[3], ip_address=row[4], columns=row[5], raw=raws[result.index],
+        retention_days=workspace.retention_days,
+        resource_id=ids.get(row[1].lower()) if row[1] else None)) for result, row in rows]
+    while True:
+        try:
+            with transaction.atomic():
+                _account(workspace, table, [row for _, row, _ in pending], fresh, now)
+                finish()
+                # Last in the transaction: a refused batch rolls the accounting back. A
+                # commit lost after it would store the batch again when retried.
+                if pending:
+                    engine.insert([event for _, _, event in pending])
+            return
+        except engine.InsertRefused as exc:
+            at = exc.index if exc.index is not None and exc.index < len(pending) else None
+            refused = [pending[at]] if at is not None else list(pending)
+            for result, _, _ in refused:
+                result.status = "rejected"
+                result.error = {"code": "engine_refused", "field": None,
+                                "message": f"The events engine refused this event: {exc}"[:500]}
+            pending = [p for p in pending if p[0].status == "created"]
+        except engine.EngineUnavailable as exc:
+            raise StorageUnavailable(
+                f"{exc} Nothing was stored; send the request again in "
+                f"{StorageUnavailable.retry_after} seconds.") from None
