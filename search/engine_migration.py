@@ -188,11 +188,11 @@ def copy_day(day, *, batch, now, report, max_batches=None):
     copied = batches = 0
     started = last_line = time.monotonic()
     while True:
-        if max_batches is not None and batches >= max_batches:
-            return copied, batches, False
         rows = list(source.filter(id__gt=record.last_id)[:batch])
         if not rows:
             break
+        if max_batches is not None and batches >= max_batches:
+            return copied, batches, False
         try:
             engine.insert([_engine_row(workspace, r) for r in rows])
         except engine.InsertRefused as exc:
@@ -212,7 +212,8 @@ def copy_day(day, *, batch, now, report, max_batches=None):
                    f"{_rate(copied, started)}")
     record.state = EventMigration.State.COPIED
     record.save(update_fields=["state", "updated_at"])
-    report(f"{day.label}: copied {record.copied:,} rows, {_rate(copied, started)}")
+    rate = f", {_rate(copied, started)}" if copied else ""
+    report(f"{day.label}: copied {record.copied:,} rows{rate}")
     return copied, batches, True
 
 

@@ -204,6 +204,29 @@ def test_it_resumes_after_the_engine_went_down_half_way(p, spaces, settings):
     assert per_day(fabrikam) == dict.fromkeys(DAYS, 1)
 
 
+def test_it_keeps_what_it_copied_when_interrupted(p, spaces):
+    contoso, _ = spaces
+
+    class CtrlCAfterTheFirstDay(io.StringIO):
+        def write(self, text):
+            if "copied" in text:
+                raise KeyboardInterrupt
+            return super().write(text)
+
+    with pytest.raises(CommandError) as caught:
+        call_command("migrate_events_to_clickhouse", batch=2,
+                     stdout=CtrlCAfterTheFirstDay(), stderr=io.StringIO())
+
+    assert caught.value.returncode == 130
+    assert EventMigration.objects.get(workspace=contoso, day=DAYS[0]).state == "copied"
+
+    output = run(batch=2)
+
+    assert f"{contoso.name} {DAYS[0]}: copied" not in output
+    assert "Copied 9 rows" in output  # the 12 less the day copied before the interruption
+    assert per_day(contoso) == dict.fromkeys(DAYS, 3)
+
+
 def test_it_names_the_event_the_engine_refuses_and_resumes_once_it_is_accepted(p, spaces):
     contoso, _ = spaces
     store(contoso, {"Syslog": [{"TimeGenerated": at(DAYS[1], 23), "Computer": "poison"}]})
