@@ -3,6 +3,7 @@ after an interruption without a row twice, and drop the source only where it ver
 
 import datetime as dt
 import io
+import json
 import uuid
 
 import pytest
@@ -165,19 +166,25 @@ def test_it_resumes_a_run_stopped_half_way_without_copying_a_row_twice(p, spaces
     assert "deleting" not in output  # the engine held what was recorded: no recopy
 
 
-def test_it_copies_a_day_again_when_a_batch_was_stored_but_not_recorded(p, spaces):
+def test_it_copies_a_day_again_when_a_batch_was_stored_but_not_recorded(p, spaces,
+                                                                         settings):
     contoso, _ = spaces
+    settings.EVENTS_IN_ENGINE = True  # the cut-over: an event ingested into the engine
+    store(contoso, {"Syslog": [{"TimeGenerated": at(DAYS[0], 23), "Computer": "direct"}]})
     run(batch=2, max_batches=1)
     # A crash between the insert and its record: the engine holds a batch more.
     lost = stored(contoso, "*")[0]
     engine.insert([lost])
-    assert per_day(contoso) == {DAYS[0]: 3}
+    assert per_day(contoso) == {DAYS[0]: 1 + 2 + 1}
 
     output = run(batch=2)
 
     assert f"{DAYS[0]}: deleting 3 rows of an earlier, unfinished copy" in output
-    assert per_day(contoso) == dict.fromkeys(DAYS, 3)
-    assert len({repr(r) for r in stored(contoso)}) == 9
+    assert "6 of 6 days verified" in output  # the ingested event is not the source's
+    assert per_day(contoso) == {DAYS[0]: 4, DAYS[1]: 3, DAYS[2]: 3}
+    assert len({repr(r) for r in stored(contoso)}) == 10
+    (raw,) = [r for c, r in stored(contoso, "computer, raw") if c == "direct"]
+    assert json.loads(raw)["Computer"] == "direct"  # kept through the delete
 
 
 def test_it_resumes_after_the_engine_went_down_half_way(p, spaces, settings):
