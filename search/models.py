@@ -173,3 +173,31 @@ class RejectedEvent(models.Model):
 
     def __str__(self):
         return f"{self.code} at {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class EventMigration(models.Model):
+    """How far moving one workspace's day of events from `search_event` into the events
+    engine has got (search.engine_migration)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COPYING = "copying", "Copying"
+        COPIED = "copied", "Copied"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    # The last source id copied and how many rows that makes, saved after each batch.
+    last_id = models.BigIntegerField(default=0)
+    copied = models.BigIntegerField(default=0)
+    # What the last verification counted, and when it found both sides equal.
+    source_rows = models.BigIntegerField(null=True, blank=True)
+    engine_rows = models.BigIntegerField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    source_dropped_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "day"], name="eventmigration_unique"),
+        ]
