@@ -45,40 +45,79 @@ HOT_COLUMNS = {
     "SuricataEve": {**DEFAULT_HOT, "SrcIp": "ip_address"},
 }
 
-# The insert's column order (see `row()`).
-COLUMNS = ("subscription_id", "workspace_id", "table_name", "time_generated", "ingested_at",
-           "computer", "event_id", "account", "ip_address", "logon_type", "process",
-           "command_line", "message", "resource_id", "fields", "raw", "retention_days")
+# Storage column -> ClickHouse type, in the insert's column order (see `row()`).
+COLUMN_TYPES = (
+    ("subscription_id", "UInt64"),
+    ("workspace_id", "UInt64"),
+    ("table_name", "LowCardinality(String)"),
+    ("time_generated", "DateTime64(6, 'UTC')"),
+    ("ingested_at", "DateTime64(6, 'UTC')"),
+    ("computer", "LowCardinality(String)"),
+    ("event_id", "Nullable(Int32)"),
+    ("account", "LowCardinality(String)"),
+    ("ip_address", "String"),
+    ("logon_type", "Nullable(Int32)"),
+    ("process", "LowCardinality(String)"),
+    ("command_line", "String"),
+    ("message", "String"),
+    ("resource_id", "Nullable(UInt64)"),
+    ("fields", "Map(LowCardinality(String), String)"),
+    ("raw", "String CODEC(ZSTD(3))"),
+    ("retention_days", "UInt16"),
+)
+COLUMNS = tuple(name for name, _ in COLUMN_TYPES)
 
 # When a row expires (the TTL, and search.engine's drop_expired and set_retention).
 EXPIRES = "toDateTime(ingested_at) + toIntervalDay(retention_days)"
 
-CREATE_TABLE = f"""
-CREATE TABLE IF NOT EXISTS {TABLE} (
-    subscription_id UInt64,
-    workspace_id UInt64,
-    table_name LowCardinality(String),
-    time_generated DateTime64(6, 'UTC'),
-    ingested_at DateTime64(6, 'UTC'),
-    computer LowCardinality(String),
-    event_id Nullable(Int32),
-    account LowCardinality(String),
-    ip_address String,
-    logon_type Nullable(Int32),
-    process LowCardinality(String),
-    command_line String,
-    message String,
-    resource_id Nullable(UInt64),
-    fields Map(LowCardinality(String), String),
-    raw String CODEC(ZSTD(3)),
-    retention_days UInt16,
-    INDEX command_line_tokens lower(command_line) TYPE tokenbf_v1(8192, 3, 0) GRANULARITY 1,
-    INDEX message_tokens lower(message) TYPE tokenbf_v1(8192, 3, 0) GRANULARITY 1
-) ENGINE = MergeTree
-PARTITION BY toYYYYMMDD(time_generated)
-ORDER BY (workspace_id, table_name, time_generated)
-TTL {EXPIRES}
-"""
+INDEXES = (
+    "INDEX command_line_tokens lower(command_line) TYPE tokenbf_v1(8192, 3, 0) GRANULARITY 1",
+    "INDEX message_tokens lower(message) TYPE tokenbf_v1(8192, 3, 0) GRANULARITY 1",
+)
+
+# What follows ENGINE = ... for the table that stores the rows (one server, or each shard).
+STORAGE_CLAUSES = (
+    "PARTITION BY toYYYYMMDD(time_generated)",
+    "ORDER BY (workspace_id, table_name, time_generated)",
+    f"TTL {EXPIRES}",
+)
+
+# The cluster's tables: each shard stores its rows in LOCAL_TABLE, replicated through
+# Keeper; TABLE is a Distributed table over them, so queries and inserts name TABLE as
+# on one server. Rows go to a shard by workspace: a workspace's events stay together.
+LOCAL_TABLE = f"{TABLE}_local"
+REPLICATED_ENGINE = (f"ReplicatedMergeTree('/clickhouse/tables/{{shard}}/{LOCAL_TABLE}', "
+                     "'{replica}')")
+SHARDING_KEY = "cityHash64(workspace_id)"
+
+
+def create_table(name, engine, *, on_cluster=None, indexes=INDEXES, clauses=STORAGE_CLAUSES):
+    """CREATE TABLE IF NOT EXISTS for `name` with the events' columns and `engine`."""
+    elements = [f"{column} {type_}" for column, type_ in COLUMN_TYPES] + list(indexes)
+    body = ",\n".join(f"    {element}" for element in elements)
+    cluster = f" ON CLUSTER {on_cluster}" if on_cluster else ""
+    tail = "".join(f"{clause}\n" for clause in clauses)
+    return f"\nCREATE TABLE IF NOT EXISTS {name}{cluster} (\n{body}\n) ENGINE = {engine}\n{tail}"
+
+
+CREATE_TABLE = create_table(TABLE, "MergeTree")
+
+
+def cluster_ddl(cluster):
+    """The statements creating the events tables on `cluster`, in order.
+
+    `events_local` on every node (ReplicatedMergeTree: a shard's replicas share its rows
+    through Keeper), then `events` on every node, a Distributed table over them sharded
+    by workspace. Each is created ON CLUSTER, so it runs on one node for all.
+    """
+    distributed = (f"Distributed({cluster}, currentDatabase(), {LOCAL_TABLE}, "
+                   f"{SHARDING_KEY})")
+    return [
+        create_table(LOCAL_TABLE, REPLICATED_ENGINE, on_cluster=cluster),
+        # Columns spelled out rather than `AS events_local`: an ON CLUSTER `AS` has been
+        # resolved in the wrong database on the other nodes (ClickHouse issue 37318).
+        create_table(TABLE, distributed, on_cluster=cluster, indexes=(), clauses=()),
+    ]
 
 
 def hot_columns(table):
