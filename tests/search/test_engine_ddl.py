@@ -1,52 +1,15 @@
 """The events tables' DDL, created on chDB: one server's table and the cluster's tables."""
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from search.engine import ddl
+from tests.chdb_process import in_chdb
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER_CONFIG = ROOT / "deploy" / "clickhouse" / "cluster"
-
-# Runs in a child process: chDB lets a process hold one data path at a time, and the
-# engine's own tests hold one in this process.
-CHILD = r"""
-import json, sys
-import chdb
-from chdb import session
-
-job = json.load(sys.stdin)
-if job["config"]:
-    conn = chdb.connect(f":memory:?config-file={job['config']}")
-    cursor = conn.cursor()
-    def run(sql):
-        cursor.execute(sql)
-        return [list(row) for row in cursor.fetchall()]
-else:
-    sess = session.Session(job["path"])
-    def run(sql):
-        text = sess.query(sql, "JSONCompact").bytes().decode()
-        return json.loads(text)["data"] if text.strip() else []
-for statement in job["statements"]:
-    run(statement)
-print(json.dumps({name: run(sql) for name, sql in job["queries"].items()}, default=str))
-"""
-
-
-def in_chdb(statements, queries, *, path=None, config=None):
-    job = {"statements": statements, "queries": queries, "path": str(path or ""),
-           "config": str(config or "")}
-    done = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps(job),
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
 
 def describe(table):
     """Queries that say what `table` is: its columns, keys, TTL, indexes."""
@@ -111,23 +74,15 @@ def test_the_distributed_table_spans_the_soc_cluster_of_the_deploy_config(tmp_pa
         shutil.copy(CLUSTER_CONFIG / name, tmp_path / "config.d" / name)
     (tmp_path / "config.xml").write_text("<clickhouse></clickhouse>\n")
     distributed = ddl.cluster_ddl("soc")[1].replace(" ON CLUSTER soc", "")
-    env_before = os.environ.get("CLICKHOUSE_CLUSTER_SECRET")
-    os.environ["CLICKHOUSE_CLUSTER_SECRET"] = "test-secret"
-    try:
-        found = in_chdb([local_on_one_server(), distributed], {
-            "clusters": "SELECT shard_num, replica_num, host_name, port FROM system.clusters "
-                        "WHERE cluster = 'soc' ORDER BY shard_num",
-            "macros": "SELECT macro, substitution FROM system.macros ORDER BY macro",
-            "engine": "SELECT engine_full FROM system.tables "
-                      "WHERE database = currentDatabase() AND name = 'events'",
-            "columns": "SELECT name, type FROM system.columns "
-                       "WHERE database = currentDatabase() AND table = 'events' ORDER BY position",
-        }, config=tmp_path / "config.xml")
-    finally:
-        if env_before is None:
-            del os.environ["CLICKHOUSE_CLUSTER_SECRET"]
-        else:
-            os.environ["CLICKHOUSE_CLUSTER_SECRET"] = env_before
+    found = in_chdb([local_on_one_server(), distributed], {
+        "clusters": "SELECT shard_num, replica_num, host_name, port FROM system.clusters "
+                    "WHERE cluster = 'soc' ORDER BY shard_num",
+        "macros": "SELECT macro, substitution FROM system.macros ORDER BY macro",
+        "engine": "SELECT engine_full FROM system.tables "
+                  "WHERE database = currentDatabase() AND name = 'events'",
+        "columns": "SELECT name, type FROM system.columns "
+                   "WHERE database = currentDatabase() AND table = 'events' ORDER BY position",
+    }, config=tmp_path / "config.xml", env={"CLICKHOUSE_CLUSTER_SECRET": "test-secret"})
 
     assert found["clusters"] == [[1, 1, "clickhouse-s1", 9000], [2, 1, "clickhouse-s2", 9000]]
     assert found["macros"] == [["replica", "clickhouse-s2"], ["shard", "2"]]

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.chdb_process import in_chdb
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = {"SECRET_KEY": "test", "POSTGRES_PASSWORD": "test", "CLICKHOUSE_PASSWORD": "test",
            "CLICKHOUSE_APP_PASSWORD": "app-test", "CLICKHOUSE_CLUSTER_SECRET": "test"}
@@ -86,6 +88,32 @@ def test_the_clickhouse_config_files_are_xml_with_the_soc_cluster():
     assert [s.findtext("replica/host") for s in shards] == ["clickhouse-s1", "clickhouse-s2"]
     assert {s.findtext("internal_replication") for s in shards} == {"true"}
     assert roots["zookeeper.xml"].findtext("zookeeper/node/host") == "clickhouse-keeper"
-    grants = [q.text for q in roots["soc_app.xml"].findall("users/soc_app/grants/query")]
-    assert "GRANT SELECT, INSERT ON soc_events.*" in grants
-    assert not [g for g in grants if any(w in g for w in ("ALL", "CREATE", "DROP", "TRUNCATE"))]
+
+
+def test_the_app_user_may_read_and_write_events_and_nothing_else(tmp_path):
+    # The users file loaded by the engine itself, as the server loads its users.d.
+    (tmp_path / "users.d").mkdir()
+    shutil.copy(ROOT / "deploy/clickhouse/users.d/soc_app.xml", tmp_path / "users.d")
+    (tmp_path / "users.xml").write_text(
+        "<clickhouse><profiles><default/></profiles><quotas><default/></quotas><users>"
+        "<default><password/><networks><ip>::/0</ip></networks><profile>default</profile>"
+        "<quota>default</quota><access_management>1</access_management></default>"
+        "</users></clickhouse>")
+    (tmp_path / "config.xml").write_text(
+        f"<clickhouse><users_config>{tmp_path / 'users.xml'}</users_config></clickhouse>")
+    found = in_chdb([], {
+        "grants": "SHOW GRANTS FOR soc_app",
+        "profile": "SHOW CREATE SETTINGS PROFILE soc_app",
+        "auth": "SELECT auth_type FROM system.users WHERE name = 'soc_app'",
+    }, config=tmp_path / "config.xml", env={"CLICKHOUSE_APP_PASSWORD": "app-test"})
+
+    assert sorted(row[0] for row in found["grants"]) == [
+        "GRANT ALTER UPDATE(retention_days) ON soc_events.events TO soc_app",
+        "GRANT ALTER UPDATE(retention_days) ON soc_events.events_local TO soc_app",
+        "GRANT CLUSTER ON *.* TO soc_app",
+        "GRANT SELECT, INSERT, ALTER DELETE ON soc_events.* TO soc_app",
+    ]
+    profile = found["profile"][0][0]
+    assert "distributed_foreground_insert = true" in profile
+    assert "readonly" not in profile
+    assert "no_password" not in str(found["auth"]) and "password" in str(found["auth"])
