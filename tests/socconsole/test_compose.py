@@ -57,6 +57,7 @@ def test_the_app_uses_the_clickhouse_server_as_its_own_user():
         assert not env["EVENTS_CLUSTER"]
         assert services[name]["depends_on"]["clickhouse"] == {"condition": "service_healthy"}
     assert "profiles" not in services["clickhouse"]
+    assert services["clickhouse"]["scale"] == 1
     for name in ("clickhouse-keeper", "clickhouse-s1", "clickhouse-s2"):
         assert services[name]["profiles"] == ["cluster"]
     assert "healthcheck" in services["clickhouse"]
@@ -73,10 +74,14 @@ def test_the_cluster_profile_points_the_app_at_a_node_of_the_soc_cluster():
         assert services[node]["depends_on"]["clickhouse-keeper"] == {
             "condition": "service_healthy"}
     done = compose("--profile", "cluster", "config",
-                   env={**SECRETS, "EVENTS_HOST": "clickhouse-s1", "EVENTS_CLUSTER": "soc"})
-    env = yaml.safe_load(done.stdout)["services"]["web"]["environment"]
+                   env={**SECRETS, "EVENTS_HOST": "clickhouse-s1", "EVENTS_CLUSTER": "soc",
+                        "CLICKHOUSE_SINGLE_SERVER": "0"})
+    services = yaml.safe_load(done.stdout)["services"]
+    env = services["web"]["environment"]
     assert env["EVENTS_URL"] == "clickhouse://soc_app:app-test@clickhouse-s1:8123/soc_events"
     assert env["EVENTS_CLUSTER"] == "soc"
+    scales = {name: services[name]["scale"] for name in ("clickhouse", *nodes)}
+    assert scales == {"clickhouse": 0, "clickhouse-s1": 1, "clickhouse-s2": 1}
 
 
 def test_the_clickhouse_config_files_are_xml_with_the_soc_cluster():
