@@ -224,6 +224,14 @@ EVENTS_POOL_SIZE = env_int("EVENTS_POOL_SIZE", 8, minimum=1)
 # Ingestion stores events in the engine instead of the database's search_event table.
 # Off until searches read the engine too (issue 14); then it goes, and so does the table.
 EVENTS_IN_ENGINE = env_bool("EVENTS_IN_ENGINE", False)
+# The ClickHouse cluster (its name in remote_servers) the events tables are created on,
+# ON CLUSTER, as shards behind a Distributed table; empty for one server or embedded.
+EVENTS_CLUSTER = env_str("EVENTS_CLUSTER", "")
+if not re.match(r"^\w*$", EVENTS_CLUSTER):
+    raise ImproperlyConfigured(f"EVENTS_CLUSTER must be a cluster's name, not {EVENTS_CLUSTER!r}.")
+if EVENTS_CLUSTER and EVENTS_URL.startswith("chdb://"):
+    raise ImproperlyConfigured("EVENTS_CLUSTER needs a ClickHouse server (clickhouse://...): "
+                               "the embedded engine is one process, not a cluster.")
 
 # Alerts on one resource whose times fall within this many hours of each other form one
 # incident (incidents.correlation).

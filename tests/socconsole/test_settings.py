@@ -66,3 +66,20 @@ def test_make_run_on_another_port_links_its_emails_to_that_port():
     assert "SITE_URL=http://127.0.0.1:8000 " in make_run_commands()
     assert "SITE_URL=https://soc.example.com " in make_run_commands(
         "PORT=8001", SITE_URL="https://soc.example.com")
+
+
+def test_an_events_cluster_needs_a_clickhouse_server():
+    code, _, err = settings_with("s.EVENTS_CLUSTER", EVENTS_CLUSTER="soc",
+                                 EVENTS_URL="chdb:///tmp/events")
+    assert code != 0 and "EVENTS_CLUSTER needs a ClickHouse server" in err
+
+    code, out, err = settings_with("s.EVENTS_CLUSTER", EVENTS_CLUSTER="soc",
+                                   EVENTS_URL="clickhouse://u:p@clickhouse-s1:8123/soc_events")
+    assert code == 0, err
+    assert out.strip() == "soc"
+
+
+def test_an_events_cluster_is_a_name():
+    code, _, err = settings_with("s.EVENTS_CLUSTER", EVENTS_CLUSTER="soc; DROP",
+                                 EVENTS_URL="clickhouse://u:p@clickhouse:8123/soc_events")
+    assert code != 0 and "EVENTS_CLUSTER must be a cluster's name" in err
