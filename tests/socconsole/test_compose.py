@@ -56,6 +56,7 @@ def test_the_app_uses_the_clickhouse_server_as_its_own_user():
         assert env["EVENTS_URL"] == f"clickhouse://{user}:{password}@clickhouse:8123/soc_events"
         assert not env["EVENTS_CLUSTER"]
         assert services[name]["depends_on"]["clickhouse"] == {"condition": "service_healthy"}
+    assert "manage.py create_events_tables" in services["migrate"]["command"][-1]
     assert "profiles" not in services["clickhouse"]
     assert services["clickhouse"]["scale"] == 1
     for name in ("clickhouse-keeper", "clickhouse-s1", "clickhouse-s2"):
