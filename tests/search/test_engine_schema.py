@@ -1,5 +1,7 @@
 """create_events_tables and its command: the events tables, on one engine or a cluster."""
 
+import time
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -43,3 +45,13 @@ def test_on_a_cluster_it_runs_the_cluster_statements(events_engine, settings):
     assert "The events tables were not created" in str(refused.value)
     assert "cluster 'soc'" in str(refused.value)
     assert tables(events_engine) == ["events"]  # the one-server table, left as it was
+
+
+def test_it_tries_again_while_told_to_wait_then_says_why(events_engine, settings, capsys):
+    settings.EVENTS_CLUSTER = "soc"
+    started = time.monotonic()
+    with pytest.raises(CommandError, match="cluster 'soc'"):
+        call_command("create_events_tables", "--wait", "3")
+
+    assert 2 <= time.monotonic() - started < 6
+    assert "Waiting for the events engine" in capsys.readouterr().err
