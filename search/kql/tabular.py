@@ -213,7 +213,7 @@ def _summarize_arg(relation, op):
         for name, node in returned:
             expr = target if node is call.args[0] else scalar.compile(node)
             if first_order is not None:
-                expr = sql("FIRST_VALUE({}){}", expr, window, type=expr.type)
+                expr = sql(ctx.dialect.first_value + "({}){}", expr, window, type=expr.type)
             columns.append(Column(names.unique(name), expr))
         if first_order is None:
             first_order = window
