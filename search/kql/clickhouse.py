@@ -73,7 +73,7 @@ class ClickHouseDialect(Dialect):
 
     def finish(self, text, params):
         """`%s` -> `{pN:Type}`, `%%` -> `%`; returns (text, {name: value})."""
-        values, named = iter(params), {}
+        values, named, names = iter(params), {}, {}
 
         def replace(match):
             if match.group() == "%%":
@@ -81,9 +81,11 @@ class ClickHouseDialect(Dialect):
             value = next(values)
             if value is None:
                 return "NULL"
-            name = f"p{len(named)}"
+            kind = param_type(value)
+            # A value used twice (a field's name read three times) is one parameter.
+            name = names.setdefault((kind, value), f"p{len(names)}")
             named[name] = param_value(value)
-            return "{" + name + ":" + param_type(value) + "}"
+            return "{" + name + ":" + kind + "}"
 
         text = _PLACEHOLDER.sub(replace, text)
         if next(values, _PLACEHOLDER) is not _PLACEHOLDER:
