@@ -249,7 +249,9 @@ class ClickHouseDialect(Dialect):
         return sql("substringUTF8({}, {}, greatest({}, 0))", s, first, length, type="string")
 
     def split(self, s, delimiter):
-        return sql("toJSONString(splitByString({}, {}))", delimiter, s, type="dynamic")
+        # Kusto splits an empty string into one empty string, whatever the delimiter.
+        return sql("if({} = '', '[\"\"]', toJSONString(splitByString({}, {})))", s, delimiter,
+                   s, type="dynamic")
 
     def extract(self, pattern, group, s):
         if group > re.compile(pattern).groups:
@@ -302,9 +304,10 @@ class ClickHouseDialect(Dialect):
 
     # -- aggregation ---------------------------------------------------------------------
     def make_set(self, e, distinct):
-        function = "groupUniqArray" if distinct else "groupArray"
-        return sql("concat('[', arrayStringConcat(" + function + "({}), ','), ']')",
-                   self.to_dynamic(e), type="dynamic")
+        function = "groupUniqArrayIf" if distinct else "groupArrayIf"
+        # Nulls are left out (a datetime's text is '' for null, so test the value itself).
+        return sql("concat('[', arrayStringConcat(" + function + "({}, {} IS NOT NULL), ','), "
+                   "']')", self.to_dynamic(e), e, type="dynamic")
 
     def count_distinct(self, e):
         return sql("toInt64(uniqExact({}))", e, type="long")

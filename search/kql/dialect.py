@@ -423,7 +423,7 @@ class SqliteDialect(Dialect):
         if e.type == "datetime":
             return self.to_string(e)
         if e.type == "bool":
-            return sql("(CASE WHEN {} THEN json('true') ELSE json('false') END)", e, e)
+            return sql("(CASE WHEN {} THEN json('true') ELSE json('false') END)", e)
         return e
 
     def count_distinct(self, e):
