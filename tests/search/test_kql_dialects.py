@@ -97,7 +97,7 @@ EDGES = [
     "Account startswith 'contoso\\\\'", "CommandLine contains '%'", "CommandLine contains '_'",
     "CommandLine startswith '  pad'", "CommandLine endswith '\t'", "CommandLine endswith 'FULL'",
     "Account endswith Computer", "Account startswith_cs ''", "CommandLine contains 'ẞE;'",
-    "CommandLine matches regex @'\\bcmd\\.exe\\b'", "Account in~ ('CONTOSO\\\\BOB', 'A')",
+    "CommandLine matches regex @'(^|\\s)cmd\\.exe\\s'", "Account in~ ('CONTOSO\\\\BOB', 'A')",
     "Account !in ('a')", "Computer =~ 'vm-web-01'", "Account < 'a'", "Account >= ''",
     "Computer between ('lin' .. 'vm-db-01')", "Task == 42", "Task > 0", "Task == '42'",
     "toint('1e3')", "toint('0x10')", "toint('  ')", "toint('-7.9')", "toreal('nan')",
@@ -139,7 +139,7 @@ def test_every_operator_and_function_gives_the_same_values(both, expression):
     "make_set(Score)",
     "SecurityEvent | extend h = bin(TimeGenerated, 5h), d = startofday(TimeGenerated) "
     "| summarize count() by h, d",
-    "SecurityEvent | project a = split(CommandLine, ' '), b = split(Account, ''), "
+    "SecurityEvent | project a = split(CommandLine, ' '), b = split(Account, '\\\\'), "
     "c = split('', ','), d = strlen(CommandLine), e = toupper(Account)",
     "SecurityEvent | project a = tostring(Score), b = tostring(TimeGenerated), c = tostring(Task),"
     " d = tostring(Props.b.c), e = tolong(Task), f = toreal(Task), g = todatetime(Seen)",
