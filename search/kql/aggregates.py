@@ -88,7 +88,7 @@ class Aggregator:
     def _dcountif(self, c, node, args):
         arity(node, args, 2, 3)
         value, condition = c.compile(args[0]), c.boolean(args[1])
-        return sql("COUNT(DISTINCT CASE WHEN {} THEN {} END)", condition, value, type="long")
+        return c.d.count_distinct(sql("CASE WHEN {} THEN {} END", condition, value))
 
     def _numeric(self, c, node, arg):
         e = c.compile(arg)
