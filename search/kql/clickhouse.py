@@ -215,8 +215,11 @@ class ClickHouseDialect(Dialect):
         tokens = _TOKEN.findall(needle)
         if not tokens:
             return None
-        function = "hasToken" if case_sensitive else "hasTokenCaseInsensitive"
-        tests = [sql(function + "({}, {})", e, Frag("%s", [t])) for t in tokens]
+        # The bloom filters index lower(column): the case-insensitive test is what reads
+        # them, so has_cs asks it first.
+        tests = [sql("hasTokenCaseInsensitive({}, {})", e, Frag("%s", [t])) for t in tokens]
+        if case_sensitive:
+            tests += [sql("hasToken({}, {})", e, Frag("%s", [t])) for t in tokens]
         if tokens != [needle]:
             head = "(^|[^A-Za-z0-9])" if needle[0].isalnum() else ""
             tail = "($|[^A-Za-z0-9])" if needle[-1].isalnum() else ""

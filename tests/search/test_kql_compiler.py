@@ -310,7 +310,9 @@ def test_clickhouse_parameters_keep_percent_signs_and_braces_out_of_the_sql():
 @pytest.mark.parametrize("text, fragments", [
     ('SecurityEvent | where CommandLine has "comsvcs"',
      ["hasTokenCaseInsensitive(command_line, {p3:String})"]),
-    ('SecurityEvent | where CommandLine has_cs "MiniDump"', ["hasToken(command_line, "]),
+    # The token index holds lower(command_line): has_cs reads it through the insensitive test.
+    ('SecurityEvent | where CommandLine has_cs "MiniDump"',
+     ["(hasTokenCaseInsensitive(command_line, {p3:String}) AND hasToken(command_line, {p3:"]),
     # A needle with separators: each of its tokens, then the exact term test.
     ('SecurityEvent | where CommandLine has "comsvcs.dll"',
      ["hasTokenCaseInsensitive(command_line, {p3:String}) AND "

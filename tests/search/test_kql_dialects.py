@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from search import partitions
+from search.catalog import Catalog
 from search.kql import KqlError
 from tests.search import chdb_events, kql_factories
 from tests.search.factories import default_workspace
@@ -192,3 +193,30 @@ def test_a_term_next_to_a_non_ascii_letter_is_where_they_differ(both):
     database, clickhouse = answers("SecurityEvent | where CommandLine has 'grüße' | count",
                                    both)
     assert database == clickhouse == [[1]]
+
+
+@pytest.mark.parametrize("text", [
+    "SecurityEvent | where CommandLine has 'comsvcs' | count",
+    "SecurityEvent | where CommandLine has_cs 'COMSVCS' | count",
+    "SecurityEvent | where CommandLine has 'comsvcs.dll' | count",
+])
+def test_has_on_clickhouse_reads_only_the_granules_the_token_index_keeps(p, text):
+    ws = default_workspace(p.sub)
+    chdb_events.reset()
+    # 100,000 command lines in 13 granules, one of them with the term.
+    chdb_events.session().query(
+        "INSERT INTO events (subscription_id, workspace_id, table_name, time_generated, "
+        "ingested_at, command_line, retention_days) SELECT {s:UInt64}, {w:UInt64}, "
+        "'SecurityEvent', toDateTime64('2026-11-27 00:00:00', 6, 'UTC') + toIntervalSecond("
+        "number), now64(), if(number = 77777, 'rundll32 COMSVCS.dll, MiniDump', concat("
+        "'cmd.exe /c echo ', toString(number % 1000))), 3650 FROM numbers(100000)",
+        params={"s": str(p.sub.pk), "w": str(ws.pk)})
+    compiled = kql_factories.compile_query(text, catalog=Catalog([ws.pk]),
+                                           workspace_ids=[ws.pk], vendor="clickhouse")
+    plan = chdb_events.fetch("EXPLAIN indexes = 1 " + compiled.sql.removesuffix(" LIMIT 10001"),
+                             compiled.params)
+    plan = [row[0].strip() for row in plan]
+    index = plan.index("Name: command_line_tokens")
+    granules = next(line for line in plan[index:] if line.startswith("Granules:"))
+    assert granules.startswith("Granules: 1/"), plan
+    assert chdb_events.fetch(compiled.sql, compiled.params) == [[1]]
