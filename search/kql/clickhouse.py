@@ -312,6 +312,12 @@ class ClickHouseDialect(Dialect):
         return sql("concat('[', arrayStringConcat(" + function + "({}, {} IS NOT NULL), ','), "
                    "']')", self.to_dynamic(e), e, type="dynamic")
 
+    def percentile(self, e, percent):
+        # The nearest rank, exactly: the ceil(percent * n / 100)-th of the sorted values.
+        return sql("if(count({}) = 0, NULL, arrayElement(arraySort(groupArray({})), "
+                   "toUInt64(greatest(ceil({} * count({}) / 100), 1))))", e, e,
+                   Frag("%s", [percent]), e, type=e.type)
+
     def count_distinct(self, e):
         return sql("toInt64(uniqExact({}))", e, type="long")
 

@@ -299,6 +299,11 @@ class PostgresDialect(Dialect):
     def count_distinct(self, e):
         return sql("COUNT(DISTINCT {})", e, type="long")
 
+    def percentile(self, e, percent):
+        # percentile_disc is the nearest rank: the first value with percent of them at or below.
+        return sql("percentile_disc({}) WITHIN GROUP (ORDER BY {})",
+                   Frag("%s::double precision", [percent / 100]), e, type=e.type)
+
 
 class SqliteDialect(Dialect):
     vendor = "sqlite"
@@ -428,6 +433,9 @@ class SqliteDialect(Dialect):
 
     def count_distinct(self, e):
         return sql("COUNT(DISTINCT {})", e, type="long")
+
+    def percentile(self, e, percent):
+        return sql("kql_percentile({}, {})", e, Frag("%s", [percent]), type=e.type)
 
 
 def _like_to_regex(pattern):

@@ -11,6 +11,7 @@ from .valuetypes import check_regex, family, kusto_text
 AGGREGATES = {
     "count", "countif", "dcount", "dcountif", "sum", "sumif", "avg", "avgif", "min", "minif",
     "max", "maxif", "make_set", "makeset", "make_list", "makelist", "arg_max", "arg_min",
+    "percentile", "percentiles",
 }
 DATETIME_PARTS = ("year", "quarter", "month", "week", "day", "hour", "minute", "second",
                   "millisecond", "microsecond", "nanosecond")

@@ -100,6 +100,10 @@ def test_it_applies_the_time_range_unless_a_where_reads_time_generated():
     ("SecurityEvent | summarize arg_max(TimeGenerated, Account, EventID) by Computer",
      [("Computer", "string"), ("TimeGenerated", "datetime"), ("Account", "string"),
       ("EventID", "int")]),
+    ("SecurityEvent | summarize percentile(EventID, 95), percentiles(Score, 5, 99.9), "
+     "p = percentile(TimeGenerated, 50) by Computer",
+     [("Computer", "string"), ("percentile_EventID_95", "int"), ("percentile_Score_5", "real"),
+      ("percentile_Score_99_9", "real"), ("p", "datetime")]),
     ("SecurityEvent | count", [("Count", "long")]),
     ("SecurityEvent | project Account, strlen(Account), Props.a, x = 1",
      [("Account", "string"), ("Column1", "long"), ("Props_a", "dynamic"), ("x", "long")]),
@@ -214,6 +218,10 @@ def test_it_compiles_every_tabular_operator(vendor):
      "dcount"),
     ("SecurityEvent | where datetime_diff('fortnight', now(), TimeGenerated) > 1", None, 37,
      "'fortnight'"),
+    ("SecurityEvent | summarize percentile(EventID, 101)",
+     "the percentage must be a constant from 0 to 100", 47, "101"),
+    ("SecurityEvent | summarize percentile(Account == 'a', 5)",
+     "percentile() needs numbers or datetimes, found bool", 46, "=="),
 ])
 def test_it_says_what_is_wrong_and_where(text, message, column, token):
     for vendor in VENDORS:

@@ -138,6 +138,8 @@ def test_every_operator_and_function_gives_the_same_values(both, expression):
     "avgif(Score, isnotnull(Flag)), minif(Task, true), maxif(Seen, true)",
     "SecurityEvent | summarize make_set(Props), make_set(Flag), make_list(Seen), "
     "make_set(Score)",
+    "SecurityEvent | summarize percentiles(Score, 0, 20, 50, 99.5, 100), percentile(Seen, 50), "
+    "percentile(TimeGenerated, 60), percentile(toint(Task), 40) by Flag",
     "SecurityEvent | extend h = bin(TimeGenerated, 5h), d = startofday(TimeGenerated) "
     "| summarize count() by h, d",
     "SecurityEvent | project a = split(CommandLine, ' '), b = split(Account, '\\\\'), "

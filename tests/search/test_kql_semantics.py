@@ -296,3 +296,14 @@ def test_it_refuses_unknown_columns_and_tables(data):
     with pytest.raises(KqlError) as error:
         run("NoSuchTable | take 1", data)
     assert error.value.message == "unknown table 'NoSuchTable'"
+
+
+def test_it_takes_percentiles_by_nearest_rank(data):
+    columns, rows = run("SecurityEvent | where EventID == 4625 "
+                        "| summarize percentile(LogonType, 50), percentiles(LogonType, 0, 90, 100),"
+                        " late = percentile(TimeGenerated, 75), "
+                        "none = percentile(toint(Account), 50)", data)
+    assert columns == ["percentile_LogonType_50", "percentile_LogonType_0",
+                       "percentile_LogonType_90", "percentile_LogonType_100", "late", "none"]
+    # 11 values: eight 3s, three 10s (one event has none); the 75th is the 9th of 12 times.
+    assert rows == [[3, 3, 10, 10, ago(hours=1, minutes=3), None]]
