@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from search import partitions
 from search.catalog import Catalog
-from search.kql import KqlError
+from search.kql import KqlError, compile_query
 from tests.search import chdb_events, kql_factories
 from tests.search.factories import default_workspace
 from tests.search.kql_factories import NOW, make_events, rows_of
@@ -213,8 +213,8 @@ def test_has_on_clickhouse_reads_only_the_granules_the_token_index_keeps(p, text
         "number), now64(), if(number = 77777, 'rundll32 COMSVCS.dll, MiniDump', concat("
         "'cmd.exe /c echo ', toString(number % 1000))), 3650 FROM numbers(100000)",
         params={"s": str(p.sub.pk), "w": str(ws.pk)})
-    compiled = kql_factories.compile_query(text, catalog=Catalog([ws.pk]),
-                                           workspace_ids=[ws.pk], vendor="clickhouse")
+    compiled = compile_query(text, catalog=Catalog([ws.pk]),
+                             workspace_ids=[ws.pk], vendor="clickhouse")
     plan = chdb_events.fetch("EXPLAIN indexes = 1 " + compiled.sql.removesuffix(" LIMIT 10001"),
                              compiled.params)
     plan = [row[0].strip() for row in plan]
