@@ -1,41 +1,22 @@
-"""Events in an embedded ClickHouse (chDB) for the compiler's tests.
+"""Events in the test process's events engine (embedded chDB) for the compiler's tests:
+`reset()` empties the table between tests."""
 
-One session per test process on a temporary path (chDB holds one path per process);
-`reset()` empties the table between tests. The engine module's fixture replaces this.
-"""
-
-import atexit
 import datetime as dt
 import json
-import shutil
-import tempfile
 
-from clickhouse_connect.driver.binding import format_bind_value
-
+from search import engine
 from search.engine import ddl
 from search.kql import sqlite as py
 
-_state = {}
-
 
 def session():
-    if "session" not in _state:
-        from chdb.session import Session
-
-        path = tempfile.mkdtemp(prefix="kql-chdb-")
-        _state["session"] = Session(path)
-        _state["session"].query(ddl.CREATE_TABLE)
-        atexit.register(_close, path)
-    return _state["session"]
-
-
-def _close(path):
-    _state.pop("session").close()
-    shutil.rmtree(path, ignore_errors=True)
+    """The test process's events engine, with its table (see tests/conftest.py)."""
+    engine.ensure_schema()
+    return engine.engine()
 
 
 def reset():
-    session().query(f"TRUNCATE TABLE {ddl.TABLE}")
+    session().truncate()
 
 
 def _text(value):
@@ -69,14 +50,10 @@ def insert(workspace, table, rows):
         record["ingested_at"] = record["time_generated"]
         record["fields"] = ddl.encode_fields(row)
         lines.append(json.dumps(record, ensure_ascii=False))
-    session().query(f"INSERT INTO {ddl.TABLE} FORMAT JSONEachRow\n" + "\n".join(lines))
+    session().command(f"INSERT INTO {ddl.TABLE} FORMAT JSONEachRow\n" + "\n".join(lines))
 
 
 def fetch(sql, params):
-    """The rows of a compiled statement, as lists of Python values."""
-    # chDB reads parameters as escaped text (a backslash starts an escape), as the HTTP
-    # interface does: clickhouse-connect's own escaping serves both.
-    params = {name: format_bind_value(value) for name, value in params.items()}
-    result = session().query(sql, "ArrowTable", params=params)
-    columns = [column.to_pylist() for column in result.columns]
-    return [list(row) for row in zip(*columns, strict=True)]
+    """The rows of a compiled statement, as lists of Python values, read as the console
+    reads them (search.engine.query), without a tenant: the tests' own workspaces."""
+    return [list(row) for row in session().query(sql, params, tenant=None).rows]

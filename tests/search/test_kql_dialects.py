@@ -206,13 +206,13 @@ def test_has_on_clickhouse_reads_only_the_granules_the_token_index_keeps(p, text
     ws = default_workspace(p.sub)
     chdb_events.reset()
     # 100,000 command lines in 13 granules, one of them with the term.
-    chdb_events.session().query(
+    chdb_events.session().command(
         "INSERT INTO events (subscription_id, workspace_id, table_name, time_generated, "
         "ingested_at, command_line, retention_days) SELECT {s:UInt64}, {w:UInt64}, "
         "'SecurityEvent', toDateTime64('2026-11-27 00:00:00', 6, 'UTC') + toIntervalSecond("
         "number), now64(), if(number = 77777, 'rundll32 COMSVCS.dll, MiniDump', concat("
         "'cmd.exe /c echo ', toString(number % 1000))), 3650 FROM numbers(100000)",
-        params={"s": str(p.sub.pk), "w": str(ws.pk)})
+        {"s": p.sub.pk, "w": ws.pk})
     compiled = compile_query(text, catalog=Catalog([ws.pk]),
                              workspace_ids=[ws.pk], vendor="clickhouse")
     plan = chdb_events.fetch("EXPLAIN indexes = 1 " + compiled.sql.removesuffix(" LIMIT 10001"),
