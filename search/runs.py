@@ -17,7 +17,8 @@ from django.utils import timezone
 from inventory.models import ApiToken, Workspace
 
 from .catalog import Catalog
-from .execution import compile_run, error_of, fetch_rows, jsonable, timeout_or
+from . import engine
+from .execution import compile_run, error_of, events_vendor, fetch_rows, jsonable, timeout_or
 from .kql import KqlError, compile_query
 from .models import QueryRun
 from .tasks import run_query
@@ -66,13 +67,15 @@ def run_now(workspace: Workspace, query: str, *,
     Returns (columns [{"name", "type"}], rows, truncated); raises KqlError or
     SearchError."""
     compiled = compile_query(query, catalog=Catalog([workspace.pk]),
-                             workspace_ids=[workspace.pk], vendor=connection.vendor,
+                             workspace_ids=[workspace.pk], vendor=events_vendor(),
                              time_range=time_range, row_limit=row_limit, now=timezone.now())
     try:
         rows = fetch_rows(f"/* search {int(workspace.pk)} */ {compiled.sql}", compiled.params,
-                          row_limit + 1)
+                          row_limit + 1, workspace=workspace)
     except DatabaseError as exc:
         raise SearchError(timeout_or(exc)) from exc
+    except engine.EngineError as exc:
+        raise SearchError(str(exc)) from exc
     return ([{"name": n, "type": t} for n, t in compiled.columns],
             [jsonable(compiled.convert_row(r)) for r in rows[:row_limit]],
             len(rows) > row_limit)

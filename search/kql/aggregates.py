@@ -13,13 +13,42 @@ PREFIXES = {
     "makeset": "set_", "make_list": "list_", "makelist": "list_",
 }
 # Those that have no windowed form (DISTINCT inside a window function is not SQL).
-NOT_WINDOWED = {"dcount", "dcountif", "make_set", "makeset", "make_list", "makelist"}
+NOT_WINDOWED = {"dcount", "dcountif", "make_set", "makeset", "make_list", "makelist",
+                "percentile", "percentiles"}
 ALIASES = {"makeset": "make_set", "makelist": "make_list"}
 MAKE = {"make_set": True, "makeset": True, "make_list": False, "makelist": False}
 
 
+def percentile_name(column, percent):
+    """percentile_Duration_95, percentile_Duration_99_9: Kusto's name for one percentile."""
+    text = repr(percent) if isinstance(percent, float) and not percent.is_integer() \
+        else str(int(percent))
+    return f"percentile_{column}_{text.replace('.', '_')}"
+
+
+def expand_percentiles(node):
+    """percentiles(x, 50, 95) as [(name, percentile(x, 50)), ...]; None for other calls."""
+    if not (isinstance(node, ast.Call) and node.name == "percentiles"):
+        return None
+    if len(node.args) < 2:
+        raise node.error("percentiles() takes the expression and one or more percentages")
+    value, *percents = node.args
+    column = value.name if isinstance(value, ast.Column) else "Column"
+    calls = []
+    for percent in percents:
+        if not isinstance(percent, ast.Literal) or percent.type not in ("long", "int", "real"):
+            raise percent.error("a percentage must be a number")
+        call = ast.Call("percentile", [value, percent]).at(node.line, node.column, node.token)
+        calls.append((percentile_name(column, percent.value), call))
+    return calls
+
+
 def default_name(node):
     """The column name Kusto gives an aggregation, or None when it makes one up."""
+    if isinstance(node, ast.Call) and node.name == "percentile" and len(node.args) == 2 \
+            and isinstance(node.args[1], ast.Literal) and node.args[1].type in ("long", "real"):
+        column = node.args[0].name if isinstance(node.args[0], ast.Column) else "Column"
+        return percentile_name(column, node.args[1].value)
     if not isinstance(node, ast.Call) or node.name not in PREFIXES:
         return None
     prefix = PREFIXES[node.name]
@@ -88,7 +117,7 @@ class Aggregator:
     def _dcountif(self, c, node, args):
         arity(node, args, 2, 3)
         value, condition = c.compile(args[0]), c.boolean(args[1])
-        return sql("COUNT(DISTINCT CASE WHEN {} THEN {} END)", condition, value, type="long")
+        return c.d.count_distinct(sql("CASE WHEN {} THEN {} END", condition, value))
 
     def _numeric(self, c, node, arg):
         e = c.compile(arg)
@@ -148,6 +177,23 @@ class Aggregator:
     def _maxif(self, c, node, args):
         arity(node, args, 2)
         return self._extreme(c, node, "MAX", args[0], args[1])
+
+    def _percentile(self, c, node, args):
+        arity(node, args, 2)
+        e = c.compile(args[0])
+        if family(e.type) != "number" and e.type not in ("datetime", "timespan"):
+            if e.type not in ("string", "dynamic"):
+                raise args[0].error(f"percentile() needs numbers or datetimes, found {e.type}")
+            e = c.cast(e, "real", args[0])
+        percent = c.compile(args[1])
+        if not percent.is_const or family(percent.type) != "number" or percent.value is None \
+                or not 0 <= percent.value <= 100:
+            raise args[1].error("the percentage must be a constant from 0 to 100")
+        return c.d.percentile(e, float(percent.value))
+
+    def _percentiles(self, c, node, args):
+        raise node.error("percentiles() makes a column per percentage: use it unnamed, "
+                         "as a whole aggregation of summarize")
 
     def _make_set(self, c, node, args):
         arity(node, args, 1, 2)

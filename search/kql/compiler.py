@@ -79,7 +79,8 @@ def compile_query(text, *, catalog, workspace_ids, vendor, time_range=None, row_
         # days): refused like any other mistake, never a crash.
         raise KqlError(f"a value is out of range ({exc})", 1, 1, "") from None
     statement = relation.select(limit=row_limit + 1)
-    return Compiled(statement.text, statement.params,
+    text, params = ctx.dialect.finish(statement.text, statement.params)
+    return Compiled(text, params,
                     [(c.name, c.type) for c in relation.columns],
                     [_converter(c.type, c.limit) for c in relation.columns], row_limit)
 

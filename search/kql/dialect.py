@@ -15,6 +15,8 @@ import datetime as dt
 import json
 from abc import ABC, abstractmethod
 
+from search import schema
+
 from .sqltext import Expr, Frag, sql
 
 _NUMERIC = ("int", "long", "real")
@@ -32,6 +34,18 @@ def regex_escape(text):
 
 class Dialect(ABC):
     vendor = ""
+    # The events table and its typed columns ({storage column: Kusto type}).
+    table = "search_event"
+    hot_storage = schema.HOT_STORAGE
+    first_value = "FIRST_VALUE"
+
+    def hot_columns(self, table):
+        """{Kusto column: storage column} for the typed columns of `table`."""
+        return schema.hot_columns(table)
+
+    def finish(self, text, params):
+        """The statement as the driver takes it: `%s` placeholders, a list of parameters."""
+        return text, params
 
     # -- constants -----------------------------------------------------------------------
     def const(self, value, type):
@@ -118,6 +132,25 @@ class Dialect(ABC):
     # -- strings -------------------------------------------------------------------------
     def lower(self, e):
         return sql("LOWER({})", e, type="string")
+
+    def upper(self, e):
+        return sql("UPPER({})", e, type="string")
+
+    def length(self, e):
+        return sql("LENGTH({})", e, type="long")
+
+    def int_div(self, a, b, type):
+        return sql("({} / {})", a, b, type=type)
+
+    def ends_with(self, e, suffix):
+        """`e` ends with the expression `suffix` (both already folded for case)."""
+        return sql("(SUBSTR({}, {}) = {})", e,
+                   self.greatest(sql("LENGTH({}) - LENGTH({}) + 1", e, suffix), Frag("1")),
+                   suffix)
+
+    def term(self, e, needle, case_sensitive):
+        """`e` has the whole term `needle`, in the engine's own way; None: use the regex."""
+        return None
 
     @abstractmethod
     def ilike(self, e, pattern):
@@ -266,6 +299,11 @@ class PostgresDialect(Dialect):
     def count_distinct(self, e):
         return sql("COUNT(DISTINCT {})", e, type="long")
 
+    def percentile(self, e, percent):
+        # percentile_disc is the nearest rank: the first value with percent of them at or below.
+        return sql("percentile_disc({}) WITHIN GROUP (ORDER BY {})",
+                   Frag("%s::double precision", [percent / 100]), e, type=e.type)
+
 
 class SqliteDialect(Dialect):
     vendor = "sqlite"
@@ -390,11 +428,14 @@ class SqliteDialect(Dialect):
         if e.type == "datetime":
             return self.to_string(e)
         if e.type == "bool":
-            return sql("(CASE WHEN {} THEN json('true') ELSE json('false') END)", e, e)
+            return sql("(CASE WHEN {} THEN json('true') ELSE json('false') END)", e)
         return e
 
     def count_distinct(self, e):
         return sql("COUNT(DISTINCT {})", e, type="long")
+
+    def percentile(self, e, percent):
+        return sql("kql_percentile({}, {})", e, Frag("%s", [percent]), type=e.type)
 
 
 def _like_to_regex(pattern):
@@ -412,6 +453,10 @@ def _like_to_regex(pattern):
 
 
 def dialect_for(vendor):
+    if vendor == "clickhouse":
+        from .clickhouse import ClickHouseDialect
+
+        return ClickHouseDialect()
     if vendor == "postgresql":
         return PostgresDialect()
     if vendor == "sqlite":

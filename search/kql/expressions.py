@@ -181,7 +181,7 @@ class Scalar:
                 column, needle = (left, right) if right.is_const else (right, left)
                 condition = self.d.ilike(column, like_escape(needle.value))
             else:
-                condition = sql("(LOWER({}) = LOWER({}))", left, right)
+                condition = sql("({} = {})", self.d.lower(left), self.d.lower(right))
             return _bool(condition if op == "=~" else sql("(NOT {})", condition))
         for a, b in ((left, right), (right, left)):
             if b.is_const and b.value is None and op in ("==", "!="):
@@ -232,15 +232,17 @@ class Scalar:
             return sql("({} > 0)", self.d.position(left, right))
         if base == "startswith":
             return sql("({} = 1)", self.d.position(left, right))
-        return sql("(SUBSTR({}, {}) = {})", left,
-                   self.d.greatest(sql("LENGTH({}) - LENGTH({}) + 1", left, right), Frag("1")),
-                   right)
+        return self.d.ends_with(left, right)
 
     def has(self, left, needles, case_sensitive, start=True, end=True, every=False):
         """Kusto's term match: the needle bounded by non-alphanumerics (or the ends)."""
         needles = [n for n in needles if n]
         if not needles:
             return _TRUE
+        if start and end and not every:
+            terms = [self.d.term(left, n, case_sensitive) for n in needles]
+            if None not in terms:
+                return terms[0] if len(terms) == 1 else _parts_frag(" OR ".join, terms)
         patterns = []
         for needle in needles:
             head = _TERM_START if start and needle[0].isascii() and needle[0].isalnum() else ""
@@ -351,7 +353,9 @@ class Scalar:
                 raise node.error("'%' needs integers")
             return sql("({} %% {})", left, _nonzero(right), type=type)
         if op == "/":
-            return sql("({} / {})", left, _nonzero(right), type=type)
+            if type == "real":
+                return sql("({} / {})", left, _nonzero(right), type=type)
+            return self.d.int_div(left, _nonzero(right), type)
         return sql("({} " + op + " {})", left, right, type=type)
 
     def _neg(self, node):

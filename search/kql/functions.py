@@ -11,6 +11,7 @@ from .valuetypes import check_regex, family, kusto_text
 AGGREGATES = {
     "count", "countif", "dcount", "dcountif", "sum", "sumif", "avg", "avgif", "min", "minif",
     "max", "maxif", "make_set", "makeset", "make_list", "makelist", "arg_max", "arg_min",
+    "percentile", "percentiles",
 }
 DATETIME_PARTS = ("year", "quarter", "month", "week", "day", "hour", "minute", "second",
                   "millisecond", "microsecond", "nanosecond")
@@ -78,19 +79,19 @@ def _strcat(c, node, args):
     return sql("(" + " || ".join("{}" for _ in values) + ")", *values, type="string")
 
 
-def _case_change(function, python):
+def _case_change(method, python):
     def compile_(c, node, args):
         arity(node, args, 1)
         e = c.string(args[0])
         if e.is_const:
             return c.const(python(e.value), "string")
-        return sql(function + "({})", e, type="string")
+        return getattr(c.d, method)(e)
     return compile_
 
 
 def _strlen(c, node, args):
     arity(node, args, 1)
-    return sql("LENGTH({})", c.string(args[0]), type="long")
+    return c.d.length(c.string(args[0]))
 
 
 def _substring(c, node, args):
@@ -276,8 +277,8 @@ FUNCTIONS = {
     "iif": _iff,
     "case": _case,
     "strcat": _strcat,
-    "tolower": _case_change("LOWER", str.lower),
-    "toupper": _case_change("UPPER", str.upper),
+    "tolower": _case_change("lower", str.lower),
+    "toupper": _case_change("upper", str.upper),
     "strlen": _strlen,
     "substring": _substring,
     "trim": _trim,

@@ -11,11 +11,9 @@ Output columns are aliased c0, c1, ... and sort keys carried through a subquery
 o0, o1, ...: no name from the query text is ever written into SQL.
 """
 
-from search.schema import HOT_STORAGE, hot_columns
-
 from .sqltext import Expr, Frag, join, sql
 
-# Typed columns of search_event that are never null.
+# Typed columns of the events table that are never null.
 NOT_NULL = {"time_generated", "ingested_at"}
 
 # Kusto types the catalog may hold that the compiler reads as another.
@@ -56,18 +54,18 @@ class Relation:
     def table(cls, ctx, table, catalog_columns, workspace_ids, time_range=None):
         """The events of `table` in `workspace_ids`: the first stage of every query."""
         d = ctx.dialect
-        hot = hot_columns(table)
+        hot = d.hot_columns(table)
         columns = []
         for name, kind in catalog_columns.items():
             kind = _READ_AS.get(kind, kind)
             if name == "Type":
                 expr = Expr("table_name", [], "string")
             elif name in hot:
-                expr = Expr(hot[name], [], HOT_STORAGE[hot[name]])
+                expr = Expr(hot[name], [], d.hot_storage[hot[name]])
             else:
                 expr = d.field(name, kind)
             columns.append(Column(name, expr))
-        relation = cls(ctx, Frag("search_event"), columns)
+        relation = cls(ctx, Frag(d.table), columns)
         ids = [int(i) for i in workspace_ids]
         if ids:
             relation.where.append(Frag("workspace_id IN (" + ", ".join("%s" for _ in ids) + ")",

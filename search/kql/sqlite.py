@@ -226,10 +226,30 @@ FUNCTIONS = {
 }
 
 
+class Percentile:
+    """kql_percentile(value, percent): the nearest rank, as PostgreSQL's percentile_disc."""
+
+    def __init__(self):
+        self.values, self.percent = [], 0.0
+
+    def step(self, value, percent):
+        self.percent = percent
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self):
+        if not self.values:
+            return None
+        self.values.sort()
+        rank = max(math.ceil(self.percent * len(self.values) / 100), 1)
+        return self.values[rank - 1]
+
+
 def register(connection):
     """Give a new SQLite connection the kql_* functions."""
     for name, (arity, function) in FUNCTIONS.items():
         connection.create_function(name, arity, function, deterministic=True)
+    connection.create_aggregate("kql_percentile", 2, Percentile)
 
 
 def on_connection_created(sender, connection, **kwargs):

@@ -3,7 +3,7 @@
 import fnmatch
 
 from . import ast
-from .aggregates import Aggregator, default_name, size_limit
+from .aggregates import Aggregator, default_name, expand_percentiles, size_limit
 from .expressions import Scalar
 from .relation import Column, SortKey
 from .sqltext import Expr, Frag, join, sql
@@ -140,15 +140,22 @@ def _summarize(relation, op):
     for definition, expr in zip(op.by, keys, strict=True):
         name = definition.name or expression_name(definition.expr) or names.made_up()
         columns.append(Column(names.unique(name), expr))
+    aggregates = []
     for definition in op.aggregates:
+        expanded = expand_percentiles(definition.expr)
+        if expanded is not None and not definition.name:
+            aggregates += expanded
+        else:
+            aggregates.append((definition.name, definition.expr))
+    for given, node in aggregates:
         aggregator = Aggregator()
         scalar = Scalar(relation.ctx, scope, aggregate=aggregator)
         aggregator.scalar = scalar
-        expr = scalar.compile(definition.expr)
+        expr = scalar.compile(node)
         if not aggregator.used:
-            raise definition.expr.error("summarize needs an aggregation such as count()")
-        name = definition.name or default_name(definition.expr) or names.made_up()
-        columns.append(Column(names.unique(name), expr, size_limit(scalar, definition.expr)))
+            raise node.error("summarize needs an aggregation such as count()")
+        name = given or default_name(node) or names.made_up()
+        columns.append(Column(names.unique(name), expr, size_limit(scalar, node)))
     if not columns:
         raise op.error("summarize needs an aggregation or a 'by' column")
     relation.columns = columns
@@ -213,7 +220,7 @@ def _summarize_arg(relation, op):
         for name, node in returned:
             expr = target if node is call.args[0] else scalar.compile(node)
             if first_order is not None:
-                expr = sql("FIRST_VALUE({}){}", expr, window, type=expr.type)
+                expr = sql(ctx.dialect.first_value + "({}){}", expr, window, type=expr.type)
             columns.append(Column(names.unique(name), expr))
         if first_order is None:
             first_order = window

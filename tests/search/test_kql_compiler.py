@@ -1,6 +1,7 @@
 """The compiler without a database: the SQL it writes, the names and types, its errors."""
 
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -9,7 +10,8 @@ from search.kql import KqlError, compile_query
 from search.schema import DOCUMENTED_COLUMNS, seeded_columns
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
-VENDORS = ["postgresql", "sqlite"]
+VENDORS = ["postgresql", "sqlite", "clickhouse"]
+PLACEHOLDER = re.compile(r"\{(p[0-9]+):[A-Za-z0-9(), ']+\}")
 
 
 class StubCatalog:
@@ -33,13 +35,21 @@ def compile_(text, vendor="postgresql", **kwargs):
     return compile_query(text, catalog=StubCatalog(), vendor=vendor, **kwargs)
 
 
+def placeholders_match(compiled):
+    """Every parameter has its placeholder, and nothing else looks like one."""
+    if isinstance(compiled.params, dict):
+        names = set(PLACEHOLDER.findall(compiled.sql))
+        return names == set(compiled.params) and "%s" not in compiled.sql
+    return compiled.sql.count("%s") == len(compiled.params)
+
+
 def error_of(text, vendor="postgresql"):
     with pytest.raises(KqlError) as error:
         compile_(text, vendor)
     return error.value
 
 
-@pytest.mark.parametrize("vendor", VENDORS)
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
 def test_it_filters_hot_columns_directly(vendor):
     compiled = compile_("SecurityEvent | where EventID == 4625 and TimeGenerated > ago(1d) "
                         "| count", vendor)
@@ -51,7 +61,7 @@ def test_it_filters_hot_columns_directly(vendor):
     assert (since if vendor == "postgresql" else "2026-11-26 12:00:00") in compiled.params
 
 
-@pytest.mark.parametrize("vendor", VENDORS)
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
 def test_it_always_filters_on_the_given_workspaces(vendor):
     compiled = compile_("SecurityEvent | take 1", vendor, workspace_ids=[3, 4])
     assert "workspace_id IN (%s, %s)" in compiled.sql
@@ -90,6 +100,10 @@ def test_it_applies_the_time_range_unless_a_where_reads_time_generated():
     ("SecurityEvent | summarize arg_max(TimeGenerated, Account, EventID) by Computer",
      [("Computer", "string"), ("TimeGenerated", "datetime"), ("Account", "string"),
       ("EventID", "int")]),
+    ("SecurityEvent | summarize percentile(EventID, 95), percentiles(Score, 5, 99.9), "
+     "p = percentile(TimeGenerated, 50) by Computer",
+     [("Computer", "string"), ("percentile_EventID_95", "int"), ("percentile_Score_5", "real"),
+      ("percentile_Score_99_9", "real"), ("p", "datetime")]),
     ("SecurityEvent | count", [("Count", "long")]),
     ("SecurityEvent | project Account, strlen(Account), Props.a, x = 1",
      [("Account", "string"), ("Column1", "long"), ("Props_a", "dynamic"), ("x", "long")]),
@@ -158,7 +172,7 @@ EXPRESSIONS = [
 @pytest.mark.parametrize("expression", EXPRESSIONS)
 def test_it_compiles_every_operator_and_function(vendor, expression):
     compiled = compile_(f"SecurityEvent | where {expression} | take 1", vendor)
-    assert compiled.sql.count("%s") == len(compiled.params)
+    assert placeholders_match(compiled)
 
 
 @pytest.mark.parametrize("vendor", VENDORS)
@@ -170,7 +184,7 @@ def test_it_compiles_every_tabular_operator(vendor):
         "| sort by who asc nulls last | take 100 | top 10 by TimeGenerated | distinct who "
         "| summarize c = count() by who | where c > 1 | order by c | count", vendor)
     assert compiled.columns == [("Count", "long")]
-    assert compiled.sql.count("%s") == len(compiled.params)
+    assert placeholders_match(compiled)
 
 
 @pytest.mark.parametrize("text, message, column, token", [
@@ -204,6 +218,10 @@ def test_it_compiles_every_tabular_operator(vendor):
      "dcount"),
     ("SecurityEvent | where datetime_diff('fortnight', now(), TimeGenerated) > 1", None, 37,
      "'fortnight'"),
+    ("SecurityEvent | summarize percentile(EventID, 101)",
+     "the percentage must be a constant from 0 to 100", 47, "101"),
+    ("SecurityEvent | summarize percentile(Account == 'a', 5)",
+     "percentile() needs numbers or datetimes, found bool", 46, "=="),
 ])
 def test_it_says_what_is_wrong_and_where(text, message, column, token):
     for vendor in VENDORS:
@@ -270,3 +288,73 @@ def test_contains_with_an_ascii_needle_is_a_strpos_over_lower():
 def test_values_out_of_range_are_refused_not_crashed_on(text, vendor):
     assert "out of range" in error_of(text, vendor).message or \
         "too large" in error_of(text, vendor).message
+
+
+# -- ClickHouse ---------------------------------------------------------------------------------
+
+def test_clickhouse_reads_the_events_table_with_typed_parameters():
+    compiled = compile_("SecurityEvent | where EventID == 4625 and TimeGenerated > ago(1d) "
+                        "and LogonType == 10 | count", "clickhouse", workspace_ids=[3, 4])
+    assert " FROM events WHERE workspace_id IN ({p0:Int64}, {p1:Int64}) " \
+           "AND table_name = {p2:String}" in compiled.sql
+    assert "(event_id = {p3:Int64})" in compiled.sql
+    assert "(time_generated > {p4:DateTime64(6, 'UTC')})" in compiled.sql
+    # LogonType is a typed column on ClickHouse (a field of the JSON on PostgreSQL).
+    assert "(logon_type = {p5:Int64})" in compiled.sql
+    assert compiled.params == {"p0": 3, "p1": 4, "p2": "SecurityEvent", "p3": 4625,
+                               "p4": "2026-11-26 12:00:00", "p5": 10}
+    assert "1 = 0" in compile_("SecurityEvent", "clickhouse", workspace_ids=[]).sql
+
+
+def test_clickhouse_parameters_keep_percent_signs_and_braces_out_of_the_sql():
+    compiled = compile_('SecurityEvent | where Account contains "50%s {p0:String}" '
+                        '| extend t = tostring(TimeGenerated) | project t', "clickhouse")
+    assert "50%s" not in compiled.sql and "{p0:String}\"" not in compiled.sql
+    assert "50%s {p0:String}" in compiled.params.values()
+    assert "'%Y-%m-%dT%H:%i:%SZ'" in compiled.sql  # the %% of the dialect's own text
+    assert placeholders_match(compiled)
+
+
+@pytest.mark.parametrize("text, fragments", [
+    ('SecurityEvent | where CommandLine has "comsvcs"',
+     ["hasTokenCaseInsensitive(command_line, {p3:String})"]),
+    # The token index holds lower(command_line): has_cs reads it through the insensitive test.
+    ('SecurityEvent | where CommandLine has_cs "MiniDump"',
+     ["(hasTokenCaseInsensitive(command_line, {p3:String}) AND hasToken(command_line, {p3:"]),
+    # A needle with separators: each of its tokens, then the exact term test.
+    ('SecurityEvent | where CommandLine has "comsvcs.dll"',
+     ["hasTokenCaseInsensitive(command_line, {p3:String}) AND "
+      "hasTokenCaseInsensitive(command_line, {p4:String}) AND match(command_line, "]),
+    ('SecurityEvent | where CommandLine has_any ("lsass", "procdump")',
+     ["hasTokenCaseInsensitive(command_line, {p3:String})) OR "
+      "(hasTokenCaseInsensitive(command_line, {p4:String})"]),
+    ('SecurityEvent | where CommandLine has "ümlaut"', ["positionCaseInsensitiveUTF8(", "match("]),
+    ('SecurityEvent | where CommandLine contains "LSASS"',
+     ["positionCaseInsensitiveUTF8(command_line, {p3:String}) > 0"]),
+    ("SecurityEvent | summarize count() by bin(TimeGenerated, 1h)",
+     ["toStartOfInterval(time_generated, toIntervalMicrosecond({p3:Int64}), "
+      "toDateTime64(0, 6, 'UTC'))"]),
+    ("SecurityEvent | summarize dcount(Account)", ["uniqExact(account)"]),
+    ("SecurityEvent | where toint(Task) > 1", ["toInt64OrNull(", "fields[{p3:String}]"]),
+    ("SecurityEvent | where EventID / 2 > 1", ["intDiv(event_id, NULLIF({p3:Int64}, 0))"]),
+])
+def test_clickhouse_maps_kusto_to_its_own_functions(text, fragments):
+    compiled = compile_(text + " | count", "clickhouse")
+    shape = re.sub(r"\{p[0-9]+:", "{", compiled.sql)
+    for fragment in fragments:
+        assert re.sub(r"\{p[0-9]+:", "{", fragment) in shape
+    assert placeholders_match(compiled)
+
+
+def test_clickhouse_splits_a_dotted_needle_into_its_tokens():
+    compiled = compile_('SecurityEvent | where CommandLine has "comsvcs.dll"', "clickhouse")
+    assert [v for v in compiled.params.values() if isinstance(v, str)][-3:] == [
+        "comsvcs", "dll", r"(?i)(^|[^A-Za-z0-9])comsvcs\.dll($|[^A-Za-z0-9])"]
+
+
+def test_clickhouse_refuses_too_many_parameters():
+    from search.kql.clickhouse import ClickHouseDialect
+
+    with pytest.raises(ValueError):
+        ClickHouseDialect().finish("SELECT %s", [1, 2])
+    assert ClickHouseDialect().finish("SELECT %s, %%", [None]) == ("SELECT NULL, %", {})

@@ -9,6 +9,8 @@ from tests.search.factories import default_workspace
 from tests.search.kql_factories import NOW, make_events, rows_of
 from tests.search.test_kql_compiler import EXPRESSIONS
 
+pytestmark = pytest.mark.usefixtures("kql_vendor")
+
 SEEN = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
 
 

@@ -8,7 +8,9 @@ from django.db import connection
 from search import partitions
 from search.kql import KqlError
 from tests.search.factories import default_workspace
-from tests.search.kql_factories import NOW, ago, make_events, rows_of, run, sql_rows
+from tests.search.kql_factories import NOW, ago, make_events, rows_of, run, sql_rows, vendor
+
+pytestmark = pytest.mark.usefixtures("kql_vendor")
 
 DUMP = r"rundll32.exe C:\Windows\System32\comsvcs.dll, MiniDump 624 C:\temp\lsass.dmp full"
 
@@ -103,12 +105,20 @@ def test_it_counts_sudo_by_hour_and_computer(data):
 def test_it_matches_the_hand_written_sql(data):
     ws = data[0]
     since = ago(days=1)
-    if connection.vendor == "sqlite":
-        since = str(since.replace(tzinfo=None))
-    expected = sql_rows(
-        "SELECT account, ip_address, COUNT(*) FROM search_event WHERE workspace_id = %s "
-        "AND table_name = 'SecurityEvent' AND event_id = 4625 AND time_generated > %s "
-        "GROUP BY account, ip_address ORDER BY 3 DESC", [ws.pk, since])
+    if vendor() == "clickhouse":
+        expected = sql_rows(
+            "SELECT account, ip_address, count() FROM events WHERE workspace_id = {ws:UInt64} "
+            "AND table_name = 'SecurityEvent' AND event_id = 4625 "
+            "AND time_generated > {since:DateTime64(6, 'UTC')} "
+            "GROUP BY account, ip_address ORDER BY 3 DESC",
+            {"ws": ws.pk, "since": str(since.replace(tzinfo=None))})
+    else:
+        if connection.vendor == "sqlite":
+            since = str(since.replace(tzinfo=None))
+        expected = sql_rows(
+            "SELECT account, ip_address, COUNT(*) FROM search_event WHERE workspace_id = %s "
+            "AND table_name = 'SecurityEvent' AND event_id = 4625 AND time_generated > %s "
+            "GROUP BY account, ip_address ORDER BY 3 DESC", [ws.pk, since])
     rows = rows_of("SecurityEvent | where EventID == 4625 and TimeGenerated > ago(1d) "
                    "| summarize count() by Account, IpAddress | sort by count_", data)
     assert rows == expected
@@ -286,3 +296,14 @@ def test_it_refuses_unknown_columns_and_tables(data):
     with pytest.raises(KqlError) as error:
         run("NoSuchTable | take 1", data)
     assert error.value.message == "unknown table 'NoSuchTable'"
+
+
+def test_it_takes_percentiles_by_nearest_rank(data):
+    columns, rows = run("SecurityEvent | where EventID == 4625 "
+                        "| summarize percentile(LogonType, 50), percentiles(LogonType, 0, 90, 100),"
+                        " late = percentile(TimeGenerated, 75), "
+                        "none = percentile(toint(Account), 50)", data)
+    assert columns == ["percentile_LogonType_50", "percentile_LogonType_0",
+                       "percentile_LogonType_90", "percentile_LogonType_100", "late", "none"]
+    # 11 values: eight 3s, three 10s (one event has none); the 75th is the 9th of 12 times.
+    assert rows == [[3, 3, 10, 10, ago(hours=1, minutes=3), None]]

@@ -23,15 +23,15 @@ def ws(p):
 
 
 @override_settings(SEARCH_TIMEOUT_SECONDS=1)
-def test_a_statement_is_stopped_at_the_time_limit(db):
+def test_a_statement_is_stopped_at_the_time_limit(ws):
     with pytest.raises(OperationalError):
-        fetch_rows(SLOW[connection.vendor], [], 10)
+        fetch_rows(SLOW[connection.vendor], [], 10, workspace=ws)
 
 
 def test_a_search_cannot_write(ws):
     ingest(ws, "Syslog", [{"TimeGenerated": "2026-11-28T10:00:00Z"}])
     with pytest.raises(DatabaseError):
-        fetch_rows("DELETE FROM search_event", [], 10)
+        fetch_rows("DELETE FROM search_event", [], 10, workspace=ws)
     assert Event.objects.count() == 1
 
 
