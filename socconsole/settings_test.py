@@ -1,6 +1,7 @@
 """Test settings: production settings with a throwaway key and plain HTTP."""
 
 import os
+import secrets
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-" + "t" * 40)
@@ -8,8 +9,9 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 # Each test process has an embedded events engine of its own (chDB holds a path per
 # process); tests/conftest.py removes it at the end.
+# The pid and a random part: a path left by a killed run is never picked up again.
 os.environ.setdefault("EVENTS_URL", "chdb://" + os.path.join(
-    tempfile.gettempdir(), f"soc-test-events-{os.getpid()}"))
+    tempfile.gettempdir(), f"soc-test-events-{os.getpid()}-{secrets.token_hex(4)}"))
 
 from socconsole.settings import *  # noqa: E402, F403
 

@@ -123,6 +123,7 @@ def events_engine(_events_schema):
     """The events engine, emptied after the test so that tests stay independent."""
     from search import engine
 
+    engine.engine().truncate()  # whatever a test without this fixture left
     yield engine.engine()
     engine.ensure_schema()  # a test may have closed and reopened it
     engine.engine().truncate()
