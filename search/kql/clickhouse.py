@@ -71,6 +71,11 @@ class ClickHouseDialect(Dialect):
     def hot_columns(self, table):
         return ddl.hot_columns(table)
 
+    def aggregate(self, name):
+        # ClickHouse's sum and min of no values are 0 (and 1970 for a datetime): OrNull is
+        # NULL, as in SQL.
+        return name.lower() + "OrNull"
+
     def finish(self, text, params):
         """`%s` -> `{pN:Type}`, `%%` -> `%`; returns (text, {name: value})."""
         values, named, names = iter(params), {}, {}

@@ -43,6 +43,10 @@ class Dialect(ABC):
         """{Kusto column: storage column} for the typed columns of `table`."""
         return schema.hot_columns(table)
 
+    def aggregate(self, name):
+        """SUM, AVG, MIN, MAX: the aggregate that is NULL over no values."""
+        return name
+
     def finish(self, text, params):
         """The statement as the driver takes it: `%s` placeholders, a list of parameters."""
         return text, params

@@ -160,6 +160,11 @@ def test_every_operator_and_function_gives_the_same_values(both, expression):
     "d = Score / 0, e = bin(Score, 0.25), f = bin(EventID, 1000)",
     "SecurityEvent | sort by Score desc nulls first, Account asc | project Account, Score",
     "SecurityEvent | distinct Computer, EventID | count",
+    "SecurityEvent | where EventID == 0 | summarize count(), sum(LogonType), sum(strlen(Account)),"
+    " avg(EventID), min(EventID), max(Account), min(TimeGenerated), dcount(Account), "
+    "make_set(Account), percentile(EventID, 50), countif(true), sumif(Score, true)",
+    "SecurityEvent | where EventID == 0 | summarize arg_max(TimeGenerated, *)",
+    "SecurityEvent | where EventID == 0 | count",
 ])
 def test_tabular_queries_give_the_same_rows(both, text):
     database, clickhouse = answers(text, both)
