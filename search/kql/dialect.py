@@ -54,6 +54,8 @@ class Dialect(ABC):
     # -- constants -----------------------------------------------------------------------
     def const(self, value, type):
         """A constant as an Expr (its value as a parameter, never as SQL text)."""
+        if value is None and type == "string":
+            value = ""  # a Kusto string is never null: tostring(int(null)) is ""
         if value is None:
             return Expr(self.null(type), [], type, None)
         if type == "datetime":
