@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from inventory.models import ApiToken, Workspace
 
-from .catalog import Catalog
 from . import engine
+from .catalog import Catalog
 from .execution import compile_run, error_of, events_vendor, fetch_rows, jsonable, timeout_or
 from .kql import KqlError, compile_query
 from .models import QueryRun
