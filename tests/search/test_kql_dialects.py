@@ -45,7 +45,7 @@ def fresh_partitions():
 
 
 @pytest.fixture
-def both(p):
+def both(p, events_engine):
     """The events in both engines; each query then runs on the database and on chDB."""
     ws = default_workspace(p.sub)
     chdb_events.reset()
@@ -207,7 +207,8 @@ def test_a_term_next_to_a_non_ascii_letter_is_where_they_differ(both):
     "SecurityEvent | where CommandLine has_cs 'COMSVCS' | count",
     "SecurityEvent | where CommandLine has 'comsvcs.dll' | count",
 ])
-def test_has_on_clickhouse_reads_only_the_granules_the_token_index_keeps(p, text):
+def test_has_on_clickhouse_reads_only_the_granules_the_token_index_keeps(p, events_engine,
+                                                                         text):
     ws = default_workspace(p.sub)
     chdb_events.reset()
     # 100,000 command lines in 13 granules, one of them with the term.
