@@ -130,26 +130,28 @@ class Aggregator:
     def _sum(self, c, node, args):
         arity(node, args, 1)
         e = self._numeric(c, node, args[0])
-        return self._over("SUM({})%OVER%", e, type=_sum_type(e.type))
+        return self._over(c.d.aggregate("SUM") + "({})%OVER%", e, type=_sum_type(e.type))
 
     def _sumif(self, c, node, args):
         arity(node, args, 2)
         e, condition = self._numeric(c, node, args[0]), c.boolean(args[1])
-        return self._over("SUM(CASE WHEN {} THEN {} END)%OVER%", condition, e,
+        return self._over(c.d.aggregate("SUM") + "(CASE WHEN {} THEN {} END)%OVER%", condition, e,
                           type=_sum_type(e.type))
 
     def _avg(self, c, node, args):
         arity(node, args, 1)
         e = c.cast(self._numeric(c, node, args[0]), "real", args[0])
-        return self._over("AVG({})%OVER%", e, type="real")
+        return self._over(c.d.aggregate("AVG") + "({})%OVER%", e, type="real")
 
     def _avgif(self, c, node, args):
         arity(node, args, 2)
         e = c.cast(self._numeric(c, node, args[0]), "real", args[0])
-        return self._over("AVG(CASE WHEN {} THEN {} END)%OVER%", c.boolean(args[1]), e,
+        return self._over(c.d.aggregate("AVG") + "(CASE WHEN {} THEN {} END)%OVER%",
+                          c.boolean(args[1]), e,
                           type="real")
 
     def _extreme(self, c, node, function, value, condition=None):
+        function = c.d.aggregate(function)
         e = c.compile(value)
         if e.type == "dynamic":
             raise value.error(f"{node.name}() cannot compare dynamic values")

@@ -27,7 +27,7 @@ _NUMBER = r"^\\s*[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]{1,3})?\\s*$"
 _DATE = r"^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _EPOCH = "toDateTime64(0, 6, 'UTC')"
 _PLACEHOLDER = re.compile(r"%[s%]")
-# hasToken's tokens: runs of ASCII letters and digits, and of any non-ASCII bytes.
+# The tokens of an ASCII needle as hasToken splits text: runs of letters and digits.
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _MICROS = {"day": 86_400_000_000, "hour": 3_600_000_000, "minute": 60_000_000,
            "second": 1_000_000, "millisecond": 1000, "microsecond": 1}
@@ -70,6 +70,11 @@ class ClickHouseDialect(Dialect):
 
     def hot_columns(self, table):
         return ddl.hot_columns(table)
+
+    def aggregate(self, name):
+        # ClickHouse's sum and min of no values are 0 (and 1970 for a datetime): OrNull is
+        # NULL, as in SQL.
+        return name.lower() + "OrNull"
 
     def finish(self, text, params):
         """`%s` -> `{pN:Type}`, `%%` -> `%`; returns (text, {name: value})."""
@@ -276,7 +281,7 @@ class ClickHouseDialect(Dialect):
                    a, b, type="timespan")
 
     def datetime_bin(self, d, seconds):
-        # Kusto's bins start at the epoch (toStartOfInterval's own start at the day's).
+        # Bins counted from the epoch, as Kusto's: a 5h bin does not restart at midnight.
         step = round(seconds.params[0] * 1_000_000)
         return sql("toStartOfInterval({}, toIntervalMicrosecond({}), " + _EPOCH + ")", d,
                    Frag("%s", [step]), type="datetime")

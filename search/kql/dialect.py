@@ -43,6 +43,10 @@ class Dialect(ABC):
         """{Kusto column: storage column} for the typed columns of `table`."""
         return schema.hot_columns(table)
 
+    def aggregate(self, name):
+        """SUM, AVG, MIN, MAX: the aggregate that is NULL over no values."""
+        return name
+
     def finish(self, text, params):
         """The statement as the driver takes it: `%s` placeholders, a list of parameters."""
         return text, params
@@ -50,6 +54,8 @@ class Dialect(ABC):
     # -- constants -----------------------------------------------------------------------
     def const(self, value, type):
         """A constant as an Expr (its value as a parameter, never as SQL text)."""
+        if value is None and type == "string":
+            value = ""  # a Kusto string is never null: tostring(int(null)) is ""
         if value is None:
             return Expr(self.null(type), [], type, None)
         if type == "datetime":

@@ -300,8 +300,11 @@ class Scalar:
             values = []
             for item, item_node in items:
                 left, item = self.unify(item_node, left, item)
-                values.append(item)
-            condition = _in(left, values)
+                if not (item.is_const and item.value is None):
+                    # A null (or 'a' read as a number) matches nothing; in SQL it would
+                    # make a non-match null instead of false, differently per engine.
+                    values.append(item)
+            condition = _in(left, values) if values else _FALSE
         return _bool(sql("(NOT {})", condition) if negated else condition)
 
     def _between(self, node):

@@ -100,6 +100,10 @@ def test_it_runs_every_operator_and_function(one, expression):
     ("Seen between (datetime(2026-11-27) .. 12h)", True),
     ("Account == 'contoso\\\\alice'", False), ("Account =~ 'contoso\\\\alice'", True),
     ("Account < 'D'", True), ("Account > 'c'", False),
+    # A null constant read as a string is "", and a null list item matches nothing.
+    ("int(null) =~ 'a'", False), ("strcat('x', int(null))", "x"), ("tolower(int(null))", ""),
+    ("EventID in ('a', 4625)", True),
+    ("EventID in ('a', 1)", False), ("EventID !in (int(null))", True),
 ])
 def test_it_computes_kusto_values(one, expression, expected):
     assert value(expression, one) == expected
