@@ -127,3 +127,31 @@ def events_engine(_events_schema):
     yield engine.engine()
     engine.ensure_schema()  # a test may have closed and reopened it
     engine.engine().truncate()
+
+
+@pytest.fixture(autouse=True)
+def _events_engine_emptied(request, settings):
+    """With EVENTS_IN_ENGINE on, every test that uses the database starts and ends with an
+    empty events engine, as it starts with an empty database."""
+    if settings.EVENTS_IN_ENGINE and _uses_db(request):
+        request.getfixturevalue("events_engine")
+
+
+def _uses_db(request):
+    names = set(request.fixturenames)
+    return bool(names & {"db", "transactional_db", "live_server", "django_db_setup"}) or \
+        request.node.get_closest_marker("django_db") is not None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests of the database's events table itself (`database_events`) skip when events
+    are stored in the engine."""
+    from django.conf import settings
+
+    if not settings.EVENTS_IN_ENGINE:
+        return
+    for item in items:
+        marker = item.get_closest_marker("database_events")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else "about the database's events table"
+            item.add_marker(pytest.mark.skip(reason=f"database_events: {reason}"))

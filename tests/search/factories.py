@@ -2,7 +2,12 @@
 
 import json
 
+from django.conf import settings
+
+from search import engine
+from search.engine import Tenant, ddl
 from search.ingest import ingest_event_items
+from search.models import Event
 from socconsole.lib.jsonbody import split_body
 
 
@@ -14,3 +19,43 @@ def ingest(workspace, table, events, now=None):
     """Ingest `events` (dicts) into `table`; returns the report."""
     items = split_body(json.dumps(events).encode(), "application/json")
     return ingest_event_items(workspace, table, items, now=now)
+
+
+# The storage columns both stores have, in the database's names (Event's columns).
+STORAGE_COLUMNS = ("subscription_id", "workspace_id", "table_name", "time_generated",
+                   "ingested_at", "computer", "event_id", "account", "ip_address",
+                   "resource_id", "fields")
+
+
+def stored_events(workspace, table=None):
+    """The events stored for `workspace` (and `table`), oldest first, as dicts of
+    STORAGE_COLUMNS, from whichever store is active: the database's `search_event`, or
+    the events engine with EVENTS_IN_ENGINE. `fields` holds the decoded values of every
+    other column, as the database keeps them."""
+    if not settings.EVENTS_IN_ENGINE:
+        events = Event.objects.filter(workspace=workspace)
+        if table is not None:
+            events = events.filter(table_name=table)
+        return list(events.order_by("time_generated", "id").values(*STORAGE_COLUMNS))
+    where, params = "", {}
+    if table is not None:
+        where, params = "WHERE table_name = {table:String}", {"table": table}
+    columns = ", ".join(ddl.COLUMNS)
+    result = engine.query(
+        f"SELECT {columns} FROM {ddl.TABLE} {where} "  # noqa: S608
+        "ORDER BY time_generated, ingested_at", params,
+        tenant=Tenant(workspace.subscription_id, (workspace.pk,)))
+    return [_from_engine(dict(zip(ddl.COLUMNS, values, strict=True)))
+            for values in result.rows]
+
+
+def _from_engine(values):
+    fields = {name: json.loads(text) for name, text in values["fields"].items()}
+    for column, storage in ddl.hot_columns(values["table_name"]).items():
+        if storage in STORAGE_COLUMNS or storage == "time_generated":
+            continue
+        if values[storage] not in (None, ""):
+            fields[column] = values[storage]
+    event = {name: values[name] for name in STORAGE_COLUMNS}
+    event["fields"] = fields
+    return event
