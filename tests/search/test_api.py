@@ -6,9 +6,9 @@ import pytest
 from django.test import override_settings
 
 from inventory.roles import Scope
-from search.models import Event, QueryRun
+from search.models import QueryRun
 from tests.conftest import FIXTURES, make_token
-from tests.search.factories import default_workspace, ingest
+from tests.search.factories import default_workspace, ingest, stored_events
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_it_ingests_ndjson_events_with_per_line_results(client, ws, token):
     answer = response.json()
     assert (answer["accepted"], answer["rejected"]) == (21, 1)
     assert answer["results"][-1]["error"]["code"] == "invalid_json"
-    assert Event.objects.filter(workspace=ws).count() == 21
+    assert len(stored_events(ws)) == 21
 
 
 def test_the_workspace_may_be_named_by_its_id_too(client, ws, token):
@@ -63,7 +63,7 @@ def test_an_unreadable_body_stores_nothing(client, ws, token, body, status):
                            data=body, content_type="application/json", **token.header)
     assert response.status_code == status
     assert response.json()["error"]["code"] == "bad_body"
-    assert not Event.objects.exists()
+    assert stored_events(ws) == []
 
 
 def test_a_bad_table_is_a_400(client, ws, token):
@@ -79,7 +79,7 @@ def test_a_body_over_the_limit_is_a_413(client, ws, token):
                            data=b"[" + b'{"a": 1},' * 200 + b"{}]",
                            content_type="application/json", **token.header)
     assert response.status_code == 413
-    assert not Event.objects.exists()
+    assert stored_events(ws) == []
 
 
 def test_a_read_only_token_may_not_ingest(client, p, ws):

@@ -54,9 +54,10 @@ def store(workspace, events, now=NOW):
 
 
 @pytest.fixture
-def spaces(p, events_engine):
+def spaces(p, events_engine, settings):
     """Contoso's default workspace with 9 events over three days (and 1 past retention),
-    Fabrikam's with 3, all in the database."""
+    Fabrikam's with 3, all in the database: ingestion before the cut-over."""
+    settings.EVENTS_IN_ENGINE = False
     contoso, fabrikam = default_workspace(p.sub), default_workspace(p.other)
     for day in DAYS:
         store(contoso, contoso_events(day))

@@ -5,9 +5,9 @@ import json
 import pytest
 from django.db import connection
 
-from search.models import Event
 from tests.conftest import make_token
 from tests.faults import database_fault
+from tests.search.factories import stored_events
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,12 +31,12 @@ def test_the_events_api_answers_503_and_stores_nothing_when_every_try_fails(clie
     assert fault.failed == 3
     assert response.status_code == 503 and response["Retry-After"] == "5"
     assert response.json()["error"]["code"] == "unavailable"
-    assert not Event.objects.exists()
+    assert stored_events(ws) == []
 
     with database_fault(times=1, statement=at).active():
         response = post(client, token, events, url)
     assert response.status_code == 200
-    assert response.json()["accepted"] == 3 and Event.objects.count() == 3
+    assert response.json()["accepted"] == 3 and len(stored_events(ws)) == 3
 
 
 def test_a_refused_event_is_kept_once_when_the_first_try_fails(client, p):

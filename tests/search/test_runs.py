@@ -22,12 +22,16 @@ def ws(p):
     return default_workspace(p.sub)
 
 
+@pytest.mark.database_events("the database's statement timeout; test_runs_engine has the "
+                              "engine's")
 @override_settings(SEARCH_TIMEOUT_SECONDS=1)
 def test_a_statement_is_stopped_at_the_time_limit(ws):
     with pytest.raises(OperationalError):
         fetch_rows(SLOW[connection.vendor], [], 10, workspace=ws)
 
 
+@pytest.mark.database_events("the database's read-only search connection; test_runs_engine "
+                              "has the engine's")
 def test_a_search_cannot_write(ws):
     ingest(ws, "Syslog", [{"TimeGenerated": "2026-11-28T10:00:00Z"}])
     with pytest.raises(DatabaseError):

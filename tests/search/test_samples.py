@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 
 from search.ingest import ingest_event_body
-from search.models import Event, EventDay
+from search.models import EventDay
 from tests.conftest import SAMPLES
-from tests.search.factories import default_workspace
+from tests.search.factories import default_workspace, stored_events
 
 pytestmark = pytest.mark.corpus
 
@@ -21,14 +21,15 @@ def test_it_maps_windows_events_onto_security_event_columns(ws):
     body = (SAMPLES / "windows-events-psexec.jsonl").read_bytes()
     report = ingest_event_body(ws, "SecurityEvent", body, "application/x-ndjson")
     assert (report.accepted, report.rejected) == (286, 0)
-    dump = Event.objects.get(workspace=ws, event_id=4688,
-                             fields__NewProcessName__endswith="PsExec.exe")
-    assert dump.computer == "WORKSTATION5"
-    assert dump.account == "WORKSTATION5\\wardog"
-    assert dump.time_generated == dt.datetime(2020, 10, 19, 3, 30, 46, 251000, tzinfo=dt.UTC)
-    assert dump.fields["Activity"] == "4688 - A new process has been created."
-    assert dump.fields["EventSourceName"] == "Microsoft-Windows-Security-Auditing"
-    assert "TimeCreated" not in dump.fields and "Hostname" not in dump.fields
+    [dump] = [e for e in stored_events(ws) if e["event_id"] == 4688 and
+              e["fields"].get("NewProcessName", "").endswith("PsExec.exe")]
+    assert dump["computer"] == "WORKSTATION5"
+    assert dump["account"] == "WORKSTATION5\\wardog"
+    assert dump["time_generated"] == dt.datetime(2020, 10, 19, 3, 30, 46, 251000,
+                                                 tzinfo=dt.UTC)
+    assert dump["fields"]["Activity"] == "4688 - A new process has been created."
+    assert dump["fields"]["EventSourceName"] == "Microsoft-Windows-Security-Auditing"
+    assert "TimeCreated" not in dump["fields"] and "Hostname" not in dump["fields"]
     assert EventDay.objects.get(workspace=ws, table_name="SecurityEvent").events == 286
 
 
