@@ -89,10 +89,33 @@ def _apply_in_engine(now):
         if row.last_ingested_at < cutoff:
             row.delete()
             dropped += 1
+    dropped += _recount_days_in_engine([w for w, n in deleted.items() if n])
     _record(deleted)
     runs, _ = QueryRun.objects.filter(created_at__lt=now - RUNS_KEPT).delete()
     return {"dropped_days": dropped, "deleted_events": sum(deleted.values()),
             "deleted_runs": runs}
+
+
+def _recount_days_in_engine(workspace_ids):
+    """Make the days of `workspace_ids` whose events the engine trimmed count what it still
+    holds; returns how many were left empty (and are forgotten)."""
+    if not workspace_ids:
+        return 0
+    held = {(int(ws), table, dt.date.fromisoformat(day)): (int(n), first)
+            for ws, table, day, n, first in engine.query(
+                "SELECT workspace_id, table_name, toString(toDate(time_generated)), count(), "
+                "min(ingested_at) FROM events WHERE workspace_id IN {ids:Array(UInt64)} "
+                "GROUP BY workspace_id, table_name, toDate(time_generated)",
+                {"ids": [int(w) for w in workspace_ids]}, tenant=None).rows}
+    emptied = 0
+    for row in EventDay.objects.filter(workspace_id__in=workspace_ids):
+        left = held.get((row.workspace_id, row.table_name, row.day))
+        if left is None:
+            row.delete()
+            emptied += 1
+        elif left != (row.events, row.first_ingested_at):
+            EventDay.objects.filter(pk=row.pk).update(events=left[0], first_ingested_at=left[1])
+    return emptied
 
 
 def _start(day):
