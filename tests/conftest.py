@@ -130,9 +130,11 @@ def events_engine(_events_schema):
 
 
 @pytest.fixture(autouse=True)
-def _events_engine_emptied(request, settings):
+def _events_engine_emptied(request):
     """With EVENTS_IN_ENGINE on, every test that uses the database starts and ends with an
     empty events engine, as it starts with an empty database."""
+    from django.conf import settings
+
     if settings.EVENTS_IN_ENGINE and _uses_db(request):
         request.getfixturevalue("events_engine")
 
