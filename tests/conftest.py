@@ -132,10 +132,16 @@ def events_engine(_events_schema):
 @pytest.fixture(autouse=True)
 def _events_engine_emptied(request):
     """With EVENTS_IN_ENGINE on, every test that uses the database starts and ends with an
-    empty events engine, as it starts with an empty database."""
+    empty events engine, as it starts with an empty database. A test about the database's
+    events table itself (marker `database_events`) runs with the events in the database,
+    whatever the flag."""
     from django.conf import settings
 
-    if settings.EVENTS_IN_ENGINE and _uses_db(request):
+    if not settings.EVENTS_IN_ENGINE:
+        return
+    if request.node.get_closest_marker("database_events") is not None:
+        request.getfixturevalue("settings").EVENTS_IN_ENGINE = False
+    elif _uses_db(request):
         request.getfixturevalue("events_engine")
 
 
@@ -143,17 +149,3 @@ def _uses_db(request):
     names = set(request.fixturenames)
     return bool(names & {"db", "transactional_db", "live_server", "django_db_setup"}) or \
         request.node.get_closest_marker("django_db") is not None
-
-
-def pytest_collection_modifyitems(config, items):
-    """Tests of the database's events table itself (`database_events`) skip when events
-    are stored in the engine."""
-    from django.conf import settings
-
-    if not settings.EVENTS_IN_ENGINE:
-        return
-    for item in items:
-        marker = item.get_closest_marker("database_events")
-        if marker is not None:
-            reason = marker.args[0] if marker.args else "about the database's events table"
-            item.add_marker(pytest.mark.skip(reason=f"database_events: {reason}"))

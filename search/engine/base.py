@@ -8,6 +8,7 @@ converter turns it into Python values, so a transport changes nothing a caller s
 import datetime as dt
 import json
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -339,7 +340,7 @@ def _parse_datetime(text):
 _ENGINE_FAULTS = {159, 164, 202, 209, 210, 241, 242, 243, 252, 285, 319, 394, 425, 999}
 
 
-class Engine:
+class Engine(ABC):
     """The events engine of this process; a transport implements `_run` and `_insert`."""
 
     url = ""
@@ -444,14 +445,17 @@ class Engine:
                          {"now": now}, {"lightweight_deletes_sync": 2, "mutations_sync": 2})
         return deleted
 
+    @abstractmethod
     def close(self):
         """Release the engine (the embedded one frees its path for another process)."""
 
+    @abstractmethod
     def _run(self, sql, params, settings):
-        raise NotImplementedError
+        """Run one statement; its answer's bytes (TransportError on failure)."""
 
+    @abstractmethod
     def _insert(self, body, settings):
-        raise NotImplementedError
+        """Insert a JSONEachRow body into the events table (TransportError on failure)."""
 
 
 class TransportError(Exception):
