@@ -170,8 +170,9 @@ class ClickHouseDialect(Dialect):
     def element(self, e, index):
         # JSON paths count from 1 (and from -1 at the end).
         position = index + 1 if index >= 0 else index
-        return sql("nullIf(nullIf(JSONExtractRaw({}, {}), ''), 'null')", e,
-                   Frag("%s", [position]), type="dynamic")
+        # Only an array has elements: ClickHouse would give an object's n-th member.
+        return sql("if(JSONType({}) = 'Array', nullIf(nullIf(JSONExtractRaw({}, {}), ''), "
+                   "'null'), NULL)", e, e, Frag("%s", [position]), type="dynamic")
 
     def parse_json(self, e):
         return sql("if(isValidJSON({}), {}, toJSONString({}))", e, e, e, type="dynamic")

@@ -210,11 +210,16 @@ class PostgresDialect(Dialect):
         # ->> on a one-element array unquotes a JSON string and prints anything else.
         return sql("(jsonb_build_array({}) ->> 0)", e, type="string")
 
+    # A JSON null member or element is null, as in Kusto (isnull(d.a) when "a": null).
     def member(self, e, key):
-        return sql("({} -> {})", e, Frag("%s::text", [key]), type="dynamic")
+        return sql("NULLIF({} -> {}, 'null'::jsonb)", e, Frag("%s::text", [key]),
+                   type="dynamic")
 
     def element(self, e, index):
-        return sql("({} -> {})", e, Frag("%s::integer", [index]), type="dynamic")
+        # Only an array has elements (jsonb -> 0 would give a scalar itself).
+        return sql("(CASE WHEN jsonb_typeof({}) = 'array' THEN "
+                   "NULLIF({} -> {}, 'null'::jsonb) END)", e, e, Frag("%s::integer", [index]),
+                   type="dynamic")
 
     def parse_json(self, e):
         return sql("kql_parse_json({})", e, type="dynamic")
@@ -347,11 +352,12 @@ class SqliteDialect(Dialect):
         return sql("kql_json_text({})", e, type="string")
 
     def member(self, e, key):
-        return sql("({} -> {})", e, Frag("%s", [self._path(key)]), type="dynamic")
+        return sql("NULLIF({} -> {}, 'null')", e, Frag("%s", [self._path(key)]),
+                   type="dynamic")
 
     def element(self, e, index):
         path = f"$[{index}]" if index >= 0 else f"$[#{index}]"
-        return sql("({} -> {})", e, Frag("%s", [path]), type="dynamic")
+        return sql("NULLIF({} -> {}, 'null')", e, Frag("%s", [path]), type="dynamic")
 
     def parse_json(self, e):
         return sql("(CASE WHEN json_valid({}) THEN json({}) ELSE json_quote({}) END)", e, e, e,

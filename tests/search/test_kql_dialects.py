@@ -114,6 +114,8 @@ EDGES = [
     "bin(TimeGenerated, 7d)", "bin(TimeGenerated, 90m)", "bin(Seen, 1h)",
     "datetime_diff('second', TimeGenerated, datetime(1969-12-31 23:59:59))",
     "datetime_diff('nanosecond', TimeGenerated, Seen)", "startofday(Seen, -2)",
+    # A JSON null member is null; only an array has elements (not an object, not a string).
+    "isnull(Props.a)", "isempty(Props.a)", "Props[0]", "isnull(Props[1])", "Props.list[-1]",
 ]
 
 
