@@ -41,6 +41,9 @@ ENV = {
     # As in production, correlation goes to the queue (no worker runs here: the benchmark
     # measures ingestion alone; bench/correlate.py measures correlation).
     "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER", "redis://127.0.0.1:6379/13"),
+    # Several processes (gunicorn workers, Celery) cannot share the embedded events
+    # engine: as in docker-compose, a ClickHouse server (this benchmark sends no events).
+    "EVENTS_URL": os.environ.get("BENCH_EVENTS_URL", "clickhouse://soc:soc@127.0.0.1:8123/soc"),
     "LOG_LEVEL": "WARNING",
 }
 

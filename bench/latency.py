@@ -45,6 +45,9 @@ ENV = {
     "SECURE_SSL_REDIRECT": "false",
     "DJANGO_SETTINGS_MODULE": "socconsole.settings",
     "CELERY_BROKER_URL": os.environ.get("BENCH_LATENCY_BROKER", "redis://127.0.0.1:6379/12"),
+    # Several processes (gunicorn workers, Celery) cannot share the embedded events
+    # engine: as in docker-compose, a ClickHouse server (this benchmark sends no events).
+    "EVENTS_URL": os.environ.get("BENCH_EVENTS_URL", "clickhouse://soc:soc@127.0.0.1:8123/soc"),
     "LOG_LEVEL": "WARNING",
     # No collectstatic for a benchmark: whitenoise's warning about it is noise here.
     "PYTHONWARNINGS": "ignore:No directory at",

@@ -50,6 +50,10 @@ def app_env(db: str, redis_port: int, name: str = "soc-drills", **extra: str) ->
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "LOG_LEVEL": "WARNING",
+        # Several processes (gunicorn workers, Celery) cannot share the embedded events
+        # engine: as in docker-compose, a ClickHouse server. The drills send no events.
+        "EVENTS_URL": os.environ.get("DRILLS_EVENTS_URL",
+                                     "clickhouse://soc:soc@127.0.0.1:8123/soc"),
         # A missed task is picked up by beat's sweep; in a drill it need not take a minute.
         "CORRELATION_SWEEP_SECONDS": "3",
         **extra,

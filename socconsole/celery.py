@@ -11,11 +11,11 @@ app.autodiscover_tasks()
 
 
 @worker_init.connect
-def _refuse_embedded_engine(**kwargs):
-    from search.engine import EngineInUse, refuse_worker
+def _claim_embedded_engine(**kwargs):
+    from search.engine import EngineInUse, claim_for_process
 
     try:
-        refuse_worker()
+        claim_for_process()
     except EngineInUse as exc:
         # Celery logs and ignores a signal handler's exceptions: only an exit stops it.
         raise SystemExit(str(exc)) from None

@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from datetime import timedelta
 from urllib.parse import urlparse
 
@@ -38,10 +39,15 @@ def database_url():
             f"/{s['NAME']}")
 
 
+def own_events_url():
+    """An embedded events path of its own, for a child process: this process holds its."""
+    return f"chdb://{tempfile.mkdtemp(prefix='soc-test-child-events-')}"
+
+
 def start_worker(**env_extra):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "socconsole.settings_test",
            "DATABASE_URL": database_url(), "CELERY_BROKER_URL": app.conf.broker_url,
-           **env_extra}
+           "EVENTS_URL": own_events_url(), **env_extra}
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "socconsole", "worker", "--pool=solo",
          "--concurrency=1", "--loglevel=warning", "--without-gossip", "--without-mingle",
@@ -167,7 +173,8 @@ def test_a_worker_killed_mid_correlation_loses_nothing(broker, p):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_runs_a_search(worker, p):
+def test_a_real_worker_runs_a_search(broker, p):
+    from search import engine
     from search.models import QueryRun
     from search.runs import wait_for
     from search.tasks import run_query
@@ -178,13 +185,21 @@ def test_a_real_worker_runs_a_search(worker, p):
                                   "Account": "CONTOSO\\svc-backup"}] * 4)
     run = QueryRun.objects.create(subscription=p.sub, workspace=ws, user=p.analyst,
                                   query="SecurityEvent | summarize count() by Account")
-    run_query.apply_async(args=[run.pk], queue=QUEUE)
-    wait_for(run, timeout=60)  # the task keeps no result: the run row is the result
-    assert (run.state, run.rows, run.truncated) == ("done", [["CONTOSO\\svc-backup", 4]], False)
-    finished = run.finished_at
-    # Delivered twice (a retry, a second worker): the run is not executed again.
-    run_query.apply_async(args=[run.pk], queue=QUEUE)
-    import time
-    time.sleep(2)
-    run.refresh_from_db()
-    assert run.finished_at == finished and run.rows == [["CONTOSO\\svc-backup", 4]]
+    # An embedded events path serves one process: this one hands it to the worker.
+    engine.close()
+    worker = start_worker(EVENTS_URL=settings.EVENTS_URL)
+    try:
+        run_query.apply_async(args=[run.pk], queue=QUEUE)
+        wait_for(run, timeout=60)  # the task keeps no result: the run row is the result
+        assert (run.state, run.rows, run.truncated) == \
+            ("done", [["CONTOSO\\svc-backup", 4]], False), run.error
+        finished = run.finished_at
+        # Delivered twice (a retry, a second worker): the run is not executed again.
+        run_query.apply_async(args=[run.pk], queue=QUEUE)
+        import time
+        time.sleep(2)
+        run.refresh_from_db()
+        assert run.finished_at == finished and run.rows == [["CONTOSO\\svc-backup", 4]]
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)

@@ -86,19 +86,11 @@ def close():
 
 
 def claim_for_process():
-    """At a web process's start: open the embedded engine now, so that a second process
-    on its path (another gunicorn worker) fails to start with the reason, not later."""
+    """At a process's start (a web process, a Celery worker): open the embedded engine
+    now, so that a second process on its path (another gunicorn worker, a worker beside
+    the web process) fails to start with the reason (EngineInUse), not later."""
     if settings.EVENTS_IN_ENGINE and urlsplit(settings.EVENTS_URL).scheme == "chdb":
         engine()
-
-
-def refuse_worker():
-    """At a Celery worker's start: the embedded engine belongs to the web process."""
-    if settings.EVENTS_IN_ENGINE and urlsplit(settings.EVENTS_URL).scheme == "chdb" \
-            and not settings.CELERY_TASK_ALWAYS_EAGER:
-        from .embedded import SERVER_HINT
-        raise EngineInUse(f"A Celery worker cannot use the embedded events engine "
-                          f"({settings.EVENTS_URL}). {SERVER_HINT}")
 
 
 def ensure_schema():

@@ -13,11 +13,11 @@ from inventory.activity import Actor
 from inventory.collection import CollectionError, set_auto_provisioning, set_collection
 from inventory.models import Activity, Resource
 from inventory.roles import Role, Scope
-from search.models import Event, RejectedEvent
+from search.models import RejectedEvent
 from socconsole.lib.bulk import bulk_insert
 from tests.conftest import make_token
 from tests.factories import native_alert
-from tests.search.factories import default_workspace, ingest
+from tests.search.factories import default_workspace, ingest, stored_events
 
 TIME = "2026-11-28T10:00:00Z"
 
@@ -79,7 +79,8 @@ def test_with_provisioning_on_a_new_vm_collects_automatically(p, ws):
     vm = Resource.objects.get(subscription=p.sub, name="vm-new-01")
     assert (vm.collecting, vm.collection_by, vm.kind) == (True, "automatic", "virtual_machine")
     assert vm.last_event_at is not None
-    assert Event.objects.get().resource_id == vm.pk
+    [event] = stored_events(ws)
+    assert event["resource_id"] == vm.pk
 
 
 def test_with_provisioning_off_a_new_vms_events_are_refused_and_kept(p, ws):
@@ -97,7 +98,7 @@ def test_with_provisioning_off_a_new_vms_events_are_refused_and_kept(p, ws):
     # The existing resource keeps collecting: provisioning decides only for new ones.
     existing.refresh_from_db()
     assert existing.collecting is True
-    assert list(Event.objects.values_list("computer", flat=True)) == ["vm-old-01"]
+    assert [e["computer"] for e in stored_events(ws)] == ["vm-old-01"]
     kept = list(RejectedEvent.objects.order_by("index"))
     assert [(k.index, k.code, k.resource_id, k.computer) for k in kept] == [
         (1, "collection_off", new.pk, "VM-New-02"), (2, "collection_off", new.pk, "vm-new-02")]

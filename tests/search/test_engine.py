@@ -430,15 +430,18 @@ def test_gunicorn_with_two_workers_on_the_embedded_engine_fails_to_start(tmp_pat
     assert "EVENTS_URL=clickhouse://" in run.stderr
 
 
-def test_a_celery_worker_on_the_embedded_engine_refuses_to_start(tmp_path):
+def test_a_celery_worker_on_a_path_another_process_holds_refuses_to_start(tmp_path, settings):
+    engine.engine()  # this process holds its path, as the web process would
     run = subprocess.run(  # noqa: S603
         [sys.executable, "-m", "celery", "-A", "socconsole", "worker", "--pool=solo",
          "-Q", f"refused-{os.getpid()}"],
-        env=_production_env(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:6379/3"),
+        env=_production_env(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:6379/3",
+                            EVENTS_URL=settings.EVENTS_URL),
         capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
 
     assert run.returncode == 1
-    assert "A Celery worker cannot use the embedded events engine" in run.stderr
+    assert f"is held by process {os.getpid()}" in run.stderr
+    assert "EVENTS_URL=clickhouse://" in run.stderr
 
 
 def test_search_limits_follow_the_settings(settings):

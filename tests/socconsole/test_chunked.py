@@ -18,7 +18,7 @@ from inventory.roles import Scope
 from socconsole.wsgi import application
 from tests.conftest import make_token
 from tests.factories import make_alert
-from tests.test_worker import database_url
+from tests.test_worker import database_url, own_events_url
 
 LIMIT = 4096
 
@@ -33,7 +33,8 @@ def free_port():
 def gunicorn(transactional_db):
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "socconsole.settings_test",
-           "DATABASE_URL": database_url(), "INGEST_MAX_BYTES": str(LIMIT)}
+           "DATABASE_URL": database_url(), "INGEST_MAX_BYTES": str(LIMIT),
+           "EVENTS_URL": own_events_url()}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "socconsole.wsgi:application", "--workers", "1",
          "--bind", f"127.0.0.1:{port}"], env=env, stdout=subprocess.PIPE,

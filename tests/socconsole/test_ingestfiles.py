@@ -9,9 +9,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from alerts.models import Alert
-from search.models import Event
 from socconsole.lib.ingestfiles import JSON, NDJSON, content_type_of
 from tests.alerts.helpers import native
+from tests.search.factories import default_workspace, stored_events
 
 LINES = b'{"id": "a"}\n{"id": "b"}\n'
 PRETTY = json.dumps({"id": "a", "nested": {"x": 1}}, indent=2).encode()
@@ -51,7 +51,7 @@ def test_ingest_events_reads_one_pretty_printed_event_whatever_the_name(p, tmp_p
     call_command("ingest_events", "--subscription", p.sub.name, "--table", "SecurityEvent",
                  str(path), stdout=out)
     assert "1 accepted" in out.getvalue()
-    assert Event.objects.filter(event_id=4688).count() == 1
+    assert [e["event_id"] for e in stored_events(default_workspace(p.sub))] == [4688]
 
 
 def test_a_refused_body_is_said_and_the_other_files_go_on(p, tmp_path):
