@@ -36,6 +36,9 @@ class EmbeddedEngine(Engine):
             self._release()
             raise EngineInUse(f"chDB could not open {self.path}: {exc}. {SERVER_HINT}") \
                 from None
+        # The process that holds the path owns its table: create it on a new path (a
+        # server's tables are created by `manage.py create_events_tables`).
+        self.ensure_schema()
 
     def _run(self, sql, params, settings):
         return self._call(with_settings(sql, settings), params)

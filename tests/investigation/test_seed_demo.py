@@ -60,3 +60,27 @@ def test_the_demo_has_a_last_shift_of_triage_for_the_dashboard(db, client):
     # Reloading a fresh demo does the shift's work once.
     call_command("seed_demo", stdout=StringIO())
     assert Activity.objects.filter(verb="incident.take").count() == 1
+
+
+def _demo_events():
+    from inventory.models import Subscription
+    from search.models import EventDay
+    from tests.search.factories import stored_events
+
+    sub = Subscription.objects.get(name="Contoso Production")
+    events = stored_events(sub.workspaces.get(is_default=True))
+    days = sum(EventDay.objects.filter(workspace__subscription=sub)
+               .values_list("events", flat=True))
+    return events, days
+
+
+def test_the_demo_events_are_stored_once_however_often_it_is_loaded(db):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "events: 280 accepted, 0 rejected; 150 accepted, 0 rejected" in out.getvalue()
+    events, days = _demo_events()
+    assert len(events) == days == 430
+    call_command("seed_demo", stdout=StringIO())  # fresh: nothing is loaded again
+    call_command("seed_demo", "--refresh", stdout=StringIO())  # replaced, not added
+    events, days = _demo_events()
+    assert len(events) == days == 430

@@ -395,6 +395,26 @@ def test_it_refuses_an_events_url_it_cannot_use(url):
     assert "EVENTS_URL must be" in check.stderr
 
 
+def test_a_new_embedded_path_takes_events_and_searches_with_no_step_before(p, tmp_path,
+                                                                          settings):
+    """`make run` on a fresh clone: the first process on a new path creates the table."""
+    from search.runs import run_now
+    from tests.search.factories import default_workspace, ingest
+
+    held = settings.EVENTS_URL
+    settings.EVENTS_URL = f"chdb://{tmp_path / 'fresh'}"
+    try:
+        ws = default_workspace(p.sub)
+        report = ingest(ws, "SecurityEvent", [{"TimeGenerated": "2026-11-28T10:00:00Z",
+                                               "EventID": 4625, "Computer": "vm-web-01"}])
+        assert (report.accepted, report.rejected) == (1, 0)
+        _columns, rows, _ = run_now(ws, "SecurityEvent | summarize count() by Computer")
+        assert rows == [["vm-web-01", 1]]
+    finally:
+        engine.close()
+        settings.EVENTS_URL = held
+
+
 def test_it_moves_to_another_path_when_the_setting_changes(tmp_path, settings):
     first = engine.engine()
     engine.insert([make_row()])
