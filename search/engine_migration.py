@@ -53,7 +53,6 @@ ACTOR = Actor.of_system("migrate_events_to_clickhouse")
 MIGRATED = "raw = ''"
 _DAY = ("workspace_id = {ws:UInt64} AND time_generated >= {start:DateTime64(6, 'UTC')} "
         "AND time_generated < {end:DateTime64(6, 'UTC')}")
-_SYNC = {"lightweight_deletes_sync": 2, "mutations_sync": 2}
 _SOURCE_COLUMNS = ("id", "table_name", "time_generated", "ingested_at", "computer",
                    "event_id", "account", "ip_address", "resource_id", "fields")
 PROGRESS_EVERY = 2.0  # seconds between progress lines within a day
@@ -381,9 +380,7 @@ def _engine_counts(workspace, now, days):
 
 
 def _delete_migrated(workspace_id, day):
-    engine.engine().command(f"DELETE FROM {ddl.TABLE} "  # noqa: S608
-                            f"WHERE {_DAY} AND {MIGRATED}",
-                            _day_params(workspace_id, day), _SYNC)
+    engine.delete(f"{_DAY} AND {MIGRATED}", _day_params(workspace_id, day))
 
 
 def _rate(rows, started):

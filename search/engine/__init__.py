@@ -3,7 +3,9 @@
 Nothing outside this package knows which transport runs. The API:
 
 - `engine()`: this process's engine (opened on first use, one per process);
-- `ensure_schema()`: create the events table;
+- `ensure_schema()`: create the events tables (on EVENTS_CLUSTER: shards and a
+  Distributed table over them);
+- `delete(where, params)`: delete rows, waited for (on every shard of a cluster);
 - `insert(rows)`: store a batch of `row(...)` tuples, durably, all or nothing;
 - `query(sql, params, tenant=..., limits=...)`: one SELECT with `{name:Type}`
   parameters, read through the tenant's row filter and within the run's limits;
@@ -35,7 +37,7 @@ from .rows import row
 
 __all__ = ["Engine", "EngineError", "EngineInUse", "EngineUnavailable", "InsertRefused",
            "Limits", "QueryError", "QueryLimitExceeded", "Result", "Tenant", "close",
-           "drop_expired", "engine", "ensure_schema", "insert", "query", "row",
+           "delete", "drop_expired", "engine", "ensure_schema", "insert", "query", "row",
            "set_retention", "search_limits"]
 
 SCHEMES = ("chdb", "clickhouse", "clickhouses")
@@ -94,7 +96,11 @@ def claim_for_process():
 
 
 def ensure_schema():
-    engine().ensure_schema()
+    return engine().ensure_schema()
+
+
+def delete(where, params=None):
+    return engine().delete(where, params)
 
 
 def insert(rows):

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from socconsole.lib.transient import RETRY_AFTER_SECONDS
@@ -129,6 +130,8 @@ _LIMIT_MESSAGES = {
                          "range or filter on typed columns.",
     "readonly": "Searches only read: the query tried to change something.",
 }
+# A mutation returns once done on every replica (and, ON CLUSTER, on every shard).
+_MUTATION_SYNC = {"lightweight_deletes_sync": 2, "mutations_sync": 2}
 _CODE = re.compile(r"Code: (\d+)\.")
 _AT_ROW = re.compile(r"\bat row (\d+)")
 
@@ -346,10 +349,36 @@ class Engine(ABC):
     url = ""
     # The EVENTS_URL it was opened for (search.engine.engine() compares it).
     configured_url = ""
+    @property
+    def cluster(self):
+        """The ClickHouse cluster the tables live on (EVENTS_CLUSTER), "" on one server."""
+        return settings.EVENTS_CLUSTER
+
+    def schema_statements(self):
+        """The statements that create the events tables: one table, or on a cluster the
+        shards' local tables and the Distributed table over them."""
+        return ddl.cluster_ddl(self.cluster) if self.cluster else [ddl.CREATE_TABLE]
 
     def ensure_schema(self):
-        """Create the events table if it does not exist."""
-        self.command(ddl.CREATE_TABLE)
+        """Create the events tables where they do not exist; returns the statements."""
+        statements = self.schema_statements()
+        for statement in statements:
+            self.command(statement)
+        return statements
+
+    def _stored_in(self):
+        """The table a mutation (ALTER UPDATE, DELETE, TRUNCATE) names: the rows' own
+        table. On a cluster that is every shard's local table, ON CLUSTER: a Distributed
+        table stores nothing and refuses mutations."""
+        if self.cluster:
+            return f"{ddl.LOCAL_TABLE} ON CLUSTER {self.cluster}"
+        return ddl.TABLE
+
+    def delete(self, where, params=None):
+        """Delete the rows matching `where` (SQL over the events' columns with `{name:Type}`
+        parameters) and wait until they are gone, on every shard of a cluster."""
+        self.command(f"DELETE FROM {self._stored_in()} WHERE {where}", params,  # noqa: S608
+                     _MUTATION_SYNC)
 
     def insert(self, rows):
         """Store `rows` (tuples in ddl.COLUMNS order, see `row()`) in one INSERT: all of
@@ -385,7 +414,10 @@ class Engine(ABC):
         if limits is not None:
             settings.update(limits.settings())
         if tenant is not None:
-            settings["additional_table_filters"] = {ddl.TABLE: tenant.filter()}
+            # Every read of the events: the table itself and, on a cluster, what each
+            # shard reads under the Distributed table (the settings travel with the query).
+            settings["additional_table_filters"] = {
+                table: tenant.filter() for table in (ddl.TABLE, ddl.LOCAL_TABLE)}
         try:
             text = self._run(sql, params or {}, settings)
         except TransportError as exc:
@@ -409,7 +441,7 @@ class Engine(ABC):
 
     def truncate(self):
         """Empty the events table (tests)."""
-        self.command(f"TRUNCATE TABLE IF EXISTS {ddl.TABLE}")
+        self.command(f"TRUNCATE TABLE IF EXISTS {self._stored_in()}")
 
     def set_retention(self, workspace_id, days, now=None):
         """Give a workspace's stored events a new retention, and return how many of them
@@ -421,14 +453,12 @@ class Engine(ABC):
             f"SELECT count() FROM {ddl.TABLE} WHERE workspace_id = {{ws:UInt64}} "  # noqa: S608
             "AND toDateTime(ingested_at) + toIntervalDay({days:UInt16}) "
             "< {now:DateTime64(6, 'UTC')}", params, tenant=None).rows[0][0]
-        self.command(f"ALTER TABLE {ddl.TABLE} UPDATE retention_days = {{days:UInt16}} "
+        self.command(f"ALTER TABLE {self._stored_in()} UPDATE retention_days = {{days:UInt16}} "
                      "WHERE workspace_id = {ws:UInt64} AND retention_days != {days:UInt16}",
                      params, {"mutations_sync": 2})
         if expiring:  # the TTL works on rows it rewrote; what it has not, this drops
-            self.command(f"DELETE FROM {ddl.TABLE} WHERE workspace_id = {{ws:UInt64}} AND "  # noqa: S608
-                         "toDateTime(ingested_at) + toIntervalDay({days:UInt16}) "
-                         "< {now:DateTime64(6, 'UTC')}", params,
-                         {"lightweight_deletes_sync": 2, "mutations_sync": 2})
+            self.delete("workspace_id = {ws:UInt64} AND toDateTime(ingested_at) + "
+                        "toIntervalDay({days:UInt16}) < {now:DateTime64(6, 'UTC')}", params)
         return int(expiring)
 
     def drop_expired(self, now=None):
@@ -441,8 +471,7 @@ class Engine(ABC):
                             tenant=None)
         deleted = {int(ws): int(n) for ws, n in counts.rows}
         if deleted:
-            self.command(f"DELETE FROM {ddl.TABLE} WHERE {expired}",  # noqa: S608
-                         {"now": now}, {"lightweight_deletes_sync": 2, "mutations_sync": 2})
+            self.delete(expired, {"now": now})
         return deleted
 
     @abstractmethod

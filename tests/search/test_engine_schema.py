@@ -1,12 +1,11 @@
-"""create_events_tables and its command: the events tables, on one engine or a cluster."""
+"""The events tables (ensure_schema, create_events_tables): on one engine or a cluster."""
 
 import time
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from search.engine import ddl
-from search.engine_schema import create_events_tables
+from search.engine import ddl, ensure_schema
 
 TABLES = ("SELECT name FROM system.tables WHERE database = currentDatabase() "
           "AND name LIKE 'events%' ORDER BY name")
@@ -31,7 +30,7 @@ def test_it_creates_the_table_where_it_is_missing(events_engine, capsys):
 def test_it_keeps_what_is_stored_when_run_again(events_engine):
     events_engine.command(INSERT)
 
-    assert create_events_tables() == [ddl.CREATE_TABLE]
+    assert ensure_schema() == [ddl.CREATE_TABLE]
 
     assert events_engine.query("SELECT count() FROM events", tenant=None).rows == [(1,)]
 

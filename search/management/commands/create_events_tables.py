@@ -3,8 +3,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from search import engine
 from search.engine import EngineError
-from search.engine_schema import create_events_tables
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
         deadline = time.monotonic() + wait
         while True:
             try:
-                statements = create_events_tables()
+                statements = engine.ensure_schema()
                 break
             except EngineError as exc:
                 # At a stack's start the nodes come up in any order; the statements are
