@@ -46,6 +46,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/latency.py $(LATENCY_ARGS)
 	$(BIN)/python bench/triage.py $(TRIAGE_ARGS)
 	$(BIN)/python bench/search.py $(SEARCH_ARGS)
+	$(BIN)/python bench/event_storage.py $(STORAGE_ARGS)
 	$(BIN)/python bench/investigation.py $(INVESTIGATION_ARGS)
 	$(BIN)/python bench/dashboard.py $(DASHBOARD_ARGS)
 	$(BIN)/python bench/activity.py $(ACTIVITY_ARGS)
