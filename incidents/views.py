@@ -27,6 +27,7 @@ from incidents.models import HandoverNote, Incident, SavedView
 from incidents.narrative import narrate
 from incidents.queries import (
     QueueFilters,
+    addresses_of,
     incident_alerts,
     queue_page,
     queue_queryset,
@@ -136,6 +137,7 @@ def incident_detail(request: HttpRequest, sub: int, incident_id: int) -> HttpRes
         "narrative": narrate(incident), "kill_chain": tactics.strip(incident.tactics),
         "related": related_elsewhere(incident, alerts),
         "timeline": events,
+        "addresses": addresses_of(alerts),
         "dismiss_form": DismissForm(),
     })
 

@@ -6,7 +6,7 @@ secret only (as API tokens do), so a lookup is an indexed equality and a copy of
 opens nothing. A link is good for LINK_HOURS and once: using it claims the row with a
 conditional UPDATE, so two tabs racing set one password at most."""
 
-import hashlib
+
 import secrets
 from datetime import timedelta
 
@@ -19,6 +19,7 @@ from django.utils import timezone
 from inventory import activity
 from inventory.activity import Actor
 from inventory.models import Invitation, PasswordLink, Subscription
+from socconsole.lib.digest import digest
 
 LINK_HOURS = 24
 MAX_SECRET = 128
@@ -36,10 +37,6 @@ class PasswordLinkError(Exception):
 UNKNOWN = "This link is not valid: it was used already, or never existed."
 EXPIRED = (f"This link has expired: links are valid {LINK_HOURS} hours. Ask the admin who "
            "invited you for a new one.")
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def link_url(secret: str) -> str:
@@ -60,7 +57,7 @@ def issue_link(*, username: str, actor: Actor, user: AbstractBaseUser | None = N
                 .update(expires_at=now)
         link = PasswordLink.objects.create(
             user=user, username=username, subscription=subscription, invitation=invitation,
-            secret_hash=_digest(secret), created_by=actor.user, created_at=now,
+            secret_hash=digest(secret), created_by=actor.user, created_at=now,
             expires_at=now + timedelta(hours=LINK_HOURS))
         # In the subscription's log the entry is the same whether the link sets a password
         # or not: the admin reads that log too.
@@ -78,7 +75,7 @@ def find_link(secret: str) -> PasswordLink:
     returned like any other: only using it tells."""
     if not secret or len(secret) > MAX_SECRET:
         raise PasswordLinkError(UNKNOWN)
-    link = PasswordLink.objects.select_related("user").filter(secret_hash=_digest(secret))\
+    link = PasswordLink.objects.select_related("user").filter(secret_hash=digest(secret))\
         .first()
     if link is None or link.used_at is not None:
         raise PasswordLinkError(UNKNOWN)

@@ -6,8 +6,6 @@ password hash per request would cost milliseconds for no gain: the secret is
 random, not a human password.
 """
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
@@ -28,6 +26,7 @@ from inventory.roles import (
     role_allows,
     scopes_allow,
 )
+from socconsole.lib.digest import digest, matches
 
 TOKEN_PREFIX = "soc_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -35,10 +34,6 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 class TokenError(Exception):
     """A token request that cannot be honoured; the message is fit for the user."""
-
-
-def _digest(secret):
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def create_token(*, subscription: Subscription, name: str, actor: Actor,
@@ -56,7 +51,7 @@ def create_token(*, subscription: Subscription, name: str, actor: Actor,
     with transaction.atomic():
         token = ApiToken.objects.create(
             subscription=subscription, user=user, name=name[:120], prefix=prefix,
-            secret_hash=_digest(secret), scopes=[s.value for s in scopes], created_by=actor.user,
+            secret_hash=digest(secret), scopes=[s.value for s in scopes], created_by=actor.user,
         )
         activity.record(
             actor=actor, verb="token.create", target_type="api_token", target_id=token.pk,
@@ -94,7 +89,7 @@ def verify_token(plaintext: str | None) -> ApiToken | None:
         return None
     token = (ApiToken.objects.select_related("user", "subscription")
              .filter(prefix=prefix, revoked_at__isnull=True).first())
-    if token is None or not hmac.compare_digest(token.secret_hash, _digest(secret)):
+    if token is None or not matches(token.secret_hash, secret):
         return None
     if token.user is not None and not token.user.is_active:
         return None

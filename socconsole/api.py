@@ -15,6 +15,7 @@ from inventory.activity_api import router as activity_router
 from inventory.api import router as inventory_router
 from inventory.tokens import verify_token
 from investigation.api import router as investigation_router
+from response.api import router as response_router
 from search.api import router as search_router
 from search.engine import EngineUnavailable
 from socconsole.lib.apierrors import ApiError, envelope
@@ -176,3 +177,4 @@ api.add_router("/", investigation_router)  # before alerts: /alerts/{id}/graph
 api.add_router("/", alerts_router)
 api.add_router("/", incidents_router)
 api.add_router("/", search_router)
+api.add_router("/", response_router)

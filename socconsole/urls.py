@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("search.urls")),
     path("", include("investigation.urls")),
     path("", include("dashboard.urls")),
+    path("", include("response.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -72,7 +72,29 @@ def objects_of(p):
         "answer": "accept",
         "resource_id": alert.resource_id or Resource.objects.create(
             subscription=p.sub, name="vm-scoped").pk,
+        "entry_id": make_block_entry(p.sub).pk,
+        "never_id": make_never_block(p.sub).pk,
+        "token_id": make_feed_token(p.sub)[0].pk,
     }
+
+
+def make_block_entry(subscription, address="203.0.113.200"):
+    from response.blocklist import block
+
+    return block(subscription, address, actor=SYSTEM, role="analyst", reason="test")[0]
+
+
+def make_never_block(subscription, address="192.0.2.53"):
+    from response.models import NeverBlock
+
+    return NeverBlock.objects.create(subscription=subscription, network=f"{address}/32",
+                                     note="our resolver", created_by_label="tests")
+
+
+def make_feed_token(subscription, name="edge firewall"):
+    from response.feeds import create_feed_token
+
+    return create_feed_token(subscription=subscription, name=name, actor=SYSTEM)
 
 
 def make_invitation(subscription, username="newcomer", role="analyst"):

@@ -22,6 +22,7 @@ UNSCOPED = {
     "favicon",     # a redirect to a static file
     "inventory:invitations",  # the signed-in user's own invitations (their answers: 404)
     "inventory:set-password",  # no login: the link's 256-bit secret is the key (unknown: 404)
+    "response:feed",  # no login: the feed token is the key (unknown or revoked: 404)
 }
 
 

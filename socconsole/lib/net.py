@@ -18,6 +18,12 @@ def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+def network_text(network: Network) -> str:
+    """A network as firewall lists write it: a lone address without its /32 or /128."""
+    return str(network.network_address) if network.prefixlen == network.max_prefixlen \
+        else str(network)
+
+
 def _address(value: str | None):
     try:
         return ipaddress.ip_address((value or "").strip())

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from response import views
+
+app_name = "response"
+
+urlpatterns = [
+    path("s/<id:sub>/blocklist/", views.blocklist_page, name="blocklist"),
+    path("s/<id:sub>/blocklist/block/", views.block_view, name="block"),
+    path("s/<id:sub>/blocklist/<id:entry_id>/renew/", views.renew_view, name="renew"),
+    path("s/<id:sub>/blocklist/<id:entry_id>/remove/", views.unblock_view, name="unblock"),
+    path("s/<id:sub>/blocklist/never-block/", views.never_block_add, name="never-block-add"),
+    path("s/<id:sub>/blocklist/never-block/<id:never_id>/remove/", views.never_block_remove,
+         name="never-block-remove"),
+    path("s/<id:sub>/blocklist/feed-tokens/", views.feed_token_create, name="feed-token-create"),
+    path("s/<id:sub>/blocklist/feed-tokens/<id:token_id>/revoke/", views.feed_token_revoke,
+         name="feed-token-revoke"),
+    path("feeds/<str:token>/blocklist.txt", views.feed, name="feed"),
+]
