@@ -3,3 +3,39 @@ from django.apps import AppConfig
 
 class ResponseConfig(AppConfig):
     name = "response"
+
+    def ready(self):
+        from django.db.models.signals import post_save
+
+        from alerts.signals import alerts_ingested
+        from inventory.models import Activity
+
+        alerts_ingested.connect(_alerts_created, dispatch_uid="response.alerts")
+        post_save.connect(_incident_changed, sender=Activity, dispatch_uid="response.incidents")
+
+
+# The activity log's verbs that are webhook events.
+INCIDENT_EVENTS = {"incident.escalate": "incident.escalated",
+                   "incident.resolve": "incident.resolved"}
+
+
+def _alerts_created(sender, subscription, alert_ids, **kwargs):
+    from alerts.models import Alert
+    from response.webhooks import emit
+
+    alerts = Alert.objects.filter(pk__in=alert_ids).select_related("resource")
+    emit(subscription.pk, "alert.created", [
+        {"alert_id": a.pk, "key": a.key, "display_name": a.display_name,
+         "severity": a.get_severity_display(), "resource": a.resource.name if a.resource else None,
+         "time": a.time.isoformat()} for a in alerts])
+
+
+def _incident_changed(sender, instance, created, **kwargs):
+    event = INCIDENT_EVENTS.get(instance.verb)
+    if not created or event is None or instance.subscription_id is None:
+        return
+    from response.webhooks import emit
+
+    emit(instance.subscription_id, event, [
+        {"incident_id": int(instance.target_id), "title": instance.target_label,
+         "by": instance.actor_label, "reason": instance.reason}])

@@ -28,6 +28,7 @@ from inventory.roles import Perm, role_allows
 from socconsole.lib.net import Network, network_text
 
 from .models import BlockEntry, Blocklist, NeverBlock
+from .webhooks import emit
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 365
@@ -196,6 +197,10 @@ def block(subscription: Subscription, address: str, *, actor: Actor, role, reaso
         _log(entry, actor=actor, verb="address.block", reason=reason,
              after={"network": entry.network, "expires_at": entry.expires_at.isoformat(),
                     "confirmed_by_lead": bool(concern)})
+        emit(subscription.pk, "address.blocked", [
+            {"address": entry.address, "network": entry.network, "reason": reason,
+             "expires_at": entry.expires_at.isoformat(), "alert_id": entry.alert_id,
+             "incident_id": entry.incident_id, "by": actor.label}])
     return entry, True
 
 

@@ -36,3 +36,18 @@ class NeverBlockForm(forms.Form):
 class FeedTokenForm(forms.Form):
     name = forms.CharField(max_length=120, strip=True, error_messages={
         "required": "Name the firewall that will read the feed."})
+
+
+class WebhookForm(forms.Form):
+    name = forms.CharField(max_length=120, strip=True)
+    url = forms.CharField(max_length=2000, strip=True, label="URL")
+    secret = forms.CharField(min_length=16, max_length=200, strip=False,
+                             widget=forms.PasswordInput(render_value=False))
+    events = forms.MultipleChoiceField(choices=[], widget=forms.CheckboxSelectMultiple)
+    allow_private = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        from .webhooks import EVENTS
+
+        super().__init__(*args, **kwargs)
+        self.fields["events"].choices = list(EVENTS.items())

@@ -109,3 +109,57 @@ class FeedToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+class Webhook(models.Model):
+    """A playbook's endpoint: the console posts it a signed JSON delivery for each event it
+    subscribed to."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="webhooks")
+    name = models.CharField(max_length=120)
+    url = models.URLField(max_length=2000)
+    # Kept as given: the console signs each delivery with it (HMAC-SHA256), so it cannot
+    # be a one-way hash; it is never shown again after it is set.
+    secret = models.CharField(max_length=200)
+    events = models.JSONField(default=list)
+    # An admin's explicit permission to reach a private, loopback or link-local address.
+    allow_private = models.BooleanField(default=False)
+    enabled = models.BooleanField(default=True)
+    created_by_label = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Delivery(models.Model):
+    """One event sent (or to send) to one webhook: kept with every attempt's outcome, never
+    lost; a failed one can be resent."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=64)
+    payload = models.JSONField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_status = models.PositiveIntegerField(null=True, blank=True)
+    last_latency_ms = models.FloatField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="due_deliveries")]
+
+    def __str__(self):
+        return f"{self.event} → {self.webhook_id}"

@@ -15,5 +15,11 @@ urlpatterns = [
     path("s/<id:sub>/blocklist/feed-tokens/", views.feed_token_create, name="feed-token-create"),
     path("s/<id:sub>/blocklist/feed-tokens/<id:token_id>/revoke/", views.feed_token_revoke,
          name="feed-token-revoke"),
+    path("s/<id:sub>/webhooks/", views.webhook_page, name="webhooks"),
+    path("s/<id:sub>/webhooks/new/", views.webhook_create, name="webhook-create"),
+    path("s/<id:sub>/webhooks/<id:webhook_id>/delete/", views.webhook_delete,
+         name="webhook-delete"),
+    path("s/<id:sub>/webhooks/deliveries/<id:delivery_id>/resend/", views.delivery_resend,
+         name="delivery-resend"),
     path("feeds/<str:token>/blocklist.txt", views.feed, name="feed"),
 ]

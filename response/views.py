@@ -33,8 +33,16 @@ from .feeds import (
     revoke_feed_token,
     verify_feed_token,
 )
-from .forms import BlockForm, FeedTokenForm, NeverBlockForm, RenewForm, UnblockForm
-from .models import BlockEntry, FeedToken, NeverBlock
+from .forms import (
+    BlockForm,
+    FeedTokenForm,
+    NeverBlockForm,
+    RenewForm,
+    UnblockForm,
+    WebhookForm,
+)
+from .models import BlockEntry, Delivery, FeedToken, NeverBlock, Webhook
+from .webhooks import EVENTS, WebhookError, create_webhook, delete_webhook, resend
 
 NEW_FEED_COOKIE = "soc_new_feed"
 
@@ -267,3 +275,60 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
         return HttpResponse(status=304, headers=headers)
     return HttpResponse(current.body, content_type="text/plain; charset=utf-8",
                         headers=headers)
+
+
+def _webhook_context(subscription: Subscription, **extra) -> dict:
+    hooks = list(Webhook.objects.filter(subscription=subscription))
+    deliveries = list(Delivery.objects.filter(webhook__subscription=subscription)
+                      .select_related("webhook").order_by("-created_at", "-id")[:100])
+    return {"subscription": subscription, "webhooks": hooks, "deliveries": deliveries,
+            "events": EVENTS, "form": WebhookForm(), **extra}
+
+
+@require_GET
+def webhook_page(request: HttpRequest, sub: int) -> HttpResponse:
+    subscription = get_subscription_for_user(request.user, sub, Perm.DETECTIONS)
+    return render(request, "response/webhooks.html", _webhook_context(subscription))
+
+
+@require_POST
+def webhook_create(request: HttpRequest, sub: int) -> HttpResponse:
+    subscription = get_subscription_for_user(request.user, sub, Perm.DETECTIONS)
+    form = WebhookForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            hook = create_webhook(subscription, name=data["name"], url=data["url"],
+                                  secret=data["secret"], events=data["events"],
+                                  allow_private=data["allow_private"],
+                                  actor=Actor.of_user(request.user),
+                                  role=role_for(request.user, sub))
+        except WebhookError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, f"Webhook {hook.name} registered.")
+            return redirect("response:webhooks", sub=sub)
+    return render(request, "response/webhooks.html",
+                  _webhook_context(subscription, form=form), status=400)
+
+
+@require_POST
+def webhook_delete(request: HttpRequest, sub: int, webhook_id: int) -> HttpResponse:
+    get_subscription_for_user(request.user, sub, Perm.VIEW)
+    hook = get_for_user(Webhook.objects.filter(subscription_id=sub), request.user, webhook_id,
+                        Perm.DETECTIONS)
+    delete_webhook(hook, actor=Actor.of_user(request.user), role=role_for(request.user, sub))
+    messages.success(request, f"Webhook {hook.name} deleted.")
+    return redirect("response:webhooks", sub=sub)
+
+
+@require_POST
+def delivery_resend(request: HttpRequest, sub: int, delivery_id: int) -> HttpResponse:
+    get_subscription_for_user(request.user, sub, Perm.DETECTIONS)
+    delivery = Delivery.objects.select_related("webhook").filter(
+        webhook__subscription_id=sub, pk=delivery_id).first()
+    if delivery is None:
+        raise Http404("No such object.")
+    resend(delivery, actor=Actor.of_user(request.user), role=role_for(request.user, sub))
+    messages.success(request, f"Delivery {delivery.pk} queued again.")
+    return redirect("response:webhooks", sub=sub)

@@ -204,6 +204,7 @@ CELERY_BEAT_SCHEDULE = {
     "correlate-alerts": {"task": "incidents.tasks.correlate_alerts",
                          "schedule": CORRELATION_SWEEP_SECONDS},
     "apply-event-retention": {"task": "search.tasks.apply_retention", "schedule": 3600},
+    "send-due-deliveries": {"task": "response.tasks.send_due_deliveries", "schedule": 30},
 }
 
 # Searches (search.runs): each statement's time limit, and the rows a result keeps.

@@ -75,7 +75,26 @@ def objects_of(p):
         "entry_id": make_block_entry(p.sub).pk,
         "never_id": make_never_block(p.sub).pk,
         "token_id": make_feed_token(p.sub)[0].pk,
+        "webhook_id": make_webhook(p.sub).pk,
+        "delivery_id": make_delivery(p.sub).pk,
     }
+
+
+def make_webhook(subscription, url="https://hooks.example.com/soc"):
+    from response.webhooks import create_webhook
+
+    return create_webhook(subscription, name="playbook", url=url, secret="s" * 32,
+                          events=["address.blocked"], allow_private=False, actor=SYSTEM,
+                          role="admin")
+
+
+def make_delivery(subscription):
+    from response.models import Delivery
+
+    hook = subscription.webhooks.first() or make_webhook(subscription)
+    return Delivery.objects.create(webhook=hook, event="address.blocked",
+                                   payload={"id": "x", "event": "address.blocked"},
+                                   state=Delivery.State.FAILED, attempts=6)
 
 
 def make_block_entry(subscription, address="203.0.113.200"):
