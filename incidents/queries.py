@@ -102,12 +102,12 @@ def related_elsewhere(incident, alerts, limit=20):
     return [(alerts_by_id[a], sorted(found[a])) for a in alerts_by_id]
 
 
-def addresses_of(alerts, limit=20):
-    """The IP addresses the incident's alerts name, most named first: what an analyst
-    may block from the incident."""
+def named_by(alerts, kind, limit=20):
+    """The entities of `kind` (ip, host, account) the incident's alerts name, by label,
+    most named first: what an analyst may act on from the incident."""
     counts = {}
-    for label in AlertEntity.objects.filter(alert_id__in=[a.pk for a in alerts], kind="ip")\
-            .values_list("label", flat=True)[:2000]:
+    for label in AlertEntity.objects.filter(alert_id__in=[a.pk for a in alerts], kind=kind)\
+            .exclude(label="").values_list("label", flat=True)[:2000]:
         counts[label] = counts.get(label, 0) + 1
     return sorted(counts, key=lambda label: (-counts[label], label))[:limit]
 

@@ -27,8 +27,8 @@ from incidents.models import HandoverNote, Incident, SavedView
 from incidents.narrative import narrate
 from incidents.queries import (
     QueueFilters,
-    addresses_of,
     incident_alerts,
+    named_by,
     queue_page,
     queue_queryset,
     related_elsewhere,
@@ -137,7 +137,9 @@ def incident_detail(request: HttpRequest, sub: int, incident_id: int) -> HttpRes
         "narrative": narrate(incident), "kill_chain": tactics.strip(incident.tactics),
         "related": related_elsewhere(incident, alerts),
         "timeline": events,
-        "addresses": addresses_of(alerts),
+        "addresses": named_by(alerts, "ip"),
+        "hosts": named_by(alerts, "host", limit=10),
+        "accounts": named_by(alerts, "account", limit=10),
         "dismiss_form": DismissForm(),
     })
 

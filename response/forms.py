@@ -51,3 +51,18 @@ class WebhookForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["events"].choices = list(EVENTS.items())
+
+
+class ActionRequestForm(forms.Form):
+    kind = forms.ChoiceField(choices=[])
+    target = forms.CharField(max_length=512, strip=True)
+    reason = forms.CharField(max_length=MAX_TEXT, strip=True, error_messages={
+        "required": "Give a reason: the playbook and the timeline carry it."})
+    alert = IdField(required=False)
+    incident = IdField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        from .models import ActionRequest
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = ActionRequest.Kind.choices

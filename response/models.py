@@ -147,6 +147,9 @@ class Delivery(models.Model):
 
     webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=64)
+    # The response action it carries, whose outcome goes on the incident's timeline.
+    request = models.ForeignKey("ActionRequest", on_delete=models.SET_NULL, null=True,
+                                blank=True, related_name="deliveries")
     payload = models.JSONField()
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(default=0)
@@ -163,3 +166,30 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.event} → {self.webhook_id}"
+
+
+class ActionRequest(models.Model):
+    """A response action asked of the team's playbooks (isolate a host, disable an account):
+    recorded, sent as a webhook event, and its outcome written on the incident's timeline."""
+
+    class Kind(models.TextChoices):
+        ISOLATE_HOST = "host.isolation_requested", "Isolate host"
+        DISABLE_ACCOUNT = "account.disable_requested", "Disable account"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="+")
+    kind = models.CharField(max_length=64, choices=Kind.choices)
+    target = models.CharField(max_length=512)
+    reason = models.TextField()
+    alert = models.ForeignKey("alerts.Alert", on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+    incident = models.ForeignKey("incidents.Incident", on_delete=models.SET_NULL, null=True,
+                                 blank=True, related_name="+")
+    requested_by_label = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.target}"

@@ -21,5 +21,6 @@ urlpatterns = [
          name="webhook-delete"),
     path("s/<id:sub>/webhooks/deliveries/<id:delivery_id>/resend/", views.delivery_resend,
          name="delivery-resend"),
+    path("s/<id:sub>/response-actions/", views.action_request, name="action"),
     path("feeds/<str:token>/blocklist.txt", views.feed, name="feed"),
 ]

@@ -14,7 +14,9 @@ from inventory.access import get_for_user, get_subscription_for_user, role_for
 from inventory.activity import Actor
 from inventory.models import Subscription
 from inventory.roles import Perm, role_allows
+from socconsole.errors import bad_request_page
 
+from .actions import ActionError, request_action
 from .blocklist import (
     DEFAULT_DAYS,
     BlockError,
@@ -34,6 +36,7 @@ from .feeds import (
     verify_feed_token,
 )
 from .forms import (
+    ActionRequestForm,
     BlockForm,
     FeedTokenForm,
     NeverBlockForm,
@@ -332,3 +335,27 @@ def delivery_resend(request: HttpRequest, sub: int, delivery_id: int) -> HttpRes
     resend(delivery, actor=Actor.of_user(request.user), role=role_for(request.user, sub))
     messages.success(request, f"Delivery {delivery.pk} queued again.")
     return redirect("response:webhooks", sub=sub)
+
+
+@require_POST
+def action_request(request: HttpRequest, sub: int) -> HttpResponse:
+    """Isolate a host or disable an account: sent to the playbooks, back to the page."""
+    subscription = get_subscription_for_user(request.user, sub, Perm.RESPOND)
+    form = ActionRequestForm(request.POST)
+    if not form.is_valid():
+        return bad_request_page(request, " ".join(
+            e for errors in form.errors.values() for e in errors))
+    data = form.cleaned_data
+    alert, incident = _source(sub, data)
+    back = _back(sub, alert, incident)
+    try:
+        made = request_action(subscription, data["kind"], data["target"],
+                              actor=Actor.of_user(request.user),
+                              role=role_for(request.user, sub), reason=data["reason"],
+                              alert=alert, incident=incident)
+    except ActionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{made.get_kind_display()} of {made.target} requested: "
+                                  "the playbook's answer will be on the timeline.")
+    return redirect(back)

@@ -80,7 +80,7 @@ def delete_webhook(hook: Webhook, *, actor: Actor, role) -> None:
         hook.delete()
 
 
-def emit(subscription_id: int, event: str, items: list[dict]) -> list[Delivery]:
+def emit(subscription_id: int, event: str, items: list[dict], request=None) -> list[Delivery]:
     """Queue `event` (one delivery per item of `items`) to every enabled webhook of the
     subscription that chose it. Call inside the change's transaction: the deliveries exist
     if and only if the change does, and they are sent once it commits."""
@@ -90,7 +90,7 @@ def emit(subscription_id: int, event: str, items: list[dict]) -> list[Delivery]:
         return []
     now = timezone.now()
     deliveries = Delivery.objects.bulk_create([
-        Delivery(webhook=hook, event=event, next_attempt_at=now,
+        Delivery(webhook=hook, event=event, next_attempt_at=now, request=request,
                  payload={"id": str(uuid.uuid4()), "event": event,
                           "subscription_id": subscription_id,
                           "created_at": now.isoformat(), "data": data})
@@ -142,9 +142,28 @@ def attempt(delivery_id: int) -> Delivery | None:
         delivery.state, delivery.next_attempt_at = Delivery.State.FAILED, None
     else:
         delivery.next_attempt_at = timezone.now() + retry_delay(delivery.attempts)
-    delivery.save(update_fields=["attempts", "last_status", "last_latency_ms", "last_error",
-                                 "state", "delivered_at", "next_attempt_at"])
+    with transaction.atomic():
+        delivery.save(update_fields=["attempts", "last_status", "last_latency_ms",
+                                     "last_error", "state", "delivered_at", "next_attempt_at"])
+        if delivery.request_id and delivery.state != Delivery.State.PENDING:
+            _record_outcome(delivery)
     return delivery
+
+
+def _record_outcome(delivery: Delivery) -> None:
+    """A response action's delivery ended: say so where the request was made."""
+    from .actions import source_target
+
+    request = delivery.request
+    target_type, target_id, label = source_target(request)
+    done = delivery.state == Delivery.State.DELIVERED
+    activity.record(
+        actor=Actor.of_system(f"webhook {delivery.webhook.name}"[:100]),
+        verb=f"{request.kind}.{'delivered' if done else 'failed'}", target_type=target_type,
+        target_id=target_id, target_label=label, subscription_id=request.subscription_id,
+        reason=(f"{delivery.webhook.name} answered HTTP {delivery.last_status}" if done else
+                f"{delivery.webhook.name} failed after {delivery.attempts} attempts: "
+                f"{delivery.last_error}")[:4000])
 
 
 def retry_delay(attempts: int) -> timedelta:

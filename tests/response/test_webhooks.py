@@ -226,3 +226,66 @@ def test_who_may_manage_webhooks(p, as_user, receiver):
                     {"name": "x", "url": "gopher://x", "secret": SECRET,
                      "events": ["address.blocked"]})
     assert bad.status_code == 400 and "http:// or https://" in bad.content.decode()
+
+
+def test_host_isolation_goes_to_the_playbook_and_its_answer_to_the_timeline(
+        p, receiver, as_user, django_capture_on_commit_callbacks):
+    from tests.factories import make_incident
+
+    hook(p, receiver.url, events=("host.isolation_requested", "account.disable_requested"))
+    incident = make_incident(p.sub)
+    detail = reverse("incidents:detail", kwargs={"sub": p.sub.pk, "incident_id": incident.pk})
+    client = as_user(p.analyst)
+    page = client.get(detail).content.decode()
+    assert "Request host isolation" in page and "Disable account" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(reverse("response:action", kwargs={"sub": p.sub.pk}), {
+            "kind": "host.isolation_requested", "target": "vm-test-01",
+            "incident": incident.pk, "reason": "credential dumping"})
+
+    assert answer.status_code == 302 and answer["Location"] == detail
+    (headers, body), = receiver.requests
+    assert verify(headers, body)
+    assert json.loads(body)["data"]["target"] == "vm-test-01"
+    verbs = list(Activity.objects.filter(target_type="incident", target_id=str(incident.pk))
+                 .order_by("id").values_list("verb", flat=True))
+    assert verbs[-2:] == ["host.isolation_requested", "host.isolation_requested.delivered"]
+    assert "host.isolation_requested.delivered" in client.get(detail).content.decode() or \
+        "answered HTTP 200" in client.get(detail).content.decode()
+
+
+def test_a_failed_playbook_call_is_on_the_timeline_too(p, receiver,
+                                                       django_capture_on_commit_callbacks):
+    from response.actions import request_action
+    from tests.factories import make_incident
+
+    receiver.plan = [(500, {})] * webhooks.MAX_ATTEMPTS
+    hook(p, receiver.url, events=("account.disable_requested",))
+    incident = make_incident(p.sub)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_action(p.sub, "account.disable_requested", "CONTOSO\\alice",
+                       actor=Actor.of_user(p.analyst), role="analyst", reason="stolen",
+                       incident=incident)
+    delivery = Delivery.objects.get()
+    for _ in range(webhooks.MAX_ATTEMPTS - 1):
+        Delivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+        send_due_deliveries()
+    failed = Activity.objects.get(verb="account.disable_requested.failed")
+    assert failed.target_id == str(incident.pk) and "after 6 attempts" in failed.reason
+
+
+def test_an_action_without_a_playbook_is_refused_and_not_recorded(p, as_user):
+    from response.models import ActionRequest
+
+    alert = make_alert(p.sub)
+    answer = as_user(p.analyst).post(reverse("response:action", kwargs={"sub": p.sub.pk}), {
+        "kind": "host.isolation_requested", "target": "vm-test-01", "alert": alert.pk,
+        "reason": "x"}, follow=True)
+    assert "No playbook takes" in answer.content.decode()
+    assert not ActionRequest.objects.exists()
+    bad = as_user(p.analyst).post(reverse("response:action", kwargs={"sub": p.sub.pk}), {
+        "kind": "reboot", "target": "vm-test-01", "reason": "x"})
+    assert bad.status_code == 400
+    assert as_user(p.admin).post(reverse("response:action", kwargs={"sub": p.sub.pk}), {
+        "kind": "host.isolation_requested", "target": "x", "reason": "x"}).status_code == 403
