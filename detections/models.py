@@ -1,1 +1,54 @@
+"""Detections: the team's own threat intelligence (indicators of compromise)."""
 
+from django.db import models
+
+from inventory.models import Subscription
+
+
+class Indicator(models.Model):
+    """One indicator of compromise: an address or range, a domain, a URL, a file hash or an
+    account, with where it came from and while it holds. Unique per subscription, type
+    and (normalised) value: importing it again updates it."""
+
+    class Type(models.TextChoices):
+        IP = "ip", "IP address or CIDR range"
+        DOMAIN = "domain", "Domain"
+        URL = "url", "URL"
+        MD5 = "md5", "MD5"
+        SHA1 = "sha1", "SHA-1"
+        SHA256 = "sha256", "SHA-256"
+        ACCOUNT = "account", "Account"
+
+    class Severity(models.TextChoices):
+        INFORMATIONAL = "informational"
+        LOW = "low"
+        MEDIUM = "medium"
+        HIGH = "high"
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="indicators")
+    type = models.CharField(max_length=16, choices=Type.choices)
+    value = models.CharField(max_length=2048)
+    source = models.CharField(max_length=200, blank=True, default="")
+    confidence = models.PositiveSmallIntegerField(default=50)  # 0-100, as STIX says
+    severity = models.CharField(max_length=16, choices=Severity.choices,
+                                default=Severity.MEDIUM)
+    description = models.TextField(blank=True, default="")
+    tags = models.JSONField(default=list)
+    valid_from = models.DateTimeField()
+    valid_until = models.DateTimeField(null=True, blank=True)
+    # The STIX indicator it was read from, if any (a pattern may give several).
+    stix_id = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by_label = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["type", "value"]
+        constraints = [models.UniqueConstraint(fields=["subscription", "type", "value"],
+                                               name="one_indicator_per_value")]
+        indexes = [models.Index(fields=["subscription", "valid_until"],
+                                name="indicator_validity")]
+
+    def __str__(self):
+        return f"{self.type}:{self.value}"

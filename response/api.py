@@ -58,6 +58,7 @@ class BlockOut(Schema):
 
 
 class UnblockFilters(Schema):
+    model_config = ConfigDict(extra="forbid")
     reason: str = Field("", max_length=MAX_TEXT)
 
 

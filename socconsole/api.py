@@ -10,6 +10,7 @@ from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from alerts.api import router as alerts_router
+from detections.api import router as detections_router
 from incidents.api import router as incidents_router
 from inventory.activity_api import router as activity_router
 from inventory.api import router as inventory_router
@@ -178,3 +179,4 @@ api.add_router("/", alerts_router)
 api.add_router("/", incidents_router)
 api.add_router("/", search_router)
 api.add_router("/", response_router)
+api.add_router("/", detections_router)

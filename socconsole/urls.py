@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("investigation.urls")),
     path("", include("dashboard.urls")),
     path("", include("response.urls")),
+    path("", include("detections.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

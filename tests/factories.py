@@ -77,7 +77,17 @@ def objects_of(p):
         "token_id": make_feed_token(p.sub)[0].pk,
         "webhook_id": make_webhook(p.sub).pk,
         "delivery_id": make_delivery(p.sub).pk,
+        "indicator_id": make_indicator(p.sub).pk,
     }
+
+
+def make_indicator(subscription, value="203.0.113.87"):
+    from django.utils import timezone
+
+    from detections.models import Indicator
+
+    return Indicator.objects.create(subscription=subscription, type="ip", value=value,
+                                    valid_from=timezone.now(), updated_by_label="tests")
 
 
 def make_webhook(subscription, url="https://hooks.example.com/soc"):
