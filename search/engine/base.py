@@ -224,17 +224,30 @@ def insert_body(rows):
     """The rows (tuples in ddl.COLUMNS order) as JSONEachRow bytes; InsertRefused names
     the first row that cannot be sent."""
     width = len(ddl.COLUMNS)
+    names, encode, date = ddl.COLUMNS, _ROW_ENCODER.encode, dt.date
     lines = []
     for index, row in enumerate(rows):
         if len(row) != width:
             raise InsertRefused(f"Row {index} has {len(row)} values, not {width}.", index)
-        record = {name: _wire(value) for name, value in zip(ddl.COLUMNS, row, strict=True)}
+        record = {name: _wire(value) if isinstance(value, date) else value
+                  for name, value in zip(names, row, strict=True)}
         try:
-            lines.append(json.dumps(record, ensure_ascii=False, allow_nan=False,
-                                    separators=(",", ":")).encode())
-        except (TypeError, ValueError, UnicodeEncodeError) as exc:
+            lines.append(encode(record))
+        except (TypeError, ValueError) as exc:
             raise InsertRefused(f"Row {index} cannot be stored: {exc}", index) from None
-    return b"\n".join(lines) + b"\n"
+    try:
+        return ("\n".join(lines) + "\n").encode()
+    except UnicodeEncodeError:  # a lone surrogate: find its row
+        for index, line in enumerate(lines):
+            try:
+                line.encode()
+            except UnicodeEncodeError as exc:
+                raise InsertRefused(f"Row {index} cannot be stored: {exc}", index) from None
+        raise
+
+
+# One encoder for every row: json.dumps with options builds a new one per call.
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def _wire(value):
