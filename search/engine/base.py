@@ -371,11 +371,10 @@ class Engine(ABC):
         rows = list(rows)
         if not rows:
             return 0
-        body = insert_body(rows)
         settings = {**INSERT_SETTINGS, "max_insert_block_size": max(len(rows), 1_048_576),
                     "min_insert_block_size_rows": 0, "min_insert_block_size_bytes": 0}
         try:
-            self._insert(body, settings)
+            self._insert_rows(rows, settings)
         except TransportError as exc:
             code = error_code(exc.text)
             if exc.unavailable or code in _ENGINE_FAULTS:
@@ -465,6 +464,11 @@ class Engine(ABC):
     @abstractmethod
     def _run(self, sql, params, settings):
         """Run one statement; its answer's bytes (TransportError on failure)."""
+
+    def _insert_rows(self, rows, settings):
+        """Send `rows` as one INSERT: as JSONEachRow here; a transport with a faster way
+        overrides it (InsertRefused before sending for a row that cannot be encoded)."""
+        self._insert(insert_body(rows), settings)
 
     @abstractmethod
     def _insert(self, body, settings):
