@@ -374,9 +374,11 @@ def _store_once(workspace, table, rows, fresh, now, resources, finish):
 def _account(workspace, table, rows, fresh, now):
     """Record new columns in the catalog and what each day now holds."""
     if fresh:
+        # In name order: two batches bringing the same new columns at once then take
+        # their locks in one order (in arrival order they deadlocked, and were retried).
         TableColumn.objects.bulk_create(
             [TableColumn(workspace=workspace, table_name=table, name=name, kusto_type=kind)
-             for name, kind in fresh.items()], ignore_conflicts=True)
+             for name, kind in sorted(fresh.items())], ignore_conflicts=True)
     per_day = {}
     for row in rows:
         day = row[0].date()
