@@ -54,13 +54,13 @@ class EmbeddedEngine(Engine):
         # value Arrow will not take as its column's type goes the JSON way, where the
         # engine refuses it as it always has, naming the row.
         try:
-            batch = arrow_batch(rows)  # noqa: F841 - read by chDB's Python(batch), by name
+            events_batch = arrow_batch(rows)  # noqa: F841 - chDB's Python() reads it by name
         except (ArrowException, TypeError, ValueError, OverflowError, UnicodeError):
             return super()._insert_rows(rows, settings)
         # Squashed into one block, as the JSON insert is parsed into one: the batch is
         # written whole or not at all.
         statement = with_settings(
-            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) SELECT * FROM Python(batch)",  # noqa: S608
+            f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) SELECT * FROM Python(events_batch)",  # noqa: S608
             {"max_insert_block_size": settings["max_insert_block_size"],
              "min_insert_block_size_rows": len(rows), "min_insert_block_size_bytes": 0})
         self._call(statement, {})
