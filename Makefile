@@ -38,10 +38,11 @@ lint: $(VENV)/.installed-dev
 worker: $(VENV)/.installed
 	$(BIN)/celery -A socconsole worker --beat --loglevel=info
 
-# Each benchmark takes its own arguments: BENCH_ARGS (ingest), CORRELATE_ARGS, LATENCY_ARGS,
-# TRIAGE_ARGS, SEARCH_ARGS, INVESTIGATION_ARGS, DASHBOARD_ARGS, ACTIVITY_ARGS.
+# Each benchmark takes its own arguments: BENCH_ARGS (ingest), INGEST_EVENTS_ARGS, CORRELATE_ARGS,
+# LATENCY_ARGS, TRIAGE_ARGS, SEARCH_ARGS, INVESTIGATION_ARGS, DASHBOARD_ARGS, ACTIVITY_ARGS.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/ingest.py $(BENCH_ARGS)
+	$(BIN)/python bench/ingest_events.py $(INGEST_EVENTS_ARGS)
 	$(BIN)/python bench/correlate.py $(CORRELATE_ARGS)
 	$(BIN)/python bench/latency.py $(LATENCY_ARGS)
 	$(BIN)/python bench/triage.py $(TRIAGE_ARGS)

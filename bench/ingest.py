@@ -103,14 +103,19 @@ def make_subscription(name, with_token):
 
 
 class Server:
-    """gunicorn serving the console on `port` with `env`, until stop()."""
+    """gunicorn serving the console on `port` with `env`, until stop(); `threads` above
+    one runs gunicorn's threaded worker (gthread)."""
 
-    def __init__(self, workers, env=None, port=PORT):
+    def __init__(self, workers, env=None, port=PORT, threads=1):
+        # The gunicorn installed beside this interpreter (the project's virtualenv).
+        gunicorn = Path(sys.executable).parent / "gunicorn"
         self.proc = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "socconsole.wsgi:application", "-b",
-             f"127.0.0.1:{port}", "-w", str(workers), "--timeout", "300", "--log-level",
-             "warning"], env=env or ENV, cwd=ROOT)
+            [str(gunicorn), "socconsole.wsgi:application", "-b", f"127.0.0.1:{port}",
+             "-w", str(workers), "--threads", str(threads), "--timeout", "300",
+             "--log-level", "warning"], env=env or ENV, cwd=ROOT)
         for _ in range(100):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited at start-up ({self.proc.returncode})")
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                 conn.request("GET", "/healthz")
@@ -118,6 +123,7 @@ class Server:
                     return
             except OSError:
                 time.sleep(0.2)
+        self.stop()
         raise RuntimeError("gunicorn did not start")
 
     def stop(self):

@@ -1,16 +1,16 @@
-"""Search benchmark: KQL compiled to SQL vs hand-written SQL, and event ingestion.
+"""Search benchmark: KQL compiled to SQL vs hand-written SQL, and what indexes cost.
 
     .venv/bin/python bench/search.py [--events 1000000 5000000] [--runs 5]
-                                     [--ingest 50000] [--index-rows 200000]
+                                     [--index-rows 200000]
 
 For each size it loads SecurityEvent and Syslog rows shaped like
 ../shared/samples/windows-events-psexec.jsonl (about 1.4 KB each, over 30 days,
 200 computers, 5,000 accounts, 10,000 addresses) into a scratch PostgreSQL
 database by COPY, then times each query both as the KQL compiler's SQL and as
 hand-written SQL on the same tables and indexes (median of --runs, warm cache),
-and how long parsing and compiling take. It then measures event ingestion through
-the HTTP API (gunicorn, 2 workers) against a hand-written COPY of the same events,
-and what each secondary index costs ingestion. Never run by the test suite.
+and how long parsing and compiling take, and what each secondary index costs
+ingestion. Event ingestion through the HTTP API is measured by bench/ingest_events.py.
+Never run by the test suite.
 """
 
 import argparse
@@ -20,18 +20,15 @@ import os
 import random
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
-from queue import Empty, Queue
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import PG, Server, machine  # noqa: E402
+from bench.ingest import PG, machine  # noqa: E402
 
 DB = "socbench_search"
-PORT = 8766
 ENV = {
     **os.environ,
     "DATABASE_URL": f"{PG}/{DB}",
@@ -334,83 +331,10 @@ def index_costs(workspace, n, now, rng, temps):
     return out
 
 
-def post_all(bodies, token, workspace_guid, clients=2):
-    import http.client
-
-    queue, errors, accepted = Queue(), [], [0]
-    for body in bodies:
-        queue.put(body)
-    lock = threading.Lock()
-
-    def client():
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=300)
-        while True:
-            try:
-                body = queue.get_nowait()
-            except Empty:
-                return
-            conn.request("POST", f"/api/v1/workspaces/{workspace_guid}/events"
-                         "?table=SecurityEvent", body=body,
-                         headers={"Authorization": f"Bearer {token}",
-                                  "Content-Type": "application/x-ndjson"})
-            response = conn.getresponse()
-            answer = json.loads(response.read())
-            with lock:
-                if response.status != 200:
-                    errors.append((response.status, answer))
-                else:
-                    accepted[0] += answer["accepted"]
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise RuntimeError(f"{len(errors)} requests failed, first: {errors[0]}")
-    return time.perf_counter() - start, accepted[0]
-
-
-def ingest_comparison(workspace, token, n, now):
-    """Events/s through the API vs hand-written COPY (parse, map, COPY) of the same lines."""
-    from search.ingest.mapping import to_columns
-
-    lines = [json.loads(line) for line in SAMPLE.read_text().splitlines()]
-    events = []
-    for i in range(n):
-        event = dict(lines[i % len(lines)])
-        event["TimeCreated"] = (now - dt.timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S.%f")
-        events.append(json.dumps(event))
-    bodies = ["\n".join(events[i:i + 1000]).encode() for i in range(0, n, 1000)]
-    size = sum(len(e) for e in events) / n
-    server = Server(2, env=ENV, port=PORT)
-    try:
-        api_seconds, accepted = post_all(bodies, token, workspace.workspace_id)
-    finally:
-        server.stop()
-    assert accepted == n, accepted
-
-    def hand_rows():
-        for body in bodies:
-            for line in body.split(b"\n"):
-                cols = to_columns(json.loads(line))
-                at = dt.datetime.fromisoformat(cols.pop("TimeGenerated")).replace(tzinfo=dt.UTC)
-                yield (at, cols.pop("Computer", ""), cols.pop("EventID", None),
-                       cols.pop("Account", ""), cols.pop("IpAddress", ""), cols)
-
-    start = time.perf_counter()
-    _, _copy = load(workspace, "SecurityEvent", hand_rows(), now)
-    copy_seconds = time.perf_counter() - start
-    return {"events": n, "bytes_per_event": size, "api_per_s": n / api_seconds,
-            "copy_per_s": n / copy_seconds, "ratio": copy_seconds / api_seconds}
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 5_000_000])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--ingest", type=int, default=50_000)
     parser.add_argument("--index-rows", type=int, default=200_000)
     args = parser.parse_args()
     print(f"# bench/search.py on {machine()}, {dt.date.today()}")
@@ -420,12 +344,10 @@ def main():
 
     from inventory.activity import Actor
     from inventory.subscriptions import create_subscription
-    from inventory.tokens import create_token
 
     actor = Actor.of_system("bench")
     sub = create_subscription(name="bench", actor=actor)
     workspace = sub.workspaces.get(is_default=True)
-    token = create_token(subscription=sub, name="bench", actor=actor)[1]
     now = dt.datetime.now(dt.UTC)
     rng = random.Random(1)
     temps = templates()
@@ -456,11 +378,6 @@ def main():
         print("| --- | --- | ---: | ---: |")
         for column, query, without, with_ in index_gains(workspace, args.runs, now):
             print(f"| {column} | {query} | {without:.1f} | {with_:.1f} |")
-    print("\n## Ingestion of sample-shaped events\n")
-    result = ingest_comparison(workspace, token, args.ingest, now)
-    print(f"{result['events']:,} events of {result['bytes_per_event']:,.0f} bytes: API "
-          f"{result['api_per_s']:,.0f}/s, hand-written COPY {result['copy_per_s']:,.0f}/s, "
-          f"ratio {result['ratio']:.2f}")
 
 
 if __name__ == "__main__":

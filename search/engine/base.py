@@ -227,17 +227,30 @@ def insert_body(rows):
     """The rows (tuples in ddl.COLUMNS order) as JSONEachRow bytes; InsertRefused names
     the first row that cannot be sent."""
     width = len(ddl.COLUMNS)
+    names, encode, date = ddl.COLUMNS, _ROW_ENCODER.encode, dt.date
     lines = []
     for index, row in enumerate(rows):
         if len(row) != width:
             raise InsertRefused(f"Row {index} has {len(row)} values, not {width}.", index)
-        record = {name: _wire(value) for name, value in zip(ddl.COLUMNS, row, strict=True)}
+        record = {name: _wire(value) if isinstance(value, date) else value
+                  for name, value in zip(names, row, strict=True)}
         try:
-            lines.append(json.dumps(record, ensure_ascii=False, allow_nan=False,
-                                    separators=(",", ":")).encode())
-        except (TypeError, ValueError, UnicodeEncodeError) as exc:
+            lines.append(encode(record))
+        except (TypeError, ValueError) as exc:
             raise InsertRefused(f"Row {index} cannot be stored: {exc}", index) from None
-    return b"\n".join(lines) + b"\n"
+    try:
+        return ("\n".join(lines) + "\n").encode()
+    except UnicodeEncodeError:  # a lone surrogate: find its row
+        for index, line in enumerate(lines):
+            try:
+                line.encode()
+            except UnicodeEncodeError as exc:
+                raise InsertRefused(f"Row {index} cannot be stored: {exc}", index) from None
+        raise
+
+
+# One encoder for every row: json.dumps with options builds a new one per call.
+_ROW_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def _wire(value):
@@ -387,11 +400,10 @@ class Engine(ABC):
         rows = list(rows)
         if not rows:
             return 0
-        body = insert_body(rows)
         settings = {**INSERT_SETTINGS, "max_insert_block_size": max(len(rows), 1_048_576),
                     "min_insert_block_size_rows": 0, "min_insert_block_size_bytes": 0}
         try:
-            self._insert(body, settings)
+            self._insert_rows(rows, settings)
         except TransportError as exc:
             code = error_code(exc.text)
             if exc.unavailable or code in _ENGINE_FAULTS:
@@ -481,6 +493,11 @@ class Engine(ABC):
     @abstractmethod
     def _run(self, sql, params, settings):
         """Run one statement; its answer's bytes (TransportError on failure)."""
+
+    def _insert_rows(self, rows, settings):
+        """Send `rows` as one INSERT: as JSONEachRow here; a transport with a faster way
+        overrides it (InsertRefused before sending for a row that cannot be encoded)."""
+        self._insert(insert_body(rows), settings)
 
     @abstractmethod
     def _insert(self, body, settings):

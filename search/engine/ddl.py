@@ -125,7 +125,14 @@ def hot_columns(table):
     return HOT_COLUMNS.get(table, DEFAULT_HOT)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# What the encoder writes for a string, called directly: most fields are strings, and
+# this skips json.dumps' per-call set-up (a fifth of ingestion's time went there).
+_ENCODE_STRING = json.encoder.encode_basestring
+
+
 def encode_fields(columns):
     """An event's other fields as the `fields` map: name -> JSON text, nulls left out."""
-    return {name: json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    string, encode = _ENCODE_STRING, _ENCODER.encode
+    return {name: string(value) if type(value) is str else encode(value)
             for name, value in columns.items() if value is not None}

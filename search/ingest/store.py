@@ -32,8 +32,10 @@ FUTURE_SLACK = dt.timedelta(days=1)
 SEEN_EVERY = dt.timedelta(minutes=1)
 TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-# A number JSON can write but no double can hold (1e400) decodes as infinity.
-_HUGE_EXPONENT = re.compile(rb"[0-9][eE]\+?[0-9]{3}")
+# A number JSON can write but no double can hold (1e400) decodes as infinity. A number
+# follows `:`, `[` or `,` (and blanks): so hex in strings ("7E478" in a hash or a GUID)
+# does not send an event through the slow scrub.
+_HUGE_EXPONENT = re.compile(rb"[:\[,][ \t\n\r]*-?[0-9]+(?:\.[0-9]+)?[eE]\+?[0-9]{3}")
 _HOT_LIMITS = {"computer": 255, "account": 255, "ip_address": 64}
 _VIRTUAL = {"Type"}
 
@@ -372,9 +374,11 @@ def _store_once(workspace, table, rows, fresh, now, resources, finish):
 def _account(workspace, table, rows, fresh, now):
     """Record new columns in the catalog and what each day now holds."""
     if fresh:
+        # In name order: two batches bringing the same new columns at once then take
+        # their locks in one order (in arrival order they deadlocked, and were retried).
         TableColumn.objects.bulk_create(
             [TableColumn(workspace=workspace, table_name=table, name=name, kusto_type=kind)
-             for name, kind in fresh.items()], ignore_conflicts=True)
+             for name, kind in sorted(fresh.items())], ignore_conflicts=True)
     per_day = {}
     for row in rows:
         day = row[0].date()

@@ -107,6 +107,34 @@ def test_it_passes_parameters_of_every_type():
     assert result.rows == [(tricky, NOW, ["a'b", "c\\d", "é"], [1, 2], True)]
 
 
+def test_arrow_and_json_inserts_store_the_same_rows():
+    # The embedded engine sends rows as Arrow columns and falls back to JSONEachRow; both
+    # must store a row alike, nulls, unicode, maps, times and all.
+    from search.engine.base import Engine
+    from search.engine.embedded import EmbeddedEngine
+
+    this = engine.engine()
+    assert isinstance(this, EmbeddedEngine)
+    rows = [make_row(columns={"CommandLine": "cmd /c 'ä\"\\\t\n 日本", "LogonType": 3,
+                              "Nested": {"a": [1, None]}, "Empty": "", "Gone": None},
+                     raw=b'{"x": "\\u00e9"}', event_id=4625, account="CONTOSO\\jürgen",
+                     time=NOW - dt.timedelta(days=1, microseconds=7), resource_id=2**40),
+            make_row(workspace_id=11, event_id=None, computer="", ip_address="::1",
+                     ingested=NOW.astimezone(dt.timezone(dt.timedelta(hours=2))))]
+    this.insert(rows)
+    settings = {"max_insert_block_size": 1_048_576, "min_insert_block_size_rows": 0,
+                "min_insert_block_size_bytes": 0}
+    Engine._insert_rows(this, [(*r[:1], r[1] + 10, *r[2:]) for r in rows],
+                        {**settings, **engine.base.INSERT_SETTINGS})
+    result = engine.query(f"SELECT {', '.join(ddl.COLUMNS)} FROM events "  # noqa: S608
+                          "ORDER BY workspace_id", tenant=Tenant(1, (10, 11, 20, 21)))
+
+    arrow, json_ = result.rows[:2], result.rows[2:]
+    assert [r[1] for r in arrow] == [10, 11] and [r[1] for r in json_] == [20, 21]
+    assert [r[:1] + r[2:] for r in arrow] == [r[:1] + r[2:] for r in json_]
+    assert arrow[0][14] == rows[0][14] and arrow[1][6] is None and arrow[0][13] == 2**40
+
+
 def test_it_refuses_a_batch_with_a_bad_row_as_a_whole():
     good = [make_row(time=NOW - dt.timedelta(days=d)) for d in range(3)]
     bad = make_row()

@@ -254,3 +254,14 @@ def test_numbers_too_large_for_a_double_are_nulled_with_a_warning(ws):
     assert all("number_out_of_range" in [w["code"] for w in r.warnings]
                for r in report.results)
     assert [e["event_id"] for e in stored_events(ws)] == [None, None]
+
+
+@pytest.mark.parametrize("raw, huge", [
+    (b'{"a": 1e400}', True), (b'{"a": [1,\n -2.5E+0400]}', True), (b'{"a":12e999}', True),
+    (b'{"a": 1e40}', False), (b'{"a": 1.5e-400}', False),
+    # Hex in strings (hashes, GUIDs) is no number: it is not scanned value by value.
+    (b'{"Hash": "0E033", "Guid": "{5f8b-7E478}"}', False)])
+def test_the_prefilter_for_huge_numbers_finds_numbers_not_hex(raw, huge):
+    from search.ingest.store import _HUGE_EXPONENT
+
+    assert bool(_HUGE_EXPONENT.search(raw)) is huge
