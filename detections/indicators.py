@@ -217,6 +217,10 @@ def save_indicators(subscription: Subscription, items, *, actor: Actor, role,
                             target_label=report.summary(), subscription=subscription,
                             after={"created": len(fresh), "updated": len(changed),
                                    "refused": len(report.refused)})
+            from .apps import publish
+            from .tasks import retro_hunt
+
+            transaction.on_commit(lambda: publish(retro_hunt, subscription.pk))
     return report
 
 

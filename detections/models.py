@@ -52,3 +52,23 @@ class Indicator(models.Model):
 
     def __str__(self):
         return f"{self.type}:{self.value}"
+
+
+class EntityMatch(models.Model):
+    """An alert entity that an active indicator names: the mark the entity pane and the
+    queue show. One per indicator and entity; `last_alert` is the latest alert naming it."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="matches")
+    entity = models.ForeignKey("alerts.Entity", on_delete=models.CASCADE, related_name="+")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    last_alert = models.ForeignKey("alerts.Alert", on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
+    matched_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["indicator", "entity"],
+                                               name="one_match_per_entity")]
+        indexes = [models.Index(fields=["subscription", "entity"], name="match_entity")]
+
+    def __str__(self):
+        return f"{self.indicator} on entity {self.entity_id}"
