@@ -16,6 +16,23 @@ class DetectionsConfig(AppConfig):
 
         alerts_ingested.connect(_match_after_ingest, dispatch_uid="detections.match")
 
+        from investigation.pane import ExtraTab, register_tab
+
+        register_tab(ExtraTab("intel", "Threat intelligence", applies=_has_matches,
+                              context=_intel, template="detections/partials/intel_tab.html"))
+
+
+def _has_matches(entity):
+    from detections.models import EntityMatch
+
+    return EntityMatch.objects.filter(entity_id=entity.pk).exists()
+
+
+def _intel(entity):
+    from detections.matching import matches_of
+
+    return {"indicators": list(matches_of(entity.pk)[:100])}
+
 
 def _match_after_ingest(sender, subscription, alert_ids, **kwargs):
     if not alert_ids:

@@ -31,6 +31,28 @@ EVENT_TABS = {
 ROW_LIMIT = 100
 
 
+@dataclass(frozen=True)
+class ExtraTab:
+    """A tab an app above this one adds to entity panes (detections: Threat intelligence):
+    shown when `applies(entity)`, its context from `context(entity)`, drawn by `template`."""
+
+    slug: str
+    title: str
+    applies: object
+    context: object
+    template: str
+
+
+EXTRA_TABS: dict[str, ExtraTab] = {}
+
+
+def register_tab(extra: ExtraTab) -> None:
+    """Called from an app's ready(): the apps above add tabs without this one importing
+    them."""
+    EXTRA_TABS[extra.slug] = extra
+    TAB_TITLES[extra.slug] = extra.title
+
+
 @dataclass
 class Pane:
     node_id: str
@@ -59,6 +81,7 @@ def pane(inv_map, subscription_id, node_id, *, incident_id=None):
         if p.entity is not None:
             p.props = p.entity.props
             p.tabs = list(ENTITY_TABS.get(p.entity.kind, ("info", "alerts")))
+            p.tabs += [slug for slug, extra in EXTRA_TABS.items() if extra.applies(p.entity)]
             incidents = IncidentAlert.objects.filter(
                 subscription_id=subscription_id,
                 alert_id__in=AlertEntity.objects.filter(entity_id=pk).values("alert_id"))
@@ -83,6 +106,9 @@ def tab(p, subscription_id, slug):
     """The context of one lazily loaded tab, or None for a tab this node does not have."""
     if slug not in dict(p.tabs) or slug == "info":
         return None
+    if slug in EXTRA_TABS:
+        extra = EXTRA_TABS[slug]
+        return {**extra.context(p.entity), "extra_template": extra.template}
     if slug == "alerts":
         return {"alerts": _alerts(p.entity, subscription_id) if p.entity else []}
     if slug == "tree":

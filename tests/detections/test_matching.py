@@ -90,3 +90,27 @@ def test_an_ingest_marks_at_once_and_an_import_hunts_back_14_days(
     match = EntityMatch.objects.get(indicator__value="evil.example")
     assert match.last_alert_id == recent.pk
     assert retro_hunt(p.sub.pk) == 0
+
+
+def test_the_queue_badges_the_incident_and_the_pane_shows_the_indicator(p, as_user):
+    from django.urls import reverse
+
+    from incidents.correlation import correlate
+    from incidents.models import IncidentAlert
+    from investigation.actions import start_investigation
+
+    indicators(p, ("ip", "198.51.100.0/24"))
+    alert = rich_alert(p, description="<b>x</b>")
+    match_alerts(p.sub.pk, [alert.pk])
+    correlate()
+    client = as_user(p.analyst)
+    queue = client.get(reverse("incidents:queue", kwargs={"sub": p.sub.pk})).content.decode()
+    assert 'class="tag tag-intel" title="Named by threat intelligence: 198.51.100.0/24"' in queue
+    assert IncidentAlert.objects.filter(alert=alert).exists()
+
+    ip = Entity.objects.get(subscription=p.sub, kind="ip")
+    inv, _ = start_investigation(actor=Actor.of_user(p.analyst), alert=alert)
+    tab = client.get(reverse("investigation:tab", kwargs={
+        "sub": p.sub.pk, "investigation_id": inv.pk, "tab": "intel"}),
+        {"node": f"entity:{ip.pk}"})
+    assert tab.status_code == 200 and "198.51.100.0/24" in tab.content.decode()
