@@ -98,7 +98,7 @@ QUERIES = [
      "WHERE workspace_id = %(ws)s AND table_name = 'SecurityEvent' AND event_id = 4688 "
      "AND time_generated > %(d7)s AND fields->>'CommandLine' ~* "
      "'(^|[^[:alnum:]])comsvcs\\.dll($|[^[:alnum:]])' LIMIT 50",
-     "rows"),
+     "count"),
     ("syslog sudo by hour and computer, 7 days",
      "Syslog | where TimeGenerated > ago(7d) | where Facility == \"authpriv\" and "
      "SyslogMessage contains \"sudo\" | summarize count() by bin(TimeGenerated, 1h), Computer",
