@@ -183,7 +183,11 @@ def setup_database(chdb_path):
         conn.execute(f"DROP DATABASE IF EXISTS {DB}")
         conn.execute(f"CREATE DATABASE {DB}")
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], check=True,
-                   env={**os.environ, **ENV, "EVENTS_URL": f"chdb://{chdb_path}"}, cwd=ROOT)
+                   env={**os.environ, **ENV, "EVENTS_URL": f"chdb://{chdb_path}",
+                        # The tree this script is in, whatever the environment installed.
+                        "PYTHONPATH": os.pathsep.join(
+                            p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)},
+                   cwd=ROOT)
 
 
 def django_setup(chdb_path):
