@@ -67,7 +67,11 @@ class Relation:
             columns.append(Column(name, expr))
         relation = cls(ctx, Frag(d.table), columns)
         ids = [int(i) for i in workspace_ids]
-        if ids:
+        if len(ids) == 1:
+            # Equality, not IN: ClickHouse takes only `=` as fixing the sort key's first
+            # column, and so reads in order for `sort by TimeGenerated | take n`.
+            relation.where.append(Frag("workspace_id = %s", ids))
+        elif ids:
             relation.where.append(Frag("workspace_id IN (" + ", ".join("%s" for _ in ids) + ")",
                                        ids))
         else:

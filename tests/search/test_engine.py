@@ -502,3 +502,27 @@ def test_search_limits_follow_the_settings(settings):
     assert limits.result_overflow_mode == "break"
     assert limits.max_bytes_to_read is None
     assert limits.readonly
+
+
+def test_a_compiled_sort_by_time_of_one_workspace_reads_in_order():
+    # `workspace_id = x`, not `IN (x)`: only equality fixes the sort key's first column,
+    # so that `sort by TimeGenerated desc | take n` walks the key back and stops early.
+    from search.kql import compile_query
+    from search.schema import seeded_columns
+
+    class Catalog:
+        def columns(self, table):
+            return seeded_columns(table)
+
+    for hour in (1, 2):
+        engine.insert([make_row(time=NOW - dt.timedelta(hours=hour, minutes=i))
+                       for i in range(5)])
+    compiled = compile_query("SecurityEvent | sort by TimeGenerated desc | take 3 "
+                             "| project TimeGenerated", catalog=Catalog(), workspace_ids=[10],
+                             vendor="clickhouse", now=NOW)
+    assert "WHERE workspace_id = {p0:Int64} AND" in compiled.sql
+    plan = "\n".join(r[0] for r in engine.query(f"EXPLAIN indexes=1 {compiled.sql}",
+                                                compiled.params, tenant=None).rows)
+    assert "Read type: InReverseOrder" in plan
+    rows = engine.query(compiled.sql, compiled.params, tenant=CONTOSO).rows
+    assert [r[0] for r in rows] == [NOW - dt.timedelta(hours=1, minutes=i) for i in range(3)]
