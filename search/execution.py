@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 def compile_run(run, now=None):
     time_range = (run.time_from, run.time_to) if run.time_from and run.time_to else None
     return compile_query(run.query, catalog=Catalog([run.workspace_id]),
-                         workspace_ids=[run.workspace_id], vendor="clickhouse",
+                         workspace_ids=[run.workspace_id],
                          time_range=time_range, row_limit=settings.SEARCH_ROW_LIMIT,
                          now=now or run.created_at or timezone.now())
 

@@ -67,7 +67,7 @@ def run_now(workspace: Workspace, query: str, *,
     Returns (columns [{"name", "type"}], rows, truncated); raises KqlError or
     SearchError."""
     compiled = compile_query(query, catalog=Catalog([workspace.pk]),
-                             workspace_ids=[workspace.pk], vendor="clickhouse",
+                             workspace_ids=[workspace.pk],
                              time_range=time_range, row_limit=row_limit, now=timezone.now())
     try:
         rows = fetch_rows(f"/* search {int(workspace.pk)} */ {compiled.sql}", compiled.params,
