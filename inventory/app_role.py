@@ -3,8 +3,10 @@
 The migration role owns the tables (it runs `migrate`); the app role, which web, worker
 and beat connect as, reads and writes rows. On the activity log it may only INSERT and
 SELECT, and since it does not own the table it cannot disable the log's triggers either.
-The events table is the exception: its daily partitions are created and dropped while the
-console runs, which PostgreSQL allows only to the parent table's owner."""
+The database's events table (search_event, the events an install kept before they moved
+to the events engine) is the exception: `migrate_events_to_clickhouse --drop-source`
+drops its emptied daily partitions, which PostgreSQL allows only to the parent table's
+owner."""
 
 from django.db import connection, transaction
 

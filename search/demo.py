@@ -11,10 +11,7 @@ import json
 import random
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Min
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from inventory.models import Workspace
@@ -23,7 +20,7 @@ from socconsole.lib.jsonbody import split_body
 from . import engine
 from .engine import Tenant, ddl
 from .ingest import ingest_event_items
-from .models import Event, EventDay
+from .models import EventDay
 
 ATTACKER = "203.0.113.87"
 ACCOUNTS_TRIED = ["administrator", "admin", "user", "test", "guest", "backup", "svc-backup",
@@ -157,18 +154,15 @@ def syslog_events(now):
 # The demo's events say where they come from: SourceSystem "Demo" (JSON text in the
 # engine's `fields` map).
 DEMO_TABLES = ("SecurityEvent", "Syslog")
-_IN_ENGINE_DEMO = ("table_name IN ('SecurityEvent', 'Syslog') "
+_DEMO = ("table_name IN ('SecurityEvent', 'Syslog') "
                    "AND fields['SourceSystem'] = '\"Demo\"'")
 
 
 def has_demo_events(subscription):
-    if not settings.EVENTS_IN_ENGINE:
-        return Event.objects.filter(subscription=subscription,
-                                    fields__SourceSystem="Demo").exists()
     workspace = _default_workspace(subscription)
     if workspace is None:
         return False
-    result = engine.query(f"SELECT count() FROM {ddl.TABLE} WHERE {_IN_ENGINE_DEMO}",  # noqa: S608
+    result = engine.query(f"SELECT count() FROM {ddl.TABLE} WHERE {_DEMO}",  # noqa: S608
                           {}, tenant=Tenant(subscription.pk, (workspace.pk,)))
     return result.rows[0][0] > 0
 
@@ -185,14 +179,10 @@ def seed_events(subscription, now=None):
         return []
     tables = list(DEMO_TABLES)
     with transaction.atomic():
-        if settings.EVENTS_IN_ENGINE:
-            engine.engine().command(
-                f"DELETE FROM {ddl.TABLE} WHERE workspace_id = {{ws:UInt64}} "  # noqa: S608
-                f"AND {_IN_ENGINE_DEMO}", {"ws": workspace.pk},
-                {"lightweight_deletes_sync": 2, "mutations_sync": 2})
-        else:
-            Event.objects.filter(workspace=workspace, table_name__in=tables,
-                                 fields__SourceSystem="Demo").delete()
+        engine.engine().command(
+            f"DELETE FROM {ddl.TABLE} WHERE workspace_id = {{ws:UInt64}} "  # noqa: S608
+            f"AND {_DEMO}", {"ws": workspace.pk},
+            {"lightweight_deletes_sync": 2, "mutations_sync": 2})
         recount_days(workspace, tables)
     reports = []
     for table, events in (("SecurityEvent", security_events(now)),
@@ -205,18 +195,13 @@ def seed_events(subscription, now=None):
 def recount_days(workspace, tables):
     """Rebuild EventDay for `tables` of `workspace` from the events themselves."""
     EventDay.objects.filter(workspace=workspace, table_name__in=tables).delete()
-    if settings.EVENTS_IN_ENGINE:
-        result = engine.query(
-            f"SELECT table_name, toDate(time_generated) AS day, count(), "  # noqa: S608
-            f"min(ingested_at), max(ingested_at) FROM {ddl.TABLE} "
-            "WHERE has({tables:Array(String)}, table_name) GROUP BY table_name, day",
-            {"tables": list(tables)}, tenant=Tenant(workspace.subscription_id, (workspace.pk,)))
-        rows = [{"table_name": t, "day": d, "n": n, "first": f, "last": la}
-                for t, d, n, f, la in result.rows]
-    else:
-        rows = (Event.objects.filter(workspace=workspace, table_name__in=tables)
-                .annotate(day=TruncDate("time_generated")).values("table_name", "day")
-                .annotate(n=Count("id"), first=Min("ingested_at"), last=Max("ingested_at")))
+    result = engine.query(
+        f"SELECT table_name, toDate(time_generated) AS day, count(), "  # noqa: S608
+        f"min(ingested_at), max(ingested_at) FROM {ddl.TABLE} "
+        "WHERE has({tables:Array(String)}, table_name) GROUP BY table_name, day",
+        {"tables": list(tables)}, tenant=Tenant(workspace.subscription_id, (workspace.pk,)))
+    rows = [{"table_name": t, "day": d, "n": n, "first": f, "last": la}
+            for t, d, n, f, la in result.rows]
     EventDay.objects.bulk_create([
         EventDay(workspace=workspace, table_name=r["table_name"], day=r["day"], events=r["n"],
                  first_ingested_at=r["first"], last_ingested_at=r["last"]) for r in rows])

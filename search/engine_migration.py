@@ -12,7 +12,7 @@ because a migrated row can be told apart and is only ever counted or deleted by 
 - a migrated row has no raw event (`raw = ''`): `search_event` never kept one, and
   ingestion always stores the bytes it was sent. Every count and delete here is bounded
   to the migrated rows of one workspace and day, so events ingested straight into the
-  engine (EVENTS_IN_ENGINE on, the cut-over day) are never touched or counted;
+  engine (on the cut-over day) are never touched or counted;
 - a day stopped half-way (Ctrl-C, a crash, the engine down) continues from its last id
   only if the engine holds exactly the rows recorded as copied. Otherwise a batch was
   stored and not recorded (a crash between the two): the day's migrated rows are
@@ -35,7 +35,6 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
 from django.db.models.functions import TruncDate
@@ -44,7 +43,7 @@ from django.utils import timezone
 from inventory import activity
 from inventory.activity import Actor
 
-from . import engine, partitions
+from . import engine
 from .engine import ddl
 from .models import Event, EventMigration
 
@@ -119,9 +118,6 @@ def migrate_events(workspaces, *, batch=10_000, max_batches=None, dry_run=False,
     fails (progress so far is kept: run again)."""
     if batch < 1:
         raise MigrationError("The batch size is at least 1.")
-    if drop_source and not settings.EVENTS_IN_ENGINE:
-        raise MigrationError("--drop-source needs EVENTS_IN_ENGINE=true: until then the "
-                             "database is where events are ingested, and its rows must stay.")
     now = now or timezone.now()
     with _one_run():
         return _migrate(workspaces, batch=batch, max_batches=max_batches, dry_run=dry_run,
@@ -338,17 +334,29 @@ def _engine_row(workspace, source):
 
 
 def _drop_empty_partitions(days):
-    """On PostgreSQL, drop the days' partitions that the deletes left empty: a DELETE
-    leaves the space to vacuum, a dropped partition returns it."""
+    """On PostgreSQL, drop the days' partitions of search_event (migration 0002) that the
+    deletes left empty: a DELETE leaves the space to vacuum, a dropped partition returns
+    it."""
     if connection.vendor != "postgresql":
         return
-    existing = set(partitions.existing_days())
-    for day in sorted(days & existing):
-        with connection.cursor() as cur:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'search_event'")
+        existing = {row[0] for row in cur.fetchall()}
+        for day in sorted(days):
+            name = partition_name(day)
+            if name not in existing:
+                continue
             # The name is built from a date, never from input.
-            cur.execute(f'SELECT 1 FROM "{partitions.partition_name(day)}" LIMIT 1')  # noqa: S608
+            cur.execute(f'SELECT 1 FROM "{name}" LIMIT 1')  # noqa: S608
             if cur.fetchone() is None:
-                partitions.drop_day(day)
+                cur.execute(f'DROP TABLE "{name}"')
+
+
+def partition_name(day):
+    """The name of search_event's partition of `day` on PostgreSQL."""
+    return f"search_event_p{day:%Y%m%d}"
 
 
 # --- the engine ---------------------------------------------------------------------

@@ -5,12 +5,13 @@ from inventory.models import ApiToken, Resource, Subscription, Workspace
 
 
 class Event(models.Model):
-    """One raw security event of a workspace's table.
+    """One security event of a workspace's table, as installs stored them in the database
+    before events moved to the events engine (search.engine).
 
-    On PostgreSQL the table is partitioned by day of `time_generated` (migration 0002)
-    and its primary key is (id, time_generated); foreign keys are not enforced by the
-    database, so that ingestion pays for no constraint checks: events are written by
-    `search.events` only and deleted by workspace or by retention.
+    Nothing writes here any more: the table is the source that `manage.py
+    migrate_events_to_clickhouse` reads and, with --drop-source, deletes once a day's
+    copy verified. On PostgreSQL it is partitioned by day of `time_generated` (migration
+    0002) and its primary key is (id, time_generated); foreign keys are not enforced.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -68,7 +69,8 @@ class TableColumn(models.Model):
 class EventDay(models.Model):
     """What each day of events holds, kept up to date by ingestion.
 
-    Retention reads it to drop whole partitions without scanning them.
+    The database's account of the engine's events per workspace, table and day: the
+    dashboard reads it, retention forgets the days it left empty.
     """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")

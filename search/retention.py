@@ -1,77 +1,31 @@
 """Retention: a workspace keeps its events `retention_days` after they were ingested.
 
-Whole days go first: a partition (PostgreSQL) whose every event is past its workspace's
-retention is dropped without being scanned, as `EventDay` knows when each day's events
-were ingested. Days that hold both expired and live events (a backfill, or workspaces
-with different retention sharing a day) are trimmed with a DELETE bounded to that day.
+Every event row in the engine carries its workspace's retention, and the engine's TTL
+and `engine.drop_expired` delete what is past it; `EventDay` (the database's account of
+each day's events) forgets the days left empty and recounts the days trimmed.
 """
 
 import datetime as dt
 
-from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Count, Min
+from django.db import transaction
 from django.utils import timezone
 
 from inventory import activity
 from inventory.activity import Actor
 from inventory.models import Workspace
 
-from . import engine, partitions
-from .models import Event, EventDay, QueryRun, RejectedEvent
+from . import engine
+from .models import EventDay, QueryRun, RejectedEvent
 
 # Finished searches (their rows included) are kept this long for the page's history.
 RUNS_KEPT = dt.timedelta(days=30)
 
 
 def apply_retention(now=None):
-    """Drop and delete expired events, and searches older than 30 days; returns
+    """Give stored events their workspace's current retention, delete what is past it,
+    forget the days left empty, and delete searches older than 30 days; returns
     {"dropped_days": n, "deleted_events": n, "deleted_runs": n}."""
     now = now or timezone.now()
-    if settings.EVENTS_IN_ENGINE:
-        return _apply_in_engine(now)
-    cutoffs = {w.pk: now - dt.timedelta(days=w.retention_days)
-               for w in Workspace.objects.only("pk", "retention_days")}
-    deleted = {}
-    days = EventDay.objects.all()
-    expired_days = set()
-    by_day = {}
-    for row in days:
-        by_day.setdefault(row.day, []).append(row)
-    for day, rows in by_day.items():
-        if all(r.last_ingested_at < cutoffs.get(r.workspace_id, now) for r in rows):
-            expired_days.add(day)
-    dropped = 0
-    for day in sorted(expired_days):
-        with transaction.atomic():
-            for r in by_day[day]:
-                deleted[r.workspace_id] = deleted.get(r.workspace_id, 0) + r.events
-            EventDay.objects.filter(day=day).delete()
-            if connection.vendor == "postgresql":
-                partitions.drop_day(day)
-            else:
-                Event.objects.filter(time_generated__gte=_start(day),
-                                     time_generated__lt=_start(day) + dt.timedelta(days=1)
-                                     )._raw_delete(Event.objects.db)
-        dropped += 1
-    for day, rows in by_day.items():
-        if day in expired_days:
-            continue
-        for r in rows:
-            cutoff = cutoffs.get(r.workspace_id)
-            if cutoff is None or r.first_ingested_at >= cutoff:
-                continue
-            deleted[r.workspace_id] = deleted.get(r.workspace_id, 0) + _trim(r, cutoff)
-    _drop_empty_partitions(now)
-    _record(deleted)
-    runs, _ = QueryRun.objects.filter(created_at__lt=now - RUNS_KEPT).delete()
-    return {"dropped_days": dropped, "deleted_events": sum(deleted.values()),
-            "deleted_runs": runs}
-
-
-def _apply_in_engine(now):
-    """Retention when the events are in the engine: give stored rows their workspace's
-    current retention, delete what is past it, and forget the days left empty."""
     kept = dict(Workspace.objects.values_list("pk", "retention_days"))
     deleted = {}
     stored = engine.query("SELECT workspace_id, retention_days FROM events "
@@ -89,14 +43,14 @@ def _apply_in_engine(now):
         if row.last_ingested_at < cutoff:
             row.delete()
             dropped += 1
-    dropped += _recount_days_in_engine([w for w, n in deleted.items() if n])
+    dropped += _recount_days([w for w, n in deleted.items() if n])
     _record(deleted)
     runs, _ = QueryRun.objects.filter(created_at__lt=now - RUNS_KEPT).delete()
     return {"dropped_days": dropped, "deleted_events": sum(deleted.values()),
             "deleted_runs": runs}
 
 
-def _recount_days_in_engine(workspace_ids):
+def _recount_days(workspace_ids):
     """Make the days of `workspace_ids` whose events the engine trimmed count what it still
     holds; returns how many were left empty (and are forgotten)."""
     if not workspace_ids:
@@ -116,42 +70,6 @@ def _recount_days_in_engine(workspace_ids):
         elif left != (row.events, row.first_ingested_at):
             EventDay.objects.filter(pk=row.pk).update(events=left[0], first_ingested_at=left[1])
     return emptied
-
-
-def _start(day):
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-
-
-def _trim(day_row, cutoff):
-    """Delete one workspace's expired events of one table and day; keep EventDay true."""
-    start = _start(day_row.day)
-    scope = Event.objects.filter(workspace_id=day_row.workspace_id,
-                                 table_name=day_row.table_name, time_generated__gte=start,
-                                 time_generated__lt=start + dt.timedelta(days=1))
-    with transaction.atomic():
-        count = scope.filter(ingested_at__lt=cutoff)._raw_delete(Event.objects.db)
-        left = scope.aggregate(n=Count("id"), first=Min("ingested_at"))
-        if left["n"]:
-            EventDay.objects.filter(pk=day_row.pk).update(events=left["n"],
-                                                          first_ingested_at=left["first"])
-        else:
-            EventDay.objects.filter(pk=day_row.pk).delete()
-    return count
-
-
-def _drop_empty_partitions(now):
-    """Partitions no EventDay accounts for and that hold nothing (days long emptied)."""
-    if connection.vendor != "postgresql":
-        return
-    accounted = set(EventDay.objects.values_list("day", flat=True).distinct())
-    for day in partitions.existing_days():
-        if day in accounted or day >= now.date() - dt.timedelta(days=1):
-            continue
-        with connection.cursor() as cur:
-            # The name is built from a date, never from input.
-            cur.execute(f'SELECT 1 FROM "{partitions.partition_name(day)}" LIMIT 1')  # noqa: S608
-            if cur.fetchone() is None:
-                partitions.drop_day(day)
 
 
 def _record(deleted):

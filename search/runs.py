@@ -11,14 +11,14 @@ import time
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import DatabaseError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from inventory.models import ApiToken, Workspace
 
 from . import engine
 from .catalog import Catalog
-from .execution import compile_run, error_of, events_vendor, fetch_rows, jsonable, timeout_or
+from .execution import compile_run, error_of, fetch_rows, jsonable
 from .kql import KqlError, compile_query
 from .models import QueryRun
 from .tasks import run_query
@@ -67,13 +67,11 @@ def run_now(workspace: Workspace, query: str, *,
     Returns (columns [{"name", "type"}], rows, truncated); raises KqlError or
     SearchError."""
     compiled = compile_query(query, catalog=Catalog([workspace.pk]),
-                             workspace_ids=[workspace.pk], vendor=events_vendor(),
+                             workspace_ids=[workspace.pk],
                              time_range=time_range, row_limit=row_limit, now=timezone.now())
     try:
         rows = fetch_rows(f"/* search {int(workspace.pk)} */ {compiled.sql}", compiled.params,
                           row_limit + 1, workspace=workspace)
-    except DatabaseError as exc:
-        raise SearchError(timeout_or(exc)) from exc
     except engine.EngineError as exc:
         raise SearchError(str(exc)) from exc
     return ([{"name": n, "type": t} for n, t in compiled.columns],
@@ -83,15 +81,10 @@ def run_now(workspace: Workspace, query: str, *,
 
 def cancel_run(run: QueryRun, *, user: AbstractBaseUser | None = None) -> bool:
     """Stop a queued or running run. Returns True when it was still going."""
-    pid = run.backend_pid
     stopped = QueryRun.objects.filter(
         pk=run.pk, state__in=[QueryRun.State.QUEUED, QueryRun.State.RUNNING]).update(
         state=QueryRun.State.CANCELLED, finished_at=timezone.now(),
         error={"message": "Cancelled."})
-    if stopped and pid and connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
-                        "WHERE pid = %s AND query LIKE %s", [pid, f"/* queryrun {run.pk} */%"])
     run.refresh_from_db()
     return bool(stopped)
 

@@ -1,24 +1,15 @@
 """What a workspace's tables look like: hot columns, Kusto types, documented columns.
 
-Every event is one row of `search_event`. A handful of fields that nearly every
-search filters on are typed columns (the *hot* columns); every other field lives in
-the `fields` JSON document under its Sentinel column name. The compiler in
-`search/kql/` reads a column through `storage_column()`: a hot column is read
-directly, anything else from the JSON document.
+A handful of fields that nearly every search filters on are typed columns (the *hot*
+columns); every other field of an event is kept under its Sentinel column name.
+Ingestion maps an event to these hot columns and its other fields (search.ingest), and
+the events engine adds typed columns of its own (search/engine/ddl.py, which the
+compiler in `search/kql/` reads).
 """
 
 # Kusto's scalar types, as the query API names them.
 KUSTO_TYPES = ("string", "int", "long", "real", "bool", "datetime", "timespan", "dynamic",
                "guid", "decimal")
-
-# Typed columns of search_event, and the Kusto type each holds.
-HOT_STORAGE = {
-    "time_generated": "datetime",
-    "computer": "string",
-    "event_id": "int",
-    "account": "string",
-    "ip_address": "string",
-}
 
 # Which Kusto column each hot storage column holds, per table. Tables not listed use
 # DEFAULT_HOT: only TimeGenerated and Computer are typed for them.

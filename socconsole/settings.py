@@ -222,10 +222,6 @@ if not re.match(r"^(chdb://.+|clickhouses?://[^\s/]+(/\w*)?)$", EVENTS_URL):
                                "clickhouse[s]://user:password@host:port/database, not "
                                f"{EVENTS_URL.split('@')[-1]!r}.")
 EVENTS_POOL_SIZE = env_int("EVENTS_POOL_SIZE", 8, minimum=1)
-# Events are stored in and searched on the events engine. Off, they go to the database's
-# search_event table as before issue 14 (an install not yet moved by
-# migrate_events_to_clickhouse).
-EVENTS_IN_ENGINE = env_bool("EVENTS_IN_ENGINE", True)
 # The ClickHouse cluster (its name in remote_servers) the events tables are created on,
 # ON CLUSTER, as shards behind a Distributed table; empty for one server or embedded.
 EVENTS_CLUSTER = env_str("EVENTS_CLUSTER", "")

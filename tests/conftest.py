@@ -131,17 +131,9 @@ def events_engine(_events_schema):
 
 @pytest.fixture(autouse=True)
 def _events_engine_emptied(request):
-    """With EVENTS_IN_ENGINE on, every test that uses the database starts and ends with an
-    empty events engine, as it starts with an empty database. A test about the database's
-    events table itself (marker `database_events`) runs with the events in the database,
-    whatever the flag."""
-    from django.conf import settings
-
-    if not settings.EVENTS_IN_ENGINE:
-        return
-    if request.node.get_closest_marker("database_events") is not None:
-        request.getfixturevalue("settings").EVENTS_IN_ENGINE = False
-    elif _uses_db(request):
+    """Every test that uses the database starts and ends with an empty events engine, as
+    it starts with an empty database."""
+    if _uses_db(request):
         request.getfixturevalue("events_engine")
 
 

@@ -91,7 +91,7 @@ def claim_for_process():
     """At a process's start (a web process, a Celery worker): open the embedded engine
     now, so that a second process on its path (another gunicorn worker, a worker beside
     the web process) fails to start with the reason (EngineInUse), not later."""
-    if settings.EVENTS_IN_ENGINE and urlsplit(settings.EVENTS_URL).scheme == "chdb":
+    if urlsplit(settings.EVENTS_URL).scheme == "chdb":
         engine()
 
 

@@ -1,24 +1,22 @@
-"""Storing events: each item stands alone, accepted rows go to the database by COPY."""
+"""Storing events: each item stands alone, accepted rows go to the events engine in one batch."""
 
 import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from inventory.collection import provision_hosts
 from inventory.models import Resource
 from inventory.resources import resources_by_host_name
-from socconsole.lib.bulk import bulk_insert
 from socconsole.lib.jsonbody import InvalidJSON, split_body
-from socconsole.lib.transient import StorageUnavailable, is_transient, retry_transient
+from socconsole.lib.transient import StorageUnavailable, retry_transient
 
-from .. import engine, partitions
-from ..models import Event, EventDay, RejectedEvent, TableColumn
+from .. import engine
+from ..models import EventDay, RejectedEvent, TableColumn
 from ..schema import hot_columns, infer_type, seeded_columns
 from .mapping import to_columns
 
@@ -132,13 +130,11 @@ def ingest_event_items(workspace, table, items, *, now=None, source="api"):
         _seen(resources, rows, now)
         _keep_refused(workspace, table, sent, results, resources, source, now)
 
-    if rows and settings.EVENTS_IN_ENGINE:
+    if rows:
         raws = {item.index: item.raw for item, _ in sent}
         retry_transient(lambda: _store_in_engine(workspace, table, rows, raws, fresh, now,
                                                  resources, finish),
                         what=f"events into workspace {workspace.pk}")
-    elif rows:
-        _store(workspace, table, rows, fresh, now, resources, finish)
     else:
         retry_transient(lambda: _atomic(finish), what=f"events into workspace {workspace.pk}")
     return EventReport(results)
@@ -322,53 +318,6 @@ def _scrub(data):
 
     # Depth is bounded by the JSON decoder's limit (64), so recursion is safe here.
     return clean(data), found, huge
-
-
-def _store(workspace, table, rows, fresh, now, resources, finish):
-    # A lost connection, a deadlock or a serialization failure is not the events' fault:
-    # the whole store is tried again, then answered 503 (StorageUnavailable).
-    retry_transient(lambda: _store_once(workspace, table, rows, fresh, now, resources, finish),
-                    what=f"events into workspace {workspace.pk}")
-
-
-def _store_once(workspace, table, rows, fresh, now, resources, finish):
-    for result, _ in rows:  # what an earlier, failed try decided does not stand
-        result.status, result.error = "created", None
-    partitions.ensure_for_days({row[0].date() for _, row in rows})
-    resources = {name: r.pk for name, r in resources.items()}
-    fields = ("subscription_id", "workspace_id", "table_name", "ingested_at", "time_generated",
-              "computer", "event_id", "account", "ip_address", "fields", "resource_id")
-    base = (workspace.subscription_id, workspace.pk, table, now)
-
-    def values(row):
-        return (*base, *row, resources.get(row[1].lower()))
-
-    try:
-        with transaction.atomic():
-            bulk_insert(Event, fields, [values(row) for _, row in rows], explicit_pk=True)
-            _account(workspace, table, [row for _, row in rows], fresh, now)
-            finish()
-        return
-    except DatabaseError as exc:
-        if is_transient(exc):
-            raise
-    # The database refused the batch: store it again one event at a time (each in a
-    # savepoint of one transaction), so that only the culprit is refused.
-    stored = []
-    with transaction.atomic():
-        for result, row in rows:
-            try:
-                with transaction.atomic():
-                    bulk_insert(Event, fields, [values(row)], explicit_pk=True)
-                stored.append(row)
-            except DatabaseError as exc:
-                if is_transient(exc):
-                    raise
-                result.status = "rejected"
-                result.error = {"code": "database_refused", "field": None,
-                                "message": f"The database refused this event: {exc}"[:500]}
-        _account(workspace, table, stored, fresh, now)
-        finish()
 
 
 def _account(workspace, table, rows, fresh, now):

@@ -1,4 +1,5 @@
-"""The ClickHouse dialect: the same Kusto semantics over the `events` table of search.engine.
+"""The SQL dialect of the compiled queries: Kusto's semantics in ClickHouse's SQL, over the
+`events` table of search.engine.
 
 Representations:
 - string: String, never NULL ('' for a missing value);
@@ -7,22 +8,24 @@ Representations:
   DateTime64(6, 'UTC');
 - dynamic: JSON text in a Nullable(String), as the `fields` map stores every other field
   (see ddl.encode_fields); NULL is Kusto's null.
-Safe casts are ClickHouse's own *OrNull functions behind the same checks SQLite's Python
-twins make, so a value reads as the same number (or null) on every database.
+Safe casts never raise on a bad value: they are ClickHouse's own *OrNull functions behind
+the checks search.kql.folding makes when it folds a constant, so a value reads as the
+same number (or null) whether the engine or the compiler converts it.
 
 Parameters are ClickHouse's typed `{p0:Int64}` placeholders: `finish()` turns the
 compiler's positional `%s` into them, so the statement text holds nothing from the query.
 """
 
 import datetime as dt
+import json
 import re
 
 from search.engine import ddl
 
-from .dialect import Dialect, regex_escape
 from .sqltext import Expr, Frag, sql
 
-# A number as SQLite's kql_toreal reads it (ClickHouse's parsers also take hex, inf, nan).
+_NUMERIC = ("int", "long", "real")
+# A number as folding.toreal reads it (ClickHouse's parsers also take hex, inf, nan).
 _NUMBER = r"^\\s*[-+]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]{1,3})?\\s*$"
 _DATE = r"^\\s*[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _EPOCH = "toDateTime64(0, 6, 'UTC')"
@@ -31,6 +34,16 @@ _PLACEHOLDER = re.compile(r"%[s%]")
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _MICROS = {"day": 86_400_000_000, "hour": 3_600_000_000, "minute": 60_000_000,
            "second": 1_000_000, "millisecond": 1000, "microsecond": 1}
+
+
+def like_escape(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def regex_escape(text):
+    """Escape for both ClickHouse's re2 and Python's re: backslash every ASCII symbol."""
+    return "".join("\\" + ch if ch.isascii() and not ch.isalnum() and ch != "_" else ch
+                   for ch in text)
 
 
 def param_type(value):
@@ -57,18 +70,18 @@ def _floor_div(e, unit):
     return sql(f"intDiv({{}} - positiveModulo({{}}, {unit}), {unit})", e, e)
 
 
-class ClickHouseDialect(Dialect):
-    vendor = "clickhouse"
+class ClickHouseDialect:
+    """How each Kusto operation is written in ClickHouse's SQL; the compiler's stages ask
+    it for every expression (one instance per compilation)."""
+
+    # The events table and its typed columns ({storage column: Kusto type}).
     table = ddl.TABLE
     hot_storage = ddl.HOT_STORAGE
     # first_value skips nulls in ClickHouse; Kusto's arg_max returns the row's value.
     first_value = "first_value_respect_nulls"
-    datetime_param_sql = real_param_sql = long_param_sql = bool_param_sql = "%s"
-    text_param_sql = dynamic_param_sql = "%s"
-    trunc = "trunc"
-    strpos = "positionUTF8"
 
     def hot_columns(self, table):
+        """{Kusto column: storage column} for the typed columns of `table`."""
         return ddl.hot_columns(table)
 
     def aggregate(self, name):
@@ -97,8 +110,31 @@ class ClickHouseDialect(Dialect):
             raise ValueError("more parameters than placeholders")
         return text, named
 
-    def datetime_param(self, value):
-        return value
+    # -- constants -----------------------------------------------------------------------
+    def const(self, value, type):
+        """A constant as an Expr (its value as a parameter, never as SQL text)."""
+        if value is None and type == "string":
+            value = ""  # a Kusto string is never null: tostring(int(null)) is ""
+        if value is None:
+            return Expr(self.null(type), [], type, None)
+        if type == "timespan":
+            param = value.total_seconds()
+        elif type == "dynamic":
+            param = json.dumps(value)
+        elif type == "real":
+            param = float(value)
+        elif type in ("int", "long"):
+            param = int(value)
+        elif type == "bool":
+            param = bool(value)
+        elif type == "datetime":
+            param = value
+        else:
+            param = str(value)
+        return Expr("%s", [param], type, value)
+
+    def null(self, type):
+        return f"CAST(NULL AS {self.sql_type(type)})"
 
     def sql_type(self, type):
         inner = {"string": "String", "int": "Int64", "long": "Int64", "real": "Float64",
@@ -107,12 +143,21 @@ class ClickHouseDialect(Dialect):
         return f"Nullable({inner})"
 
     # -- reading the base table ----------------------------------------------------------
+    def field(self, name, type):
+        """The column `name` of the `fields` map, cast safely to `type`."""
+        raw = self.field_text(name)
+        if type == "string":
+            return sql("COALESCE({}, '')", raw, type="string")
+        if type == "dynamic":
+            return self.field_json(name)
+        return self.from_text(raw, type)
+
     @staticmethod
     def _raw(name):
         return Frag("fields[%s]", [name])
 
     def field_text(self, name):
-        # A JSON string is unquoted, anything else read as its JSON text (as PostgreSQL's ->>).
+        # A JSON string is unquoted, anything else read as its JSON text.
         raw = self._raw(name)
         return sql("if(startsWith({}, '\"'), JSONExtractString({}), nullIf({}, ''))",
                    raw, raw, raw)
@@ -121,6 +166,7 @@ class ClickHouseDialect(Dialect):
         return sql("nullIf({}, '')", self._raw(name), type="dynamic")
 
     def from_text(self, text, type):
+        """Text -> `type`, NULL when it does not read as one (never an error)."""
         t = sql("trimBoth({})", text)
         if type in ("int", "long"):
             number = sql("if(match({}, '" + _NUMBER + "'), toFloat64OrNull({}), NULL)", t, t)
@@ -140,6 +186,8 @@ class ClickHouseDialect(Dialect):
 
     # -- conversions ---------------------------------------------------------------------
     def to_string(self, e):
+        if e.type == "string":
+            return e
         if e.type in ("int", "long", "real", "timespan"):
             return sql("ifNull(toString({}), '')", e, type="string")
         if e.type == "datetime":
@@ -148,7 +196,28 @@ class ClickHouseDialect(Dialect):
                        "formatDateTime({}, '%%Y-%%m-%%dT%%H:%%i:%%SZ'), "
                        "formatDateTime({}, '%%Y-%%m-%%dT%%H:%%i:%%S.%%f0Z')), '')", e, e, e,
                        type="string")
-        return super().to_string(e)
+        if e.type == "bool":
+            return sql("(CASE WHEN {} THEN 'true' WHEN NOT {} THEN 'false' ELSE '' END)", e, e,
+                       type="string")
+        return sql("COALESCE({}, '')", self.dynamic_text(e), type="string")
+
+    def to_number(self, e, type):
+        """`e` as int/long/real (or bool, datetime: from strings and dynamic values)."""
+        if e.type == type or (e.type in ("int", "long") and type in ("int", "long")):
+            return Expr(e.text, e.params, type)
+        if e.type in _NUMERIC and type in _NUMERIC:
+            if type == "real":
+                return sql("CAST({} AS " + self.sql_type("real") + ")", e, type=type)
+            return sql("CAST(trunc({}) AS " + self.sql_type("long") + ")", e, type=type)
+        if e.type == "bool" and type in _NUMERIC:
+            return sql("(CASE WHEN {} THEN 1 WHEN NOT {} THEN 0 END)", e, e, type=type)
+        if e.type == "string":
+            return self.from_text(e, type)
+        if e.type == "dynamic":
+            return self.from_text(self.dynamic_text(e), type)
+        if e.type == "timespan" and type in _NUMERIC:
+            return self.to_number(Expr(e.text, e.params, "real"), type)
+        return None
 
     def to_dynamic(self, e):
         if e.type == "dynamic":
@@ -195,25 +264,34 @@ class ClickHouseDialect(Dialect):
         return sql("intDiv({}, {})", a, b, type=type)
 
     def ends_with(self, e, suffix):
+        """`e` ends with the expression `suffix` (both already folded for case)."""
         return sql("endsWith({}, {})", e, suffix)
 
     def ilike(self, e, pattern):
+        """`e` LIKE `pattern`, ignoring case."""
         return sql("ilike({}, {})", e, Frag("%s", [pattern]))
 
     def like_cs(self, e, pattern):
+        """`e` LIKE `pattern`, case-sensitive."""
         return sql("like({}, {})", e, Frag("%s", [pattern]))
 
     def regex(self, e, pattern, insensitive=False):
+        """`e` matches the regular expression `pattern`."""
         if not isinstance(pattern, Frag):
             pattern = Frag("%s", [("(?i)" if insensitive else "") + pattern])
         elif insensitive:
             pattern = sql("concat('(?i)', {})", pattern)
         return sql("match({}, {})", e, pattern)
 
+    def position(self, haystack, needle):
+        return sql("positionUTF8({}, {})", haystack, needle)
+
     def contains_ci(self, e, needle):
+        """`e` contains the constant `needle`, ignoring case."""
         return sql("(positionCaseInsensitiveUTF8({}, {}) > 0)", e, Frag("%s", [needle]))
 
     def term(self, e, needle, case_sensitive):
+        """`e` has the whole term `needle` through the token index; None: use the regex."""
         # hasToken reads the token bloom filter; it takes one token (no separators), so a
         # needle of several ("comsvcs.dll") needs each of its tokens, then the exact test.
         if not needle.isascii():

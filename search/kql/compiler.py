@@ -1,4 +1,4 @@
-"""From query text to one parameterised SQL statement over search_event."""
+"""From query text to one parameterised ClickHouse statement over the events table."""
 
 import datetime as dt
 import json
@@ -6,7 +6,7 @@ import json
 from django.utils import timezone
 
 from . import ast
-from .dialect import dialect_for
+from .clickhouse import ClickHouseDialect
 from .errors import KqlError
 from .expressions import Scalar
 from .grammar import parse_tree
@@ -51,7 +51,7 @@ def parse(text):
     return ast.to_ast(parse_tree(text), text)
 
 
-def compile_query(text, *, catalog, workspace_ids, vendor, time_range=None, row_limit=10000,
+def compile_query(text, *, catalog, workspace_ids, time_range=None, row_limit=10000,
                   now=None):
     """Compile Kusto query `text` to SQL reading only the events of `workspace_ids`.
 
@@ -62,7 +62,7 @@ def compile_query(text, *, catalog, workspace_ids, vendor, time_range=None, row_
     if not isinstance(text, str) or not text.strip():
         raise KqlError("the query is empty", 1, 1, "")
     query = parse(text)
-    ctx = Context(dialect_for(vendor), now or timezone.now())
+    ctx = Context(ClickHouseDialect(), now or timezone.now())
     try:
         for let in query.lets:
             ctx.lets[let.name] = Scalar(ctx, {}).compile(let.expr)

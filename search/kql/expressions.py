@@ -8,8 +8,8 @@ so that a filter on a typed column stays a plain, indexable comparison.
 import math
 
 from . import ast
-from . import sqlite as py
-from .dialect import like_escape, regex_escape
+from . import folding as py
+from .clickhouse import like_escape, regex_escape
 from .sqltext import Expr, Frag, sql
 from .valuetypes import NUMERIC, check_regex, family, kusto_text, python_type
 

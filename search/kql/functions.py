@@ -3,7 +3,7 @@
 import datetime as dt
 import json
 
-from . import sqlite as py
+from . import folding as py
 from .sqltext import Expr, Frag, sql
 from .valuetypes import check_regex, family, kusto_text
 

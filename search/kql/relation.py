@@ -2,7 +2,7 @@
 
 Each operator of the pipeline turns a Relation into the next. While it can, an
 operator edits the current SELECT (flat SQL: a `where` on the table stays a WHERE on
-search_event, so PostgreSQL uses its indexes); when the SELECT is *sealed* (it
+the events table, so the engine uses its primary and skip indexes); when the SELECT is *sealed* (it
 aggregates, is DISTINCT, or has a LIMIT) the operator first wraps it as a subquery.
 That subquery with named columns is also what join, union and tabular `let` will
 take as input.

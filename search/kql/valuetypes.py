@@ -4,7 +4,7 @@ against them: a type's family, a Python constant's type, a constant's text."""
 import datetime as dt
 import re
 
-from . import sqlite as py
+from . import folding as py
 from .errors import KqlError
 
 NUMERIC = ("int", "long", "real")

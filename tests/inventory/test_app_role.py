@@ -8,7 +8,6 @@ from django.db import DatabaseError, connection, transaction
 
 from inventory import activity
 from inventory.models import Activity
-from search import partitions
 from tests.conftest import SYSTEM, make_token
 from tests.factories import make_alert
 from tests.search.factories import default_workspace, ingest
@@ -58,10 +57,9 @@ def test_the_app_role_may_only_insert_and_select_the_activity_log(p, monkeypatch
                         "DROP TABLE inventory_activity"):
                 refused(cursor, sql)
             # What the console does while it runs still works as this role: alerts (COPY
-            # included), a token, and events in a partition of a day not seen before.
+            # included), a token, and events (their day's count in the database).
             make_alert(p.sub)
             make_token(p.sub, name="as the app role")
-            partitions.forget()
             report = ingest(default_workspace(p.sub), "SecurityEvent", [
                 {"TimeGenerated": "2026-10-02T10:00:00Z", "Computer": "vm-1", "EventID": 4625}])
             assert report.accepted == 1
@@ -69,7 +67,6 @@ def test_the_app_role_may_only_insert_and_select_the_activity_log(p, monkeypatch
             assert cursor.fetchone()[0] == role
         finally:
             cursor.execute("RESET ROLE")
-            partitions.forget()
     assert Activity.objects.count() > before + 1
 
 

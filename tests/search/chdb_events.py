@@ -6,7 +6,7 @@ import json
 
 from search import engine
 from search.engine import ddl
-from search.kql import sqlite as py
+from search.kql import folding as py
 
 
 def session():

@@ -2,12 +2,9 @@
 
 import json
 
-from django.conf import settings
-
 from search import engine
 from search.engine import Tenant, ddl
 from search.ingest import ingest_event_items
-from search.models import Event
 from socconsole.lib.jsonbody import split_body
 
 
@@ -21,22 +18,16 @@ def ingest(workspace, table, events, now=None):
     return ingest_event_items(workspace, table, items, now=now)
 
 
-# The storage columns both stores have, in the database's names (Event's columns).
+# The storage columns of an event, in the database's names (Event's columns).
 STORAGE_COLUMNS = ("subscription_id", "workspace_id", "table_name", "time_generated",
                    "ingested_at", "computer", "event_id", "account", "ip_address",
                    "resource_id", "fields")
 
 
 def stored_events(workspace, table=None):
-    """The events stored for `workspace` (and `table`), oldest first, as dicts of
-    STORAGE_COLUMNS, from whichever store is active: the database's `search_event`, or
-    the events engine with EVENTS_IN_ENGINE. `fields` holds the decoded values of every
-    other column, as the database keeps them."""
-    if not settings.EVENTS_IN_ENGINE:
-        events = Event.objects.filter(workspace=workspace)
-        if table is not None:
-            events = events.filter(table_name=table)
-        return list(events.order_by("time_generated", "id").values(*STORAGE_COLUMNS))
+    """The events the engine holds for `workspace` (and `table`), oldest first, as dicts
+    of STORAGE_COLUMNS. `fields` holds the decoded values of every other column, as the
+    database's search_event kept them."""
     where, params = "", {}
     if table is not None:
         where, params = "WHERE table_name = {table:String}", {"table": table}

@@ -1,28 +1,16 @@
-"""Events written straight into search_event, and running a Kusto query over them.
-
-`ENGINE["vendor"]` picks where queries run: None for the Django database (SQLite or
-PostgreSQL), "clickhouse" for the embedded ClickHouse of tests/search/chdb_events.py,
-which then receives the same events (the catalog stays in the Django database).
-"""
+"""Events written straight into the test process's events engine, and running a Kusto
+query over them (the catalog and the days stay in the Django database)."""
 
 import datetime as dt
 
-from django.db import connection
-
-from search import partitions
 from search.catalog import Catalog
 from search.kql import compile_query
-from search.models import Event, EventDay, TableColumn
-from search.schema import hot_columns, infer_type, seeded_columns
+from search.models import EventDay, TableColumn
+from search.schema import infer_type, seeded_columns
 from tests.search import chdb_events
 
 # Every semantic test runs "now" at this instant, so ago() and bins are stable.
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
-ENGINE = {"vendor": None}
-
-
-def vendor():
-    return ENGINE["vendor"] or connection.vendor
 
 
 def make_events(workspace, table, rows, types=None):
@@ -31,27 +19,14 @@ def make_events(workspace, table, rows, types=None):
     Hot columns go to their typed column, everything else to `fields`; columns the
     catalog does not know yet are added to it, as ingestion does (or with `types`).
     """
-    if vendor() == "clickhouse":
-        chdb_events.insert(workspace, table, rows)
-    hot = hot_columns(table)
+    chdb_events.insert(workspace, table, rows)
     known = seeded_columns(table)
-    events, days, new_columns = [], set(), {}
+    days, new_columns = set(), {}
     for row in rows:
-        row = dict(row)
-        when = row.pop("TimeGenerated")
-        typed = {storage: row.pop(column) for column, storage in hot.items()
-                 if column != "TimeGenerated" and column in row}
-        for storage in ("computer", "account", "ip_address"):
-            typed.setdefault(storage, "")
+        days.add(row["TimeGenerated"].date())
         for name, value in row.items():
             if name not in known:
                 new_columns.setdefault(name, (types or {}).get(name) or infer_type(value))
-        events.append(Event(subscription_id=workspace.subscription_id, workspace=workspace,
-                            table_name=table, time_generated=when, ingested_at=when,
-                            fields=row, **typed))
-        days.add(when.date())
-    partitions.ensure_for_days(days)
-    Event.objects.bulk_create(events)
     for name, kind in new_columns.items():
         TableColumn.objects.get_or_create(workspace=workspace, table_name=table, name=name,
                                           defaults={"kusto_type": kind})
@@ -59,14 +34,13 @@ def make_events(workspace, table, rows, types=None):
         EventDay.objects.get_or_create(workspace=workspace, table_name=table, day=day,
                                        defaults={"events": 1, "first_ingested_at": NOW,
                                                  "last_ingested_at": NOW})
-    return events
+    return rows
 
 
 def compile_for(text, workspaces, **kwargs):
     ids = [w.pk for w in workspaces]
     kwargs.setdefault("now", NOW)
-    return compile_query(text, catalog=Catalog(ids), workspace_ids=ids,
-                         vendor=vendor(), **kwargs)
+    return compile_query(text, catalog=Catalog(ids), workspace_ids=ids, **kwargs)
 
 
 def run(text, workspaces, **kwargs):
@@ -77,12 +51,8 @@ def run(text, workspaces, **kwargs):
 
 
 def execute(compiled):
-    """The raw rows of a compiled query, from the engine it was compiled for."""
-    if vendor() == "clickhouse":
-        return chdb_events.fetch(compiled.sql, compiled.params)
-    with connection.cursor() as cursor:
-        cursor.execute(compiled.sql, compiled.params)
-        return cursor.fetchall()
+    """The raw rows of a compiled query, from the events engine."""
+    return chdb_events.fetch(compiled.sql, compiled.params)
 
 
 def rows_of(text, workspaces, **kwargs):
@@ -90,11 +60,7 @@ def rows_of(text, workspaces, **kwargs):
 
 
 def sql_rows(sql, params):
-    if vendor() == "clickhouse":
-        return chdb_events.fetch(sql, params)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [list(row) for row in cursor.fetchall()]
+    return chdb_events.fetch(sql, params)
 
 
 def ago(**delta):

@@ -461,7 +461,7 @@ def test_it_moves_to_another_path_when_the_setting_changes(tmp_path, settings):
 
 def _production_env(tmp_path, **extra):
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "socconsole.settings", "DEBUG": "true",
-            "EVENTS_IN_ENGINE": "true", "EVENTS_URL": f"chdb://{tmp_path / 'events'}",
+            "EVENTS_URL": f"chdb://{tmp_path / 'events'}",
             **extra}
 
 

@@ -12,9 +12,13 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from inventory.models import Activity, Workspace
-from search import engine, partitions
+from search import engine
 from search.engine import Tenant
+from search.engine_migration import partition_name
+from search.ingest import store as ingestion
 from search.models import Event, EventMigration
+from search.schema import hot_columns
+from socconsole.lib.jsonbody import split_body
 
 from .factories import default_workspace, ingest
 
@@ -48,16 +52,51 @@ def fabrikam_events(day):
 
 
 def store(workspace, events, now=NOW):
+    """Write `events` ({table: [event]}) into the database's search_event as an install
+    had them before the move: each row as ingestion then mapped it."""
     for table, items in events.items():
-        report = ingest(workspace, table, items, now=now)
-        assert report.rejected == 0
+        hot = hot_columns(table)
+        rows = [ingestion._row(item, hot, now, [])
+                for item in split_body(json.dumps(items).encode(), "application/json")]
+        resources = ingestion._resources(workspace, [(None, row) for row in rows])
+        for day in {row[0].date() for row in rows}:
+            _partition(day)
+        Event.objects.bulk_create([Event(
+            subscription_id=workspace.subscription_id, workspace=workspace, table_name=table,
+            ingested_at=now, time_generated=at_, computer=computer, event_id=event_id,
+            account=account, ip_address=ip, fields=fields,
+            resource=resources.get(computer.lower()) if computer else None)
+            for at_, computer, event_id, account, ip, fields in rows])
+
+
+def _partition(day):
+    """search_event's partition of `day` on PostgreSQL (migration 0002 partitions it)."""
+    if connection.vendor != "postgresql":
+        return
+    start = dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+    with connection.cursor() as cur:
+        cur.execute(f'CREATE TABLE IF NOT EXISTS "{partition_name(day)}" PARTITION OF '
+                    "search_event FOR VALUES FROM (%s) TO (%s)",
+                    [start, start + dt.timedelta(days=1)])
+
+
+def ingested(workspace, events, now=NOW):
+    """Ingest `events` straight into the engine, as after the cut-over."""
+    for table, items in events.items():
+        assert ingest(workspace, table, items, now=now).rejected == 0
+
+
+def partitions_of_search_event():
+    with connection.cursor() as cur:
+        cur.execute("SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+                    "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'search_event'")
+        return {row[0] for row in cur.fetchall()}
 
 
 @pytest.fixture
-def spaces(p, events_engine, settings):
+def spaces(p, events_engine):
     """Contoso's default workspace with 9 events over three days (and 1 past retention),
     Fabrikam's with 3, all in the database: ingestion before the cut-over."""
-    settings.EVENTS_IN_ENGINE = False
     contoso, fabrikam = default_workspace(p.sub), default_workspace(p.other)
     for day in DAYS:
         store(contoso, contoso_events(day))
@@ -101,14 +140,12 @@ def source_days(workspace):
                    if e.time_generated.date() in DAYS})
 
 
-def test_it_stores_each_event_as_ingestion_into_the_engine_would(p, spaces, settings):
+def test_it_stores_each_event_as_ingestion_into_the_engine_would(p, spaces):
     contoso, fabrikam = spaces
     direct = Workspace.objects.create(subscription=p.sub, name="Direct",
                                       workspace_id=uuid.uuid4())
-    settings.EVENTS_IN_ENGINE = True
     for day in DAYS:  # the same events, ingested straight into the engine
-        store(direct, contoso_events(day))
-    settings.EVENTS_IN_ENGINE = False
+        ingested(direct, contoso_events(day))
 
     output = run(batch=2)
 
@@ -167,11 +204,10 @@ def test_it_resumes_a_run_stopped_half_way_without_copying_a_row_twice(p, spaces
     assert "deleting" not in output  # the engine held what was recorded: no recopy
 
 
-def test_it_copies_a_day_again_when_a_batch_was_stored_but_not_recorded(p, spaces,
-                                                                         settings):
+def test_it_copies_a_day_again_when_a_batch_was_stored_but_not_recorded(p, spaces):
     contoso, _ = spaces
-    settings.EVENTS_IN_ENGINE = True  # the cut-over: an event ingested into the engine
-    store(contoso, {"Syslog": [{"TimeGenerated": at(DAYS[0], 23), "Computer": "direct"}]})
+    # The cut-over: an event ingested into the engine.
+    ingested(contoso, {"Syslog": [{"TimeGenerated": at(DAYS[0], 23), "Computer": "direct"}]})
     run(batch=2, max_batches=1)
     # A crash between the insert and its record: the engine holds a batch more.
     lost = stored(contoso, "*")[0]
@@ -254,9 +290,8 @@ def test_it_names_the_event_the_engine_refuses_and_resumes_once_it_is_accepted(p
     assert per_day(contoso) == {DAYS[0]: 3, DAYS[1]: 4, DAYS[2]: 3}
 
 
-def test_it_drops_the_source_only_of_the_days_that_verified(p, spaces, settings):
+def test_it_drops_the_source_only_of_the_days_that_verified(p, spaces):
     contoso, fabrikam = spaces
-    settings.EVENTS_IN_ENGINE = True
 
     output = run(batch=2, max_batches=3, drop_source=True)
 
@@ -274,8 +309,8 @@ def test_it_drops_the_source_only_of_the_days_that_verified(p, spaces, settings)
     assert per_day(fabrikam) == dict.fromkeys(DAYS, 1)
     assert "Copied 0 rows" in run(drop_source=True)  # dropped days are done
     if connection.vendor == "postgresql":  # emptied partitions are dropped, not vacuumed
-        assert not set(DAYS) & set(partitions.existing_days())
-    settings.EVENTS_IN_ENGINE = False  # an event that still reached the database
+        assert not {partition_name(d) for d in DAYS} & partitions_of_search_event()
+    # An event that still reached the database (a process not yet restarted).
     store(contoso, {"Syslog": [{"TimeGenerated": at(DAYS[0], 23), "Computer": "late"}]})
 
     output = run()
@@ -284,9 +319,8 @@ def test_it_drops_the_source_only_of_the_days_that_verified(p, spaces, settings)
     assert per_day(contoso) == dict.fromkeys(DAYS, 3)
 
 
-def test_it_reports_a_mismatch_and_drops_nothing(p, spaces, settings):
+def test_it_reports_a_mismatch_and_drops_nothing(p, spaces):
     contoso, _ = spaces
-    settings.EVENTS_IN_ENGINE = True
     run()
     engine.engine().command("DELETE FROM events WHERE computer = 'vm2' AND "
                             "toDate(time_generated) = {d:Date}", {"d": DAYS[1]},
@@ -307,13 +341,3 @@ def test_it_reports_a_mismatch_and_drops_nothing(p, spaces, settings):
     assert per_day(contoso) == dict.fromkeys(DAYS, 3)
     assert len({repr(r) for r in stored(contoso)}) == 9
     assert Event.objects.count() == 1
-
-
-def test_it_refuses_to_drop_the_source_while_ingestion_writes_there(p, spaces, settings):
-    settings.EVENTS_IN_ENGINE = False
-
-    error, _ = failing(drop_source=True)
-
-    assert "EVENTS_IN_ENGINE=true" in str(error)
-    assert Event.objects.count() == 13
-    assert stored(spaces[0]) == []

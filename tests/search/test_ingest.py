@@ -199,20 +199,6 @@ def test_days_count_what_they_hold(ws):
         dt.date(2026, 11, 27): 1, dt.date(2026, 11, 28): 3}
 
 
-@pytest.mark.database_events("the daily partitions of search_event on PostgreSQL")
-def test_events_are_kept_in_daily_partitions_on_postgresql(ws):
-    from django.db import connection
-    if connection.vendor != "postgresql":
-        assert stored_events(ws) == []  # SQLite keeps one plain table
-        return
-    ingest(ws, "Syslog", [{"TimeGenerated": "2026-11-27T23:59:59Z"},
-                          {"TimeGenerated": "2026-11-28T00:00:00Z"}], now=NOW)
-    with connection.cursor() as cur:
-        cur.execute("SELECT tableoid::regclass::text, count(*) FROM search_event GROUP BY 1 "
-                    "ORDER BY 1")
-        assert cur.fetchall() == [("search_event_p20261127", 1), ("search_event_p20261128", 1)]
-
-
 def test_a_timestamp_is_read_as_epoch_seconds_or_milliseconds(ws):
     at = timezone.now().replace(microsecond=0)
     ingest(ws, "Syslog", [{"TimeGenerated": at.timestamp()},

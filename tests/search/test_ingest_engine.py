@@ -1,5 +1,5 @@
-"""Ingestion storing events in the events engine (EVENTS_IN_ENGINE): the same report and
-refusals as in the database, and a 503 when the engine is down."""
+"""Ingestion storing events in the events engine: the report, the refusals, and a 503
+when the engine is down."""
 
 import datetime as dt
 import json
@@ -20,9 +20,7 @@ AN_HOUR_AGO = (NOW - dt.timedelta(hours=1)).isoformat()
 EARLIER = (NOW - dt.timedelta(days=21)).isoformat()
 
 
-@pytest.fixture(autouse=True)
-def _in_engine(settings, events_engine):
-    settings.EVENTS_IN_ENGINE = True
+pytestmark = pytest.mark.usefixtures("events_engine")
 
 
 def stored(workspace, columns="computer, event_id, account, logon_type, command_line, fields"):

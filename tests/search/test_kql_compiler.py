@@ -10,7 +10,6 @@ from search.kql import KqlError, compile_query
 from search.schema import DOCUMENTED_COLUMNS, seeded_columns
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
-VENDORS = ["postgresql", "sqlite", "clickhouse"]
 PLACEHOLDER = re.compile(r"\{(p[0-9]+):[A-Za-z0-9(), ']+\}")
 
 
@@ -29,45 +28,22 @@ class StubCatalog:
         return sorted(DOCUMENTED_COLUMNS)
 
 
-def compile_(text, vendor="postgresql", **kwargs):
+def compile_(text, **kwargs):
     kwargs.setdefault("workspace_ids", [7, 8])
     kwargs.setdefault("now", NOW)
-    return compile_query(text, catalog=StubCatalog(), vendor=vendor, **kwargs)
+    return compile_query(text, catalog=StubCatalog(), **kwargs)
 
 
 def placeholders_match(compiled):
     """Every parameter has its placeholder, and nothing else looks like one."""
-    if isinstance(compiled.params, dict):
-        names = set(PLACEHOLDER.findall(compiled.sql))
-        return names == set(compiled.params) and "%s" not in compiled.sql
-    return compiled.sql.count("%s") == len(compiled.params)
+    names = set(PLACEHOLDER.findall(compiled.sql))
+    return names == set(compiled.params) and "%s" not in compiled.sql
 
 
-def error_of(text, vendor="postgresql"):
+def error_of(text):
     with pytest.raises(KqlError) as error:
-        compile_(text, vendor)
+        compile_(text)
     return error.value
-
-
-@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
-def test_it_filters_hot_columns_directly(vendor):
-    compiled = compile_("SecurityEvent | where EventID == 4625 and TimeGenerated > ago(1d) "
-                        "| count", vendor)
-    assert "event_id = %s" in compiled.sql
-    assert "time_generated > %s" in compiled.sql
-    assert "(SELECT" not in compiled.sql
-    assert 4625 in compiled.params
-    since = NOW - dt.timedelta(days=1)
-    assert (since if vendor == "postgresql" else "2026-11-26 12:00:00") in compiled.params
-
-
-@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
-def test_it_always_filters_on_the_given_workspaces(vendor):
-    compiled = compile_("SecurityEvent | take 1", vendor, workspace_ids=[3, 4])
-    assert "workspace_id IN (%s, %s)" in compiled.sql
-    assert compiled.params[-3:] == [3, 4, "SecurityEvent"] or compiled.params.count(3) == 1
-    compiled = compile_("SecurityEvent | take 1", vendor, workspace_ids=[])
-    assert "1 = 0" in compiled.sql
 
 
 def test_it_fetches_one_row_more_than_the_limit():
@@ -78,9 +54,9 @@ def test_it_fetches_one_row_more_than_the_limit():
 def test_it_applies_the_time_range_unless_a_where_reads_time_generated():
     window = (NOW - dt.timedelta(hours=1), NOW)
     compiled = compile_("SecurityEvent | where EventID == 1", time_range=window)
-    assert "time_generated >= %s" in compiled.sql and "time_generated <= %s" in compiled.sql
+    assert "time_generated >= {" in compiled.sql and "time_generated <= {" in compiled.sql
     compiled = compile_("SecurityEvent | where TimeGenerated > ago(2h)", time_range=window)
-    assert "time_generated >= %s" not in compiled.sql
+    assert "time_generated >= {" not in compiled.sql
 
 
 @pytest.mark.parametrize("text, columns", [
@@ -113,8 +89,7 @@ def test_it_applies_the_time_range_unless_a_where_reads_time_generated():
      [("a", "timespan"), ("b", "bool"), ("c", "datetime")]),
 ])
 def test_it_names_and_types_columns_as_kusto_does(text, columns):
-    for vendor in VENDORS:
-        assert compile_(text, vendor).columns == columns
+    assert compile_(text).columns == columns
 
 
 def test_it_returns_every_column_of_the_table_by_default():
@@ -168,21 +143,19 @@ EXPRESSIONS = [
 ]
 
 
-@pytest.mark.parametrize("vendor", VENDORS)
 @pytest.mark.parametrize("expression", EXPRESSIONS)
-def test_it_compiles_every_operator_and_function(vendor, expression):
-    compiled = compile_(f"SecurityEvent | where {expression} | take 1", vendor)
+def test_it_compiles_every_operator_and_function(expression):
+    compiled = compile_(f"SecurityEvent | where {expression} | take 1")
     assert placeholders_match(compiled)
 
 
-@pytest.mark.parametrize("vendor", VENDORS)
-def test_it_compiles_every_tabular_operator(vendor):
+def test_it_compiles_every_tabular_operator():
     compiled = compile_(
         "let threshold = 2;\nSecurityEvent | where EventID > threshold "
         "| extend n = strlen(Account) "
         "| project Account, n, TimeGenerated | project-rename who = Account | project-away n "
         "| sort by who asc nulls last | take 100 | top 10 by TimeGenerated | distinct who "
-        "| summarize c = count() by who | where c > 1 | order by c | count", vendor)
+        "| summarize c = count() by who | where c > 1 | order by c | count")
     assert compiled.columns == [("Count", "long")]
     assert placeholders_match(compiled)
 
@@ -224,11 +197,10 @@ def test_it_compiles_every_tabular_operator(vendor):
      "percentile() needs numbers or datetimes, found bool", 46, "=="),
 ])
 def test_it_says_what_is_wrong_and_where(text, message, column, token):
-    for vendor in VENDORS:
-        error = error_of(text, vendor)
-        if message is not None:
-            assert error.message == message
-        assert (error.line, error.column, error.token) == (1, column, token)
+    error = error_of(text)
+    if message is not None:
+        assert error.message == message
+    assert (error.line, error.column, error.token) == (1, column, token)
 
 
 def test_it_refuses_an_empty_query():
@@ -238,7 +210,7 @@ def test_it_refuses_an_empty_query():
 def test_it_folds_constants_into_parameters():
     compiled = compile_("SecurityEvent | where TimeGenerated between (datetime(2026-11-01) "
                         ".. datetime(2026-11-01) + 1d + 12h)")
-    assert dt.datetime(2026, 11, 2, 12, tzinfo=dt.UTC) in compiled.params
+    assert "2026-11-02 12:00:00" in compiled.params.values()
 
 
 def test_it_parses_and_compiles_in_under_5_ms():
@@ -261,7 +233,7 @@ def test_it_parses_and_compiles_in_under_5_ms():
     assert best < 0.005
 
 
-# -- SQL shapes the benchmark showed matter on PostgreSQL --------------------------------------
+# -- SQL shapes the benchmark showed matter ------------------------------------------------------
 
 def test_a_sort_on_time_leaves_out_the_nulls_clause_so_the_index_serves_it():
     compiled = compile_("SecurityEvent | where EventID == 4688 | project TimeGenerated "
@@ -271,12 +243,6 @@ def test_a_sort_on_time_leaves_out_the_nulls_clause_so_the_index_serves_it():
     assert "NULLS LAST" in compile_("SecurityEvent | sort by EventID").sql
 
 
-def test_contains_with_an_ascii_needle_is_a_strpos_over_lower():
-    compiled = compile_('Syslog | where SyslogMessage contains "SuDo"')
-    assert "STRPOS(LOWER(" in compiled.sql and "sudo" in compiled.params
-    assert "ILIKE" in compile_('Syslog | where SyslogMessage contains "süDo"').sql
-
-
 @pytest.mark.parametrize("text", [
     "SecurityEvent | where EventID == 99999999999999999999",
     "SecurityEvent | where TimeGenerated > ago(99999999999999d)",
@@ -284,31 +250,29 @@ def test_contains_with_an_ascii_needle_is_a_strpos_over_lower():
     "SecurityEvent | where TimeGenerated > datetime(2026-01-01) - 3000000d",
     "SecurityEvent | where Account in (dynamic([99999999999999999999]))",
 ])
-@pytest.mark.parametrize("vendor", VENDORS)
-def test_values_out_of_range_are_refused_not_crashed_on(text, vendor):
-    assert "out of range" in error_of(text, vendor).message or \
-        "too large" in error_of(text, vendor).message
+def test_values_out_of_range_are_refused_not_crashed_on(text):
+    assert "out of range" in error_of(text).message or "too large" in error_of(text).message
 
 
 # -- ClickHouse ---------------------------------------------------------------------------------
 
 def test_clickhouse_reads_the_events_table_with_typed_parameters():
     compiled = compile_("SecurityEvent | where EventID == 4625 and TimeGenerated > ago(1d) "
-                        "and LogonType == 10 | count", "clickhouse", workspace_ids=[3, 4])
+                        "and LogonType == 10 | count", workspace_ids=[3, 4])
     assert " FROM events WHERE workspace_id IN ({p0:Int64}, {p1:Int64}) " \
            "AND table_name = {p2:String}" in compiled.sql
     assert "(event_id = {p3:Int64})" in compiled.sql
     assert "(time_generated > {p4:DateTime64(6, 'UTC')})" in compiled.sql
-    # LogonType is a typed column on ClickHouse (a field of the JSON on PostgreSQL).
+    # LogonType is a typed column of the events table.
     assert "(logon_type = {p5:Int64})" in compiled.sql
     assert compiled.params == {"p0": 3, "p1": 4, "p2": "SecurityEvent", "p3": 4625,
                                "p4": "2026-11-26 12:00:00", "p5": 10}
-    assert "1 = 0" in compile_("SecurityEvent", "clickhouse", workspace_ids=[]).sql
+    assert "1 = 0" in compile_("SecurityEvent", workspace_ids=[]).sql
 
 
 def test_clickhouse_parameters_keep_percent_signs_and_braces_out_of_the_sql():
     compiled = compile_('SecurityEvent | where Account contains "50%s {p0:String}" '
-                        '| extend t = tostring(TimeGenerated) | project t', "clickhouse")
+                        '| extend t = tostring(TimeGenerated) | project t')
     assert "50%s" not in compiled.sql and "{p0:String}\"" not in compiled.sql
     assert "50%s {p0:String}" in compiled.params.values()
     assert "'%Y-%m-%dT%H:%i:%SZ'" in compiled.sql  # the %% of the dialect's own text
@@ -339,7 +303,7 @@ def test_clickhouse_parameters_keep_percent_signs_and_braces_out_of_the_sql():
     ("SecurityEvent | where EventID / 2 > 1", ["intDiv(event_id, NULLIF({p3:Int64}, 0))"]),
 ])
 def test_clickhouse_maps_kusto_to_its_own_functions(text, fragments):
-    compiled = compile_(text + " | count", "clickhouse")
+    compiled = compile_(text + " | count")
     shape = re.sub(r"\{p[0-9]+:", "{", compiled.sql)
     for fragment in fragments:
         assert re.sub(r"\{p[0-9]+:", "{", fragment) in shape
@@ -347,7 +311,7 @@ def test_clickhouse_maps_kusto_to_its_own_functions(text, fragments):
 
 
 def test_clickhouse_splits_a_dotted_needle_into_its_tokens():
-    compiled = compile_('SecurityEvent | where CommandLine has "comsvcs.dll"', "clickhouse")
+    compiled = compile_('SecurityEvent | where CommandLine has "comsvcs.dll"')
     assert [v for v in compiled.params.values() if isinstance(v, str)][-3:] == [
         "comsvcs", "dll", r"(?i)(^|[^A-Za-z0-9])comsvcs\.dll($|[^A-Za-z0-9])"]
 

@@ -1,24 +1,16 @@
-"""Scalar functions and operators evaluated by the database: same values on both."""
+"""Scalar functions and operators evaluated by the events engine: Kusto's values."""
 
 import datetime as dt
 
 import pytest
 
-from search import partitions
 from tests.search.factories import default_workspace
 from tests.search.kql_factories import NOW, make_events, rows_of
 from tests.search.test_kql_compiler import EXPRESSIONS
 
-pytestmark = pytest.mark.usefixtures("kql_vendor")
+pytestmark = pytest.mark.usefixtures("events_engine")
 
 SEEN = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def fresh_partitions():
-    partitions.forget()
-    yield
-    partitions.forget()
 
 
 @pytest.fixture

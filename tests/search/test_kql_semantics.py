@@ -1,26 +1,16 @@
-"""Queries run over inserted events: Kusto's answers, on SQLite and on PostgreSQL alike."""
+"""Queries run over inserted events in the events engine: Kusto's answers."""
 
 import datetime as dt
 
 import pytest
-from django.db import connection
 
-from search import partitions
 from search.kql import KqlError
 from tests.search.factories import default_workspace
-from tests.search.kql_factories import NOW, ago, make_events, rows_of, run, sql_rows, vendor
+from tests.search.kql_factories import NOW, ago, make_events, rows_of, run, sql_rows
 
-pytestmark = pytest.mark.usefixtures("kql_vendor")
+pytestmark = pytest.mark.usefixtures("events_engine")
 
 DUMP = r"rundll32.exe C:\Windows\System32\comsvcs.dll, MiniDump 624 C:\temp\lsass.dmp full"
-
-
-@pytest.fixture(autouse=True)
-def fresh_partitions():
-    # The test database is recreated: forget the partitions a previous test made.
-    partitions.forget()
-    yield
-    partitions.forget()
 
 
 @pytest.fixture
@@ -105,20 +95,12 @@ def test_it_counts_sudo_by_hour_and_computer(data):
 def test_it_matches_the_hand_written_sql(data):
     ws = data[0]
     since = ago(days=1)
-    if vendor() == "clickhouse":
-        expected = sql_rows(
-            "SELECT account, ip_address, count() FROM events WHERE workspace_id = {ws:UInt64} "
-            "AND table_name = 'SecurityEvent' AND event_id = 4625 "
-            "AND time_generated > {since:DateTime64(6, 'UTC')} "
-            "GROUP BY account, ip_address ORDER BY 3 DESC",
-            {"ws": ws.pk, "since": str(since.replace(tzinfo=None))})
-    else:
-        if connection.vendor == "sqlite":
-            since = str(since.replace(tzinfo=None))
-        expected = sql_rows(
-            "SELECT account, ip_address, COUNT(*) FROM search_event WHERE workspace_id = %s "
-            "AND table_name = 'SecurityEvent' AND event_id = 4625 AND time_generated > %s "
-            "GROUP BY account, ip_address ORDER BY 3 DESC", [ws.pk, since])
+    expected = sql_rows(
+        "SELECT account, ip_address, count() FROM events WHERE workspace_id = {ws:UInt64} "
+        "AND table_name = 'SecurityEvent' AND event_id = 4625 "
+        "AND time_generated > {since:DateTime64(6, 'UTC')} "
+        "GROUP BY account, ip_address ORDER BY 3 DESC",
+        {"ws": ws.pk, "since": str(since.replace(tzinfo=None))})
     rows = rows_of("SecurityEvent | where EventID == 4625 and TimeGenerated > ago(1d) "
                    "| summarize count() by Account, IpAddress | sort by count_", data)
     assert rows == expected

@@ -1,11 +1,6 @@
 import datetime as dt
 
-import pytest
-from django.conf import settings
-from django.db import connection
-
 from inventory.models import Activity
-from search import partitions
 from search.models import EventDay
 from search.retention import apply_retention
 from tests.search.factories import default_workspace, ingest, stored_events
@@ -21,10 +16,6 @@ def at(when):
     return when.isoformat()
 
 
-def _days_on_disk():
-    return partitions.existing_days()
-
-
 def test_it_drops_whole_days_past_retention(p):
     ws = default_workspace(p.sub)
     old, recent = NOW - 100 * DAY - 2 * HOUR, NOW - DAY - 2 * HOUR
@@ -34,9 +25,6 @@ def test_it_drops_whole_days_past_retention(p):
     assert result == {"dropped_days": 1, "deleted_events": 3, "deleted_runs": 0}
     assert len(stored_events(ws)) == 2
     assert list(EventDay.objects.values_list("day", flat=True)) == [recent.date()]
-    if connection.vendor == "postgresql" and not settings.EVENTS_IN_ENGINE:
-        assert old.date() not in _days_on_disk()
-        assert recent.date() in _days_on_disk()
     audit = Activity.objects.get(verb="events.retention")
     assert audit.after == {"deleted_events": 3, "retention_days": 90}
 
@@ -50,11 +38,7 @@ def test_retention_counts_from_ingestion_not_from_the_events_time(p):
     assert len(stored_events(ws)) == 1
 
 
-@pytest.mark.parametrize("in_engine", [False, True], ids=["database", "engine"])
-def test_a_shared_day_is_trimmed_per_workspace(p, request, settings, in_engine):
-    if in_engine:  # the engine's trim recounts the day too
-        request.getfixturevalue("events_engine")
-    settings.EVENTS_IN_ENGINE = in_engine
+def test_a_shared_day_is_trimmed_per_workspace(p):
     ws = default_workspace(p.sub)
     short = p.sub.workspaces.create(name="short", workspace_id="0b7d4a8e-58a2-4e0e-9c43-"
                                     "6b1f0c2a9d11", retention_days=7)

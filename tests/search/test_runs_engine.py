@@ -1,4 +1,4 @@
-"""Query runs on the events engine (EVENTS_IN_ENGINE): compiled to ClickHouse, read
+"""Query runs on the events engine: compiled to ClickHouse, read
 through the workspace's row filter and within the search limits."""
 
 import datetime as dt
@@ -16,9 +16,7 @@ NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 HOUR_AGO = (NOW - dt.timedelta(hours=1)).isoformat()
 
 
-@pytest.fixture(autouse=True)
-def _in_engine(settings, events_engine):
-    settings.EVENTS_IN_ENGINE = True
+pytestmark = pytest.mark.usefixtures("events_engine")
 
 
 @pytest.fixture

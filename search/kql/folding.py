@@ -1,8 +1,7 @@
-"""SQL functions the compiled queries call on SQLite, twins of migration 0003's.
-
-Each one behaves as its PostgreSQL namesake on the same input, so that a query gives
-the same answer on both databases. None raises: a value that does not convert is
-NULL, as in Kusto.
+"""Kusto's conversions in Python, for the constants the compiler folds: each reads and
+prints a value as the compiled SQL does in the engine (search.kql.clickhouse), so a
+folded constant and a computed value agree. None raises: a value that does not convert
+is None, as in Kusto.
 """
 
 import datetime as dt
@@ -12,7 +11,6 @@ import math
 import re
 
 _REAL = re.compile(r"\s*[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*")
-_DATE = re.compile(r"\s*[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _EPOCH = dt.datetime(1970, 1, 1)
 _MICRO = dt.timedelta(microseconds=1)
 
@@ -30,7 +28,6 @@ def tolong(value):
     number = decimal.Decimal(text.strip())
     return int(number) if abs(number) < decimal.Decimal("9.2e18") else None
 
-
 def toreal(value):
     if value is None:
         return None
@@ -44,37 +41,21 @@ def toreal(value):
         return None
     return float(number)
 
-
 def tobool(value):
     if value is None:
         return None
     text = str(value).strip().lower()
     return {"true": 1, "1": 1, "false": 0, "0": 0}.get(text)
 
-
 def parse_datetime(value):
-    """Stored SQLite datetime text (naive UTC) -> naive datetime."""
+    """Datetime text (naive UTC, as format_datetime writes it) -> naive datetime."""
     return dt.datetime.fromisoformat(value)
-
 
 def format_datetime(value):
     return str(value)
 
-
-def todatetime(value):
-    if value is None or not _DATE.match(str(value)):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).strip().replace("z", "Z"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-    return format_datetime(parsed)
-
-
 def real_text(value):
-    """As PostgreSQL prints a double: shortest form, exponent from 1e15 and below 1e-4."""
+    """A real's text: shortest form, exponent from 1e15 and below 1e-4."""
     if value is None:
         return None
     value = float(value)
@@ -94,7 +75,6 @@ def real_text(value):
         text = format(decimal.Decimal(text), "f")
     return text[:-2] if text.endswith(".0") else text
 
-
 def datetime_text(value):
     """Kusto's text for a datetime: ISO 8601 UTC with 7 fractional digits when not whole."""
     if value is None:
@@ -105,10 +85,8 @@ def datetime_text(value):
         text += f".{parsed.microsecond:06d}0"
     return text + "Z"
 
-
 def to_json(value):
     return None if value is None else json.dumps(value)
-
 
 def json_text(value):
     """A JSON document's text as Kusto's tostring() gives it (strings unquoted)."""
@@ -124,65 +102,6 @@ def json_text(value):
     if parsed is None:
         return None
     return value
-
-
-def trunc(value):
-    return None if value is None else math.trunc(value)
-
-
-def split(text, delimiter):
-    if text is None or delimiter is None:
-        return None
-    if text == "":
-        return '[""]'
-    parts = list(text) if delimiter == "" else text.split(delimiter)
-    return json.dumps(parts)
-
-
-def extract(pattern, group, text):
-    if text is None:
-        return ""
-    try:
-        match = re.search(pattern, text)
-    except re.error:
-        return ""
-    if not match or group > (match.re.groups or 0):
-        return ""
-    return match.group(group) or ""
-
-
-def trim(pattern, text):
-    if text is None:
-        return None
-    return re.sub(f"^({pattern})+|({pattern})+$", "", text)
-
-
-def datetime_add(value, seconds):
-    if value is None or seconds is None:
-        return None
-    try:
-        return format_datetime(parse_datetime(value) + dt.timedelta(seconds=seconds))
-    except (OverflowError, ValueError):
-        return None
-
-
-def datetime_sub(a, b):
-    if a is None or b is None:
-        return None
-    return (parse_datetime(a) - parse_datetime(b)) / dt.timedelta(seconds=1)
-
-
-def datetime_bin(value, seconds):
-    if value is None or not seconds:
-        return None
-    micros = (parse_datetime(value) - _EPOCH) // _MICRO
-    step = round(seconds * 1_000_000)
-    return format_datetime(_EPOCH + (micros - micros % step) * _MICRO)
-
-
-_UNIT_SECONDS = {"day": 86400, "hour": 3600, "minute": 60, "second": 1,
-                 "millisecond": 1e-3, "microsecond": 1e-6, "nanosecond": 1e-9}
-
 
 def datetime_diff(part, a, b):
     if a is None or b is None:
@@ -204,54 +123,3 @@ def datetime_diff(part, a, b):
         return ((first - _EPOCH) // _MICRO - (second - _EPOCH) // _MICRO) * 1000
     unit = micros[part]
     return (first - _EPOCH) // _MICRO // unit - (second - _EPOCH) // _MICRO // unit
-
-
-FUNCTIONS = {
-    "kql_tolong": (1, tolong),
-    "kql_toreal": (1, toreal),
-    "kql_tobool": (1, tobool),
-    "kql_todatetime": (1, todatetime),
-    "kql_real_text": (1, real_text),
-    "kql_datetime_text": (1, datetime_text),
-    "kql_to_json": (1, to_json),
-    "kql_json_text": (1, json_text),
-    "kql_trunc": (1, trunc),
-    "kql_split": (2, split),
-    "kql_extract": (3, extract),
-    "kql_trim": (2, trim),
-    "kql_datetime_add": (2, datetime_add),
-    "kql_datetime_sub": (2, datetime_sub),
-    "kql_datetime_bin": (2, datetime_bin),
-    "kql_datetime_diff": (3, datetime_diff),
-}
-
-
-class Percentile:
-    """kql_percentile(value, percent): the nearest rank, as PostgreSQL's percentile_disc."""
-
-    def __init__(self):
-        self.values, self.percent = [], 0.0
-
-    def step(self, value, percent):
-        self.percent = percent
-        if value is not None:
-            self.values.append(value)
-
-    def finalize(self):
-        if not self.values:
-            return None
-        self.values.sort()
-        rank = max(math.ceil(self.percent * len(self.values) / 100), 1)
-        return self.values[rank - 1]
-
-
-def register(connection):
-    """Give a new SQLite connection the kql_* functions."""
-    for name, (arity, function) in FUNCTIONS.items():
-        connection.create_function(name, arity, function, deterministic=True)
-    connection.create_aggregate("kql_percentile", 2, Percentile)
-
-
-def on_connection_created(sender, connection, **kwargs):
-    if connection.vendor == "sqlite":
-        register(connection.connection)
