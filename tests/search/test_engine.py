@@ -519,7 +519,7 @@ def test_a_compiled_sort_by_time_of_one_workspace_reads_in_order():
                        for i in range(5)])
     compiled = compile_query("SecurityEvent | sort by TimeGenerated desc | take 3 "
                              "| project TimeGenerated", catalog=Catalog(), workspace_ids=[10],
-                             vendor="clickhouse", now=NOW)
+                             now=NOW)
     assert "WHERE workspace_id = {p0:Int64} AND" in compiled.sql
     plan = "\n".join(r[0] for r in engine.query(f"EXPLAIN indexes=1 {compiled.sql}",
                                                 compiled.params, tenant=None).rows)
