@@ -179,10 +179,7 @@ def seed_events(subscription, now=None):
         return []
     tables = list(DEMO_TABLES)
     with transaction.atomic():
-        engine.engine().command(
-            f"DELETE FROM {ddl.TABLE} WHERE workspace_id = {{ws:UInt64}} "  # noqa: S608
-            f"AND {_DEMO}", {"ws": workspace.pk},
-            {"lightweight_deletes_sync": 2, "mutations_sync": 2})
+        engine.delete(f"workspace_id = {{ws:UInt64}} AND {_DEMO}", {"ws": workspace.pk})
         recount_days(workspace, tables)
     reports = []
     for table, events in (("SecurityEvent", security_events(now)),
