@@ -1,11 +1,6 @@
-import logging
-from functools import partial
-
 from django.apps import AppConfig
-from django.db import transaction
-from kombu.exceptions import OperationalError as BrokerError
 
-logger = logging.getLogger(__name__)
+from socconsole.lib.queueing import publish_on_commit
 
 
 class DetectionsConfig(AppConfig):
@@ -43,13 +38,5 @@ def _match_after_ingest(sender, subscription, alert_ids, **kwargs):
         return  # nothing to match: no task
     from detections.tasks import match_new_alerts
 
-    transaction.on_commit(partial(publish, match_new_alerts, subscription.pk, list(alert_ids)))
-
-
-def publish(task, *args):
-    """Queue after commit; a broker that cannot be reached loses only the marks of this
-    batch until the next import's retro-hunt (logged)."""
-    try:
-        task.apply_async(args=list(args), ignore_result=True)
-    except (BrokerError, OSError) as exc:
-        logger.warning("%s not queued: %s", task.name, exc)
+    publish_on_commit(match_new_alerts, subscription.pk, list(alert_ids),
+                      later="the next import's retro-hunt marks them")

@@ -36,8 +36,10 @@ from inventory.activity import Actor
 from inventory.models import Subscription
 from inventory.roles import Perm, role_allows
 from socconsole.lib.jsonsafe import describe, loads
+from socconsole.lib.queueing import publish_on_commit
 
 from .models import Indicator
+from .tasks import retro_hunt
 
 MAX_TEXT = 4000
 MAX_ITEMS = 100_000
@@ -217,10 +219,8 @@ def save_indicators(subscription: Subscription, items, *, actor: Actor, role,
                             target_label=report.summary(), subscription=subscription,
                             after={"created": len(fresh), "updated": len(changed),
                                    "refused": len(report.refused)})
-            from .apps import publish
-            from .tasks import retro_hunt
-
-            transaction.on_commit(lambda: publish(retro_hunt, subscription.pk))
+            publish_on_commit(retro_hunt, subscription.pk,
+                              later="the next import hunts back again")
     return report
 
 
@@ -354,9 +354,7 @@ def import_file(subscription: Subscription, body: bytes, *, filename: str, actor
 
 
 def active(subscription_id: int, now: datetime | None = None):
-    now = now or timezone.now()
-    return Indicator.objects.filter(subscription_id=subscription_id, valid_from__lte=now)\
-        .exclude(valid_until__lte=now)
+    return Indicator.objects.active(subscription_id, now)
 
 
 def delete_indicator(indicator: Indicator, *, actor: Actor, role) -> None:

@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from alerts.models import AlertEntity, EntityIdentifier
 
-from .indicators import active
 from .models import EntityMatch, Indicator
 
 RETRO_DAYS = 14
@@ -55,7 +54,7 @@ def match_entities(subscription_id: int, entity_ids, alert_of=None, now=None) ->
     new marks were made. `alert_of` maps an entity to the latest alert naming it."""
     now = now or timezone.now()
     alert_of = alert_of or {}
-    indicators = active(subscription_id, now)
+    indicators = Indicator.objects.active(subscription_id, now)
     cidrs = defaultdict(dict)  # prefix length -> {network: indicator id}
     for pk, value in indicators.filter(type="ip", value__contains="/").values_list("pk",
                                                                                     "value"):

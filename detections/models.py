@@ -1,8 +1,17 @@
 """Detections: the team's own threat intelligence (indicators of compromise)."""
 
 from django.db import models
+from django.utils import timezone
 
 from inventory.models import Subscription
+
+
+class IndicatorQuerySet(models.QuerySet):
+    def active(self, subscription_id, now=None):
+        """The indicators that hold now: valid from before now, and not expired."""
+        now = now or timezone.now()
+        return self.filter(subscription_id=subscription_id, valid_from__lte=now)\
+            .exclude(valid_until__lte=now)
 
 
 class Indicator(models.Model):
@@ -42,6 +51,8 @@ class Indicator(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by_label = models.CharField(max_length=200)
+
+    objects = IndicatorQuerySet.as_manager()
 
     class Meta:
         ordering = ["type", "value"]

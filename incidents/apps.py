@@ -1,11 +1,9 @@
-import logging
 from functools import partial
 
 from django.apps import AppConfig
 from django.db import transaction
-from kombu.exceptions import OperationalError as BrokerError
 
-logger = logging.getLogger(__name__)
+from socconsole.lib.queueing import publish
 
 
 class IncidentsConfig(AppConfig):
@@ -36,13 +34,7 @@ def _queue_correlation(sender, subscription, alert_ids, **kwargs):
 def _publish_correlation(task, subscription_id):
     """Publish after commit; a broker that cannot be reached only delays correlation: the
     alerts are in the outbox (AwaitingCorrelation) and the minute sweep takes them."""
-    try:
-        # Nobody waits for this result: without ignore_result, publishing also subscribes
-        # to the result store, a second connection that can fail.
-        task.apply_async(args=[subscription_id], ignore_result=True)
-    except (BrokerError, OSError) as exc:  # OSError: a socket error kombu did not wrap
-        logger.warning("correlation of subscription %s not queued (the sweep will take it): "
-                       "%s", subscription_id, exc)
+    publish(task, subscription_id, later="the correlation sweep will take it")
 
 
 def _follow_alerts(sender, alert_ids, **kwargs):

@@ -9,25 +9,14 @@ from inventory.activity import Actor
 from inventory.models import Subscription
 from inventory.roles import Perm, role_allows
 
+from .dispatch import emit
 from .models import ActionRequest, Webhook
-from .webhooks import emit
 
 MAX_TEXT = 4000
 
 
 class ActionError(Exception):
     """A response action that cannot be requested; the message is fit for the user."""
-
-
-def source_target(request: ActionRequest) -> tuple[str, int, str]:
-    """(target_type, target_id, label) of the activity entries about `request`: the
-    incident (or alert) it was asked from, so that they are on its timeline."""
-    label = f"{request.get_kind_display()}: {request.target}"[:200]
-    if request.incident_id:
-        return "incident", request.incident_id, label
-    if request.alert_id:
-        return "alert", request.alert_id, label
-    return "action_request", request.pk, label
 
 
 def request_action(subscription: Subscription, kind: str, target: str, *, actor: Actor, role,
@@ -51,7 +40,7 @@ def request_action(subscription: Subscription, kind: str, target: str, *, actor:
         request = ActionRequest.objects.create(
             subscription=subscription, kind=kind, target=target, reason=reason, alert=alert,
             incident=incident, requested_by_label=actor.label[:200])
-        target_type, target_id, label = source_target(request)
+        target_type, target_id, label = request.timeline_target()
         activity.record(actor=actor, verb=kind.value, target_type=target_type,
                         target_id=target_id, target_label=label, subscription=subscription,
                         reason=reason, after={"request": request.pk, "target": target})

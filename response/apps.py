@@ -21,7 +21,7 @@ INCIDENT_EVENTS = {"incident.escalate": "incident.escalated",
 
 def _alerts_created(sender, subscription, alert_ids, **kwargs):
     from alerts.models import Alert
-    from response.webhooks import emit
+    from response.dispatch import emit
 
     alerts = Alert.objects.filter(pk__in=alert_ids).select_related("resource")
     emit(subscription.pk, "alert.created", [
@@ -34,7 +34,7 @@ def _incident_changed(sender, instance, created, **kwargs):
     event = INCIDENT_EVENTS.get(instance.verb)
     if not created or event is None or instance.subscription_id is None:
         return
-    from response.webhooks import emit
+    from response.dispatch import emit
 
     emit(instance.subscription_id, event, [
         {"incident_id": int(instance.target_id), "title": instance.target_label,

@@ -27,8 +27,8 @@ from inventory.models import Subscription
 from inventory.roles import Perm, role_allows
 from socconsole.lib.net import Network, network_text
 
+from .dispatch import emit
 from .models import BlockEntry, Blocklist, NeverBlock
-from .webhooks import emit
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 365

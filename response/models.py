@@ -193,3 +193,13 @@ class ActionRequest(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.target}"
+
+    def timeline_target(self) -> tuple[str, int, str]:
+        """(target_type, target_id, label) of the activity entries about this request: the
+        incident (or alert) it was asked from, so that they are on its timeline."""
+        label = f"{self.get_kind_display()}: {self.target}"[:200]
+        if self.incident_id:
+            return "incident", self.incident_id, label
+        if self.alert_id:
+            return "alert", self.alert_id, label
+        return "action_request", self.pk, label

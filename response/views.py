@@ -28,6 +28,7 @@ from .blocklist import (
     renew,
     unblock,
 )
+from .dispatch import resend
 from .feeds import (
     FeedTokenError,
     create_feed_token,
@@ -45,7 +46,7 @@ from .forms import (
     WebhookForm,
 )
 from .models import BlockEntry, Delivery, FeedToken, NeverBlock, Webhook
-from .webhooks import EVENTS, WebhookError, create_webhook, delete_webhook, resend
+from .webhooks import EVENTS, WebhookError, create_webhook, delete_webhook
 
 NEW_FEED_COOKIE = "soc_new_feed"
 

@@ -3,14 +3,11 @@ one delivery per endpoint, signed, sent by Celery with retries and back-off, log
 never lost: one that keeps failing is marked failed and can be resent."""
 
 import json
-import logging
 import time
-import uuid
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError as BrokerError
 
 from inventory import activity
 from inventory.activity import Actor
@@ -19,8 +16,6 @@ from inventory.roles import Perm, role_allows
 
 from .models import Delivery, Webhook
 from .outbound import OutboundError, check_url, post_json, signature
-
-logger = logging.getLogger(__name__)
 
 EVENTS = {
     "alert.created": "An alert is created",
@@ -38,14 +33,14 @@ class WebhookError(Exception):
     """A webhook change that cannot be made; the message is fit for the user."""
 
 
-def _may_manage(role):
+def may_manage(role):
     if not role_allows(role, Perm.DETECTIONS):
         raise WebhookError("Only shift leads and admins manage webhooks.")
 
 
 def create_webhook(subscription: Subscription, *, name: str, url: str, secret: str,
                    events, allow_private: bool, actor: Actor, role) -> Webhook:
-    _may_manage(role)
+    may_manage(role)
     name, url, secret = (name or "").strip(), (url or "").strip(), secret or ""
     if not name:
         raise WebhookError("Name the webhook (the playbook it starts).")
@@ -72,45 +67,12 @@ def create_webhook(subscription: Subscription, *, name: str, url: str, secret: s
 
 
 def delete_webhook(hook: Webhook, *, actor: Actor, role) -> None:
-    _may_manage(role)
+    may_manage(role)
     with transaction.atomic():
         activity.record(actor=actor, verb="webhook.delete", target_type="webhook",
                         target_id=hook.pk, target_label=hook.name,
                         subscription_id=hook.subscription_id, before={"url": hook.url})
         hook.delete()
-
-
-def emit(subscription_id: int, event: str, items: list[dict], request=None) -> list[Delivery]:
-    """Queue `event` (one delivery per item of `items`) to every enabled webhook of the
-    subscription that chose it. Call inside the change's transaction: the deliveries exist
-    if and only if the change does, and they are sent once it commits."""
-    hooks = [h for h in Webhook.objects.filter(subscription_id=subscription_id, enabled=True)
-             if event in h.events]
-    if not hooks or not items:
-        return []
-    now = timezone.now()
-    deliveries = Delivery.objects.bulk_create([
-        Delivery(webhook=hook, event=event, next_attempt_at=now, request=request,
-                 payload={"id": str(uuid.uuid4()), "event": event,
-                          "subscription_id": subscription_id,
-                          "created_at": now.isoformat(), "data": data})
-        for hook in hooks for data in items])
-    ids = [d.pk for d in deliveries]
-    transaction.on_commit(lambda: _publish(ids))
-    return deliveries
-
-
-def _publish(delivery_ids):
-    """Queue the first attempts; a broker that cannot be reached only delays them (the
-    deliveries are stored, and the sweep sends what is due)."""
-    from .tasks import deliver
-
-    try:
-        for delivery_id in delivery_ids:
-            deliver.apply_async(args=[delivery_id], ignore_result=True)
-    except (BrokerError, OSError) as exc:
-        logger.warning("webhook deliveries %s not queued (the sweep will send them): %s",
-                       delivery_ids[:10], exc)
 
 
 def attempt(delivery_id: int) -> Delivery | None:
@@ -152,10 +114,8 @@ def attempt(delivery_id: int) -> Delivery | None:
 
 def _record_outcome(delivery: Delivery) -> None:
     """A response action's delivery ended: say so where the request was made."""
-    from .actions import source_target
-
     request = delivery.request
-    target_type, target_id, label = source_target(request)
+    target_type, target_id, label = request.timeline_target()
     done = delivery.state == Delivery.State.DELIVERED
     activity.record(
         actor=Actor.of_system(f"webhook {delivery.webhook.name}"[:100]),
@@ -168,19 +128,6 @@ def _record_outcome(delivery: Delivery) -> None:
 
 def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=BACKOFF_SECONDS * 2 ** (attempts - 1))
-
-
-def resend(delivery: Delivery, *, actor: Actor, role) -> None:
-    """Send a failed (or delivered) delivery again, from its first attempt."""
-    _may_manage(role)
-    with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk).exclude(state=Delivery.State.PENDING)\
-            .update(state=Delivery.State.PENDING, attempts=0, next_attempt_at=timezone.now())
-        activity.record(actor=actor, verb="webhook.resend", target_type="webhook",
-                        target_id=delivery.webhook_id, target_label=delivery.webhook.name,
-                        subscription_id=delivery.webhook.subscription_id,
-                        after={"delivery": delivery.pk, "event": delivery.event})
-        transaction.on_commit(lambda: _publish([delivery.pk]))
 
 
 def due(now=None, limit=500) -> list[int]:

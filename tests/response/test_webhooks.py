@@ -16,9 +16,10 @@ from inventory.activity import Actor
 from inventory.models import Activity
 from response import webhooks
 from response.blocklist import block
+from response.dispatch import resend
 from response.models import Delivery
 from response.tasks import send_due_deliveries
-from response.webhooks import WebhookError, create_webhook, resend
+from response.webhooks import WebhookError, create_webhook
 from tests.conftest import SYSTEM
 from tests.factories import make_alert
 
