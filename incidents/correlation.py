@@ -39,6 +39,7 @@ from django.db.models import Case, Exists, F, Lookup, OuterRef, Q, Value, When
 from alerts import tactics as killchain
 from alerts.models import Alert, AwaitingCorrelation, ProviderIncident, Status
 from incidents.models import Incident, IncidentAlert
+from incidents.signals import incidents_created
 from inventory import activity
 from inventory.activity import Actor
 from inventory.models import Resource, Subscription
@@ -380,6 +381,8 @@ def _new_incidents(groups):
         "status", "verdict", "tactics", "alert_count", "active_count",
         "first_time", "last_time", "last_activity", "provider_key", "created_at"), values)
     _members([(pk, a) for pk, group in zip(ids, groups, strict=True) for a in group])
+    incidents_created.send(sender=Incident, subscription_id=groups[0][0].subscription_id,
+                           incident_ids=list(ids))
 
 
 SUMMARY_FIELDS = ("alert_count", "active_count", "first_time", "last_time", "severity",

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from ninja import Field, Path, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict, StrictBool, StrictInt
@@ -17,7 +18,8 @@ from socconsole.lib.apierrors import ApiError, ErrorOut
 from socconsole.lib.ids import MAX_ID, ApiId
 
 from .blocklist import DEFAULT_DAYS, MAX_DAYS, MAX_TEXT, BlockError, block, live_entries, unblock
-from .models import BlockEntry
+from .models import BlockEntry, Delivery, Webhook
+from .webhooks import WebhookError, create_webhook, delete_webhook
 
 router = Router(tags=["blocklist"])
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -123,3 +125,102 @@ def delete_blocklist(request, filters: Query[UnblockFilters],
     except BlockError as exc:
         raise ApiError(400, "refused", str(exc)) from exc
     return Status(204, None)
+
+
+class WebhookOut(Schema):
+    id: int
+    name: str
+    url: str
+    events: list[str]
+    allow_private: bool
+    enabled: bool
+    created_at: datetime
+
+
+class WebhookList(Schema):
+    webhooks: list[WebhookOut]
+
+
+class WebhookIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(..., max_length=120)
+    url: str = Field(..., max_length=2000, examples=["https://automation.example.com/soc"])
+    secret: str = Field(..., min_length=16, max_length=200,
+                        description="Signs each delivery (HMAC-SHA256); never returned.")
+    events: list[str] = Field(..., min_length=1, max_length=20)
+    allow_private: StrictBool = False
+
+
+class DeliveryOut(Schema):
+    id: int
+    webhook_id: int
+    event: str
+    state: str
+    attempts: int
+    last_status: int | None
+    last_latency_ms: float | None
+    last_error: str
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class DeliveryList(Schema):
+    deliveries: list[DeliveryOut]
+
+
+def _hook_out(h: Webhook) -> dict:
+    return {"id": h.pk, "name": h.name, "url": h.url, "events": h.events,
+            "allow_private": h.allow_private, "enabled": h.enabled, "created_at": h.created_at}
+
+
+def _admin_token(request):
+    token = request.auth
+    if not token_allows(token, Perm.ADMINISTER):
+        raise PermissionDenied("Webhooks are managed with the admin scope (an admin's token).")
+    return token
+
+
+@router.get("/webhooks", response={200: WebhookList, 403: ErrorOut}, tags=["webhooks"])
+def list_webhooks(request):
+    token = _admin_token(request)
+    return {"webhooks": [_hook_out(h) for h in
+                         Webhook.objects.filter(subscription_id=token.subscription_id)]}
+
+
+@router.post("/webhooks", response={201: WebhookOut, 400: ErrorOut, 403: ErrorOut},
+             tags=["webhooks"])
+def post_webhook(request, body: WebhookIn):
+    """Register an endpoint for chosen events (see docs/response.md for the signature)."""
+    token = _admin_token(request)
+    try:
+        hook = create_webhook(token.subscription, name=body.name, url=body.url,
+                              secret=body.secret, events=body.events,
+                              allow_private=body.allow_private, actor=Actor.of_token(token),
+                              role=token_role(token))
+    except WebhookError as exc:
+        raise ApiError(400, "invalid", str(exc)) from exc
+    return Status(201, _hook_out(hook))
+
+
+@router.delete("/webhooks/{webhook_id}", response={204: None, **ERRORS}, tags=["webhooks"])
+def delete_webhook_api(request, webhook_id: ApiId = Path(..., ge=1, le=MAX_ID)):
+    token = _admin_token(request)
+    hook = Webhook.objects.filter(subscription_id=token.subscription_id, pk=webhook_id).first()
+    if hook is None:
+        raise Http404
+    delete_webhook(hook, actor=Actor.of_token(token), role=token_role(token))
+    return Status(204, None)
+
+
+@router.get("/webhook-deliveries", response={200: DeliveryList, 403: ErrorOut},
+            tags=["webhooks"])
+def list_deliveries(request):
+    """The latest 200 deliveries of the subscription's webhooks, newest first."""
+    token = _admin_token(request)
+    rows = Delivery.objects.filter(webhook__subscription_id=token.subscription_id)\
+        .order_by("-created_at", "-id")[:200]
+    return {"deliveries": [{
+        "id": d.pk, "webhook_id": d.webhook_id, "event": d.event, "state": d.state,
+        "attempts": d.attempts, "last_status": d.last_status,
+        "last_latency_ms": d.last_latency_ms, "last_error": d.last_error,
+        "created_at": d.created_at, "delivered_at": d.delivered_at} for d in rows]}

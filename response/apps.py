@@ -8,9 +8,11 @@ class ResponseConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from alerts.signals import alerts_ingested
+        from incidents.signals import incidents_created
         from inventory.models import Activity
 
         alerts_ingested.connect(_alerts_created, dispatch_uid="response.alerts")
+        incidents_created.connect(_incidents_created, dispatch_uid="response.new_incidents")
         post_save.connect(_incident_changed, sender=Activity, dispatch_uid="response.incidents")
 
 
@@ -28,6 +30,17 @@ def _alerts_created(sender, subscription, alert_ids, **kwargs):
         {"alert_id": a.pk, "key": a.key, "display_name": a.display_name,
          "severity": a.get_severity_display(), "resource": a.resource.name if a.resource else None,
          "time": a.time.isoformat()} for a in alerts])
+
+
+def _incidents_created(sender, subscription_id, incident_ids, **kwargs):
+    from incidents.models import Incident
+    from response.dispatch import emit
+
+    incidents = Incident.objects.filter(pk__in=incident_ids).select_related("resource")
+    emit(subscription_id, "incident.created", [
+        {"incident_id": i.pk, "title": i.title, "severity": i.get_severity_display(),
+         "resource": i.resource.name if i.resource else None, "alert_count": i.alert_count,
+         "first_time": i.first_time.isoformat()} for i in incidents])
 
 
 def _incident_changed(sender, instance, created, **kwargs):

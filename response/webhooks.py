@@ -19,6 +19,7 @@ from .outbound import OutboundError, check_url, post_json, signature
 
 EVENTS = {
     "alert.created": "An alert is created",
+    "incident.created": "Correlation makes an incident",
     "incident.escalated": "An incident is escalated",
     "incident.resolved": "An incident is resolved",
     "address.blocked": "An address is blocked",

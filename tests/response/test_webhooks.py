@@ -290,3 +290,45 @@ def test_an_action_without_a_playbook_is_refused_and_not_recorded(p, as_user):
     assert bad.status_code == 400
     assert as_user(p.admin).post(reverse("response:action", kwargs={"sub": p.sub.pk}), {
         "kind": "host.isolation_requested", "target": "x", "reason": "x"}).status_code == 403
+
+
+def test_correlation_making_an_incident_is_an_event(p, receiver,
+                                                    django_capture_on_commit_callbacks):
+    from incidents.correlation import correlate
+    from incidents.models import IncidentAlert
+
+    hook(p, receiver.url, events=("incident.created",))
+    first = make_alert(p.sub, compromised_entity="vm-test-01")
+    make_alert(p.sub, compromised_entity="vm-test-01")
+    with django_capture_on_commit_callbacks(execute=True):
+        correlate(subscription_id=p.sub.pk)
+    incident = IncidentAlert.objects.get(alert=first).incident
+    assert not incident.standalone and incident.alert_count == 2
+    (headers, body), = receiver.requests
+    assert verify(headers, body)
+    data = json.loads(body)["data"]
+    assert data["incident_id"] == incident.pk and data["alert_count"] == incident.alert_count
+
+
+def test_the_api_manages_webhooks_with_the_admin_scope(p, client, receiver):
+    from inventory.roles import Scope
+    from tests.conftest import make_token
+
+    admin = make_token(p.sub, user=p.admin, scopes=[Scope.ADMIN])
+    act = make_token(p.sub, user=p.lead, scopes=[Scope.ACT, Scope.READ])
+    body = {"name": "soar", "url": "https://hooks.example.com/soc", "secret": SECRET,
+            "events": ["address.blocked"]}
+    assert client.post("/api/v1/webhooks", body, content_type="application/json",
+                       **act.header).status_code == 403
+    made = client.post("/api/v1/webhooks", body, content_type="application/json",
+                       **admin.header)
+    assert made.status_code == 201 and "secret" not in made.json()
+    bad = client.post("/api/v1/webhooks", {**body, "url": "file:///etc/passwd"},
+                      content_type="application/json", **admin.header)
+    assert bad.status_code == 400 and "http:// or https://" in bad.json()["error"]["message"]
+    assert [h["name"] for h in client.get("/api/v1/webhooks", **admin.header)
+            .json()["webhooks"]] == ["soar"]
+    assert client.get("/api/v1/webhook-deliveries", **admin.header).json() == {"deliveries": []}
+    hook_id = made.json()["id"]
+    assert client.delete(f"/api/v1/webhooks/{hook_id}", **admin.header).status_code == 204
+    assert client.delete(f"/api/v1/webhooks/{hook_id}", **admin.header).status_code == 404
