@@ -131,27 +131,29 @@ class Server:
         self.proc.wait(timeout=30)
 
 
-def post_all(bodies, token, clients):
-    """Post the bodies with `clients` keep-alive connections; returns (seconds, totals)."""
-    queue, totals, errors = Queue(), {"accepted": 0, "duplicates": 0, "rejected": 0}, []
+def post_bodies(path, bodies, token, clients, *, port=PORT, content_type="application/json",
+                keys=("accepted", "duplicates", "rejected")):
+    """POST the bodies to `path` from `clients` keep-alive connections; returns (seconds,
+    {key: sum of the answers' key}). Any answer but 200 fails the run."""
+    queue, totals, errors = Queue(), dict.fromkeys(keys, 0), []
     for body in bodies:
         queue.put(body)
     lock = threading.Lock()
 
     def client():
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=300)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         while True:
             try:
                 body = queue.get_nowait()
             except Empty:
                 return
-            conn.request("POST", "/api/v1/alerts", body=body, headers={
-                "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            conn.request("POST", path, body=body, headers={
+                "Authorization": f"Bearer {token}", "Content-Type": content_type})
             response = conn.getresponse()
             answer = json.loads(response.read())
             with lock:
                 if response.status != 200:
-                    errors.append((response.status, answer))
+                    errors.append((response.status, str(answer)[:500]))
                     continue
                 for key in totals:
                     totals[key] += answer[key]
@@ -166,6 +168,11 @@ def post_all(bodies, token, clients):
     if errors:
         raise RuntimeError(f"{len(errors)} requests failed, first: {errors[0]}")
     return elapsed, totals
+
+
+def post_all(bodies, token, clients):
+    """Post alert bodies to the ingestion API; returns (seconds, totals)."""
+    return post_bodies("/api/v1/alerts", bodies, token, clients)
 
 
 def entity_key(kind, e, host):

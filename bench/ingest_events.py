@@ -19,7 +19,6 @@ prints events/s of both, median of --runs, and their ratio. Never run by the tes
 
 import argparse
 import datetime as dt
-import http.client
 import json
 import os
 import random
@@ -27,15 +26,13 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from queue import Empty, Queue
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ingest import PG, Server, machine  # noqa: E402
+from bench.ingest import PG, Server, machine, post_bodies  # noqa: E402
 
 DB = os.environ.get("BENCH_DB", "socbench_ingev")
 PORT = 8767
@@ -89,41 +86,15 @@ def batches(lines, size):
 
 
 def post_all(bodies, token, workspace_guid, clients=2, port=PORT, table=TABLE):
-    """Post NDJSON bodies to the events endpoint from `clients` keep-alive connections;
-    (seconds, events accepted). Any answer but 200, or a rejected event, fails the run."""
-    queue, errors, accepted = Queue(), [], [0]
-    for body in bodies:
-        queue.put(body)
-    lock = threading.Lock()
-
-    def client():
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-        while True:
-            try:
-                body = queue.get_nowait()
-            except Empty:
-                return
-            conn.request("POST", f"/api/v1/workspaces/{workspace_guid}/events?table={table}",
-                         body=body, headers={"Authorization": f"Bearer {token}",
-                                             "Content-Type": "application/x-ndjson"})
-            response = conn.getresponse()
-            answer = json.loads(response.read())
-            with lock:
-                if response.status != 200 or answer["rejected"]:
-                    errors.append((response.status, str(answer)[:500]))
-                else:
-                    accepted[0] += answer["accepted"]
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise RuntimeError(f"{len(errors)} requests failed, first: {errors[0]}")
-    return elapsed, accepted[0]
+    """Post NDJSON bodies to the events endpoint; (seconds, events accepted). Any answer
+    but 200, or a rejected event, fails the run."""
+    elapsed, totals = post_bodies(f"/api/v1/workspaces/{workspace_guid}/events?table={table}",
+                                  bodies, token, clients, port=port,
+                                  content_type="application/x-ndjson",
+                                  keys=("accepted", "rejected"))
+    if totals["rejected"]:
+        raise RuntimeError(f"{totals['rejected']} events were rejected")
+    return elapsed, totals["accepted"]
 
 
 def setup_database(scratch):

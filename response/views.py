@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -190,7 +191,6 @@ def _guard_subscription(request: HttpRequest, sub: int) -> Subscription:
     subscription = get_subscription_for_user(request.user, sub, Perm.VIEW)
     role = role_for(request.user, sub)
     if not (role_allows(role, Perm.LEAD) or role_allows(role, Perm.ADMINISTER)):
-        from django.core.exceptions import PermissionDenied
         raise PermissionDenied("Only shift leads and admins keep the never-block list.")
     return subscription
 
